@@ -1,0 +1,402 @@
+"""The autograd engine: Function, Context, grad mode and the backward pass.
+
+A primitive is a ``Function`` subclass with ``forward(ctx, *arrays, **attrs)`` and
+``backward(ctx, grad)`` on NumPy arrays. The engine, here and only here, records the graph,
+orders it topologically without recursion, unbroadcasts gradients, checks their shapes,
+accumulates them and frees what backward no longer needs.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+
+# --------------------------------------------------------------------------- grad mode
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are currently recorded for backward."""
+    return _GradMode.enabled
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets grad mode and restores it afterwards."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self._previous = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self._previous
+
+    def __call__(self, fn: Callable) -> Callable:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            previous = _GradMode.enabled
+            _GradMode.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _GradMode.enabled = previous
+
+        return wrapper
+
+
+class no_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
+    """Disable graph recording: ``with mg.no_grad():`` or ``@mg.no_grad()``."""
+
+    mode = False
+
+
+class enable_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    mode = True
+
+
+class set_grad_enabled(_SetGradMode):  # noqa: N801 - PyTorch's name
+    """Set grad mode to ``mode`` for a block."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+
+# --------------------------------------------------------------------------- version counter
+
+
+class Version:
+    """In-place modification counter, shared by a tensor and the views of it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+# --------------------------------------------------------------------------- Function
+
+
+class Context:
+    """What a Function's forward leaves for its backward."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
+        self.needs_input_grad = needs_input_grad
+        self.saved: tuple[np.ndarray, ...] = ()
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward; they are freed after backward unless retain_graph=True."""
+        self.saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple[np.ndarray, ...]:
+        return self.saved
+
+
+class Node:
+    """A recorded application of a Function: the graph edge from an output to its inputs."""
+
+    __slots__ = ("fn", "ctx", "inputs", "version_checks", "freed")
+
+    def __init__(self, fn: type[Function], ctx: Context, inputs: tuple[Tensor, ...]) -> None:
+        self.fn = fn
+        self.ctx = ctx
+        self.inputs = inputs
+        self.version_checks: tuple[tuple[Tensor, int], ...] = ()
+        self.freed = False
+
+    def name(self) -> str:
+        return self.fn.__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+def _shares_base(a: Any, b: np.ndarray) -> bool:
+    if a is b:
+        return True
+    if not isinstance(a, np.ndarray):
+        return False
+    base_a = a if a.base is None else a.base
+    base_b = b if b.base is None else b.base
+    return base_a is base_b
+
+
+class Function:
+    """Base class of every primitive. Subclasses define static forward and backward."""
+
+    # True for ops whose output may be a view of their first input: the output then shares
+    # the input's version counter, so in-place changes through either are seen by both.
+    is_view = False
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **attrs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
+        """Run forward on the inputs' arrays; record a graph node when a gradient is needed."""
+        from minigrad.tensor import Tensor
+
+        if _GradMode.enabled:
+            needs = tuple([t.requires_grad for t in inputs])
+            record = True in needs
+        else:
+            needs = (False,) * len(inputs)
+            record = False
+        ctx = Context(needs)
+        out_data = cls.forward(ctx, *[t.data for t in inputs], **attrs)
+        out = Tensor.__new__(Tensor)
+        out.data = out_data
+        out.grad = None
+        out._retains_grad = False
+        out._version = inputs[0]._version if cls.is_view else Version()
+        if record:
+            node = Node(cls, ctx, inputs)
+            saved = ctx.saved
+            if saved:
+                checks = [(t, t._version.value) for t in inputs if _saved_any(saved, t.data)]
+                if _saved_any(saved, out_data):
+                    checks.append((out, out._version.value))
+                node.version_checks = tuple(checks)
+            out._node = node
+            out.requires_grad = True
+        else:
+            out._node = None
+            out.requires_grad = False
+        return out
+
+
+def _saved_any(saved: tuple, array: np.ndarray) -> bool:
+    for a in saved:
+        if _shares_base(a, array):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- backward pass
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes along which an input of ``shape`` was broadcast."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"cannot unbroadcast gradient of shape {grad.shape} to {shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes)
+    return grad.reshape(shape)
+
+
+def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors reachable from ``roots`` through recorded nodes, outputs before their inputs."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        key = id(tensor)
+        if key in visited:
+            continue
+        visited.add(key)
+        stack.append((tensor, True))
+        node = tensor._node
+        if node is not None:
+            for parent in node.inputs:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _check_versions(node: Node) -> None:
+    for tensor, version in node.version_checks:
+        if tensor._version.value != version:
+            raise RuntimeError(
+                f"{node.name()}: a tensor of shape {tensor.shape} that this operation saved for "
+                f"backward was modified in place afterwards (version {version} -> "
+                f"{tensor._version.value}). Use an out-of-place operation (x = x + y instead of "
+                "x += y), or clone() the tensor before modifying it."
+            )
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[np.ndarray],
+    retain_graph: bool = False,
+    capture: Sequence[Tensor] | None = None,
+) -> list[np.ndarray | None] | None:
+    """Backpropagate ``root_grads`` from ``roots``.
+
+    Without ``capture``, gradients are accumulated into ``.grad`` of leaves (and of tensors
+    that called ``retain_grad()``). With ``capture``, the gradients of those tensors are
+    returned instead and no ``.grad`` is touched.
+    """
+    grads: dict[int, np.ndarray] = {}
+    for root, g in zip(roots, root_grads):
+        key = id(root)
+        grads[key] = grads[key] + g if key in grads else g
+    captured: dict[int, np.ndarray | None] = {}
+    capture_ids = {id(t) for t in capture} if capture is not None else None
+
+    for tensor in _topological_order(roots):
+        key = id(tensor)
+        grad = grads.pop(key, None)
+        if grad is None:
+            continue
+        if capture_ids is not None:
+            if key in capture_ids:
+                captured[key] = grad
+        elif tensor._node is None or tensor._retains_grad:
+            _accumulate_grad(tensor, grad)
+        node = tensor._node
+        if node is None:
+            continue
+        if node.freed:
+            raise RuntimeError(
+                f"{node.name()}: trying to backward through the graph a second time, but its "
+                "saved arrays were freed by the first backward. Pass retain_graph=True to the "
+                "first backward() if you need to backward through it again."
+            )
+        if node.version_checks:
+            _check_versions(node)
+        input_grads = node.fn.backward(node.ctx, grad)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) != len(node.inputs):
+            raise RuntimeError(
+                f"{node.name()}: backward returned {len(input_grads)} gradients for "
+                f"{len(node.inputs)} inputs"
+            )
+        for parent, g in zip(node.inputs, input_grads):
+            if g is None or not parent.requires_grad:
+                continue
+            shape = parent.data.shape
+            if g.shape != shape:
+                g = unbroadcast(np.asarray(g), shape)
+            if g.dtype != parent.data.dtype:
+                g = g.astype(parent.data.dtype)
+            pkey = id(parent)
+            previous = grads.get(pkey)
+            # out-of-place sum: gradients may alias each other (Add passes grad through twice)
+            grads[pkey] = g if previous is None else previous + g
+        if not retain_graph:
+            node.ctx = None  # type: ignore[assignment]
+            node.freed = True
+
+    if capture is None:
+        return None
+    return [captured.get(id(t)) for t in capture]
+
+
+def _accumulate_grad(tensor: Tensor, grad: np.ndarray) -> None:
+    from minigrad.tensor import Tensor
+
+    if tensor.grad is None:
+        # copy: the array may alias another tensor's gradient or a saved array
+        tensor.grad = Tensor(np.array(grad, dtype=tensor.data.dtype, copy=True))
+    else:
+        tensor.grad.data = tensor.grad.data + grad
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor] | None = None,
+    retain_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    from minigrad.tensor import Tensor
+
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        gouts: list[Any] = [None] * len(outs)
+    elif isinstance(grad_outputs, Tensor):
+        gouts = [grad_outputs]
+    else:
+        gouts = list(grad_outputs)
+    for t in ins:
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad: an input of shape {t.shape} does not require grad; create it with "
+                "requires_grad=True"
+            )
+    root_grads = [_initial_grad(o, g, "grad") for o, g in zip(outs, gouts)]
+    result = run_backward(outs, root_grads, retain_graph=retain_graph, capture=ins)
+    assert result is not None
+    grads_out: list[Tensor | None] = []
+    for t, g in zip(ins, result):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: an input of shape {t.shape} was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            grads_out.append(None)
+        else:
+            grads_out.append(Tensor(np.array(g, copy=True)))
+    return tuple(grads_out)
+
+
+def _initial_grad(output: Tensor, gradient: Any, op: str) -> np.ndarray:
+    from minigrad.tensor import Tensor
+
+    if not output.requires_grad:
+        raise RuntimeError(
+            f"{op}: the output (shape {output.shape}) does not require grad and has no grad_fn; "
+            "did you create the inputs with requires_grad=True, or run under no_grad()?"
+        )
+    if gradient is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"{op}: grad can be implicitly created only for scalar outputs, but the output "
+                f"has shape {output.shape}; pass gradient= (a tensor of that shape) or reduce "
+                "the output first, e.g. loss.sum().backward()"
+            )
+        return np.ones_like(output.data)
+    g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if g.shape != output.shape:
+        raise RuntimeError(
+            f"{op}: gradient has shape {g.shape} but the output has shape {output.shape}; "
+            "they must match"
+        )
+    return g.astype(output.data.dtype, copy=False)
+
+
+def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
+    root_grad = _initial_grad(tensor, gradient, "backward")
+    run_backward([tensor], [root_grad], retain_graph=retain_graph)
+
+
+def iter_graph(tensor: Tensor) -> Iterable[Node]:
+    """The recorded nodes behind ``tensor``, outputs first."""
+    for t in _topological_order([tensor]):
+        if t._node is not None:
+            yield t._node

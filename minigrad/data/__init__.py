@@ -1,0 +1,42 @@
+"""Datasets and mini-batch loading: ``from minigrad.data import DataLoader, TensorDataset``.
+
+- ``Dataset``, ``TensorDataset``, ``DataLoader``: PyTorch-style loading of Tensor batches;
+  array-backed datasets gather each batch by fancy indexing.
+- ``MNIST`` / ``load_mnist``: the MNIST IDX files, read from a folder or downloaded and checked.
+- ``load_digits``: scikit-learn's bundled 8x8 digits, always available offline.
+- ``read_idx`` / ``write_idx``: the IDX file format.
+"""
+
+from minigrad.data.digits import load_digits
+from minigrad.data.idx import read_idx, write_idx
+from minigrad.data.loader import DataLoader, Dataset, TensorDataset, collate
+from minigrad.data.mnist import (
+    MIRRORS,
+    MNIST,
+    MNIST_MD5,
+    MNIST_MEAN,
+    MNIST_STD,
+    default_root,
+    download_mnist,
+    load_mnist,
+    make_offline_split,
+)
+
+__all__ = [
+    "MIRRORS",
+    "MNIST",
+    "MNIST_MD5",
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "DataLoader",
+    "Dataset",
+    "TensorDataset",
+    "collate",
+    "default_root",
+    "download_mnist",
+    "load_digits",
+    "load_mnist",
+    "make_offline_split",
+    "read_idx",
+    "write_idx",
+]

@@ -1,0 +1,120 @@
+"""Reading and writing IDX files, the format of MNIST: gzipped or not, every error names the file.
+
+An IDX file is a 4-byte magic number (two zero bytes, a type byte, the number of dimensions),
+one big-endian int32 per dimension, then the data in C order, big-endian.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["read_idx", "write_idx"]
+
+# The IDX type byte and the (big-endian) dtype it stands for.
+_IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def atomic_write(path: Path, payload: bytes) -> None:
+    """Writes ``payload`` to ``path`` through a temporary file in the same folder and a rename,
+    so that ``path`` is either absent or complete, never partially written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as tmp_file:
+            tmp_file.write(payload)
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def read_idx_with_magic(path: str | os.PathLike) -> tuple[int, np.ndarray]:
+    """The magic number and the array of an IDX file, gzipped (detected by content) or not."""
+    path = Path(path)
+    payload = path.read_bytes()
+    if payload.startswith(_GZIP_MAGIC):
+        try:
+            payload = gzip.decompress(payload)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise ValueError(
+                f"{path}: corrupt or truncated gzip file ({exc}); delete it and download it again"
+            ) from None
+    if len(payload) < 4:
+        raise ValueError(
+            f"{path}: truncated IDX file: {len(payload)} bytes, shorter than its 4-byte magic "
+            "number; delete it and download it again"
+        )
+    magic = int.from_bytes(payload[:4], "big")
+    type_code, ndim = payload[2], payload[3]
+    if payload[:2] != b"\x00\x00" or type_code not in _IDX_DTYPES:
+        raise ValueError(
+            f"{path}: not an IDX file: wrong magic number 0x{magic:08X} (IDX files start with "
+            "0x0000, a type byte 0x08-0x0E and the number of dimensions)"
+        )
+    header_size = 4 + 4 * ndim
+    if len(payload) < header_size:
+        raise ValueError(
+            f"{path}: truncated IDX file: its header declares {ndim} dimensions "
+            f"({header_size} bytes) but the file has only {len(payload)} bytes; "
+            "delete it and download it again"
+        )
+    shape = tuple(int(d) for d in np.frombuffer(payload, ">u4", count=ndim, offset=4))
+    dtype = _IDX_DTYPES[type_code]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    found = len(payload) - header_size
+    if found < expected:
+        raise ValueError(
+            f"{path}: truncated IDX file: the header declares shape {shape} ({expected} bytes of "
+            f"data) but only {found} bytes follow; delete it and download it again"
+        )
+    if found > expected:
+        raise ValueError(
+            f"{path}: corrupt IDX file: {found - expected} bytes follow the {expected} bytes of "
+            f"data that its header (shape {shape}) declares"
+        )
+    data = np.frombuffer(payload, dtype, count=expected // dtype.itemsize, offset=header_size)
+    return magic, data.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """The array stored in an IDX file (``.gz`` or not), in native byte order.
+
+    Raises ValueError naming the file if it is not IDX, is truncated or has trailing bytes.
+    """
+    return read_idx_with_magic(path)[1]
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Writes ``array`` as an IDX file, gzipped if ``path`` ends in ``.gz``; atomically."""
+    path = Path(path)
+    array = np.asarray(array)
+    codes = {dtype.newbyteorder("="): code for code, dtype in _IDX_DTYPES.items()}
+    code = codes.get(array.dtype.newbyteorder("="))
+    if code is None:
+        supported = ", ".join(str(dtype.newbyteorder("=")) for dtype in _IDX_DTYPES.values())
+        raise TypeError(f"write_idx: IDX cannot store dtype {array.dtype}; use one of {supported}")
+    if array.ndim > 255:
+        raise ValueError(f"write_idx: IDX stores at most 255 dimensions, got {array.ndim}")
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
+    payload = header + np.ascontiguousarray(array, _IDX_DTYPES[code]).tobytes()
+    if path.suffix == ".gz":
+        payload = gzip.compress(payload, compresslevel=6, mtime=0)
+    atomic_write(path, payload)
+    return path

@@ -1,0 +1,302 @@
+"""Functional API (``nn.functional`` is this module): activations, losses, dropout, conv, pools.
+
+Everything here except the conv/pool primitives is composed from Tensor operations and has no
+backward rule of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.ops import elementwise as ew
+from minigrad.ops import reduce
+from minigrad.random import generator
+from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap, pad, where
+
+try:  # the convolution and pooling primitives live in their own module
+    from minigrad.ops.conv import (  # noqa: F401
+        adaptive_avg_pool2d,
+        avg_pool2d,
+        conv2d,
+        fold,
+        max_pool2d,
+        unfold,
+    )
+except ImportError:  # pragma: no cover - only while the module is absent
+    pass
+
+__all__ = [
+    "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
+    "softmax", "log_softmax", "linear", "mse_loss", "l1_loss", "nll_loss", "cross_entropy",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "one_hot", "dropout", "pad",
+    "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold", "fold",
+]
+
+
+# ---------------------------------------------------------------------- activations
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0), any shape."""
+    return input.relu_() if inplace else ew.Relu.apply(input)
+
+
+def relu6(input: Tensor) -> Tensor:
+    return input.clamp(0.0, 6.0)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    return ew.LeakyRelu.apply(input, negative_slope=negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return where(input.data > 0, input, (input.clamp(max=0.0).exp() - 1.0) * alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """GELU with the tanh approximation (PyTorch's approximate='tanh')."""
+    inner = (input + 0.044715 * input**3) * float(np.sqrt(2.0 / np.pi))
+    return 0.5 * input * (1.0 + inner.tanh())
+
+
+def silu(input: Tensor) -> Tensor:
+    return input * input.sigmoid()
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    scaled = input * beta
+    soft = (scaled.clamp(max=threshold).exp() + 1.0).log() * (1.0 / beta)
+    return where(scaled.data > threshold, input, soft)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``, stable for large logits."""
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
+    """log(softmax(x)) along ``dim`` without overflow or log(0)."""
+    return input.log_softmax(dim)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """(..., in) @ (out, in).T + (out,) -> (..., out)."""
+    if input.shape[-1:] != weight.shape[-1:]:
+        raise ValueError(
+            f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} "
+            f"features but weight of shape {weight.shape} expects {weight.shape[-1]}"
+        )
+    out = input @ weight.t()
+    return out + bias if bias is not None else out
+
+
+# ---------------------------------------------------------------------- losses
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{op}: input shape {input.shape} and target shape {target.shape} differ; "
+            "they must be equal (reshape one of them)"
+        )
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error over all elements."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
+    _same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
+    _same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    """-(t log p + (1 - t) log(1 - p)), with logs clamped at -100 like PyTorch."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
+    _same_shape(input, target, "binary_cross_entropy")
+    log_p = input.log().clamp(min=-100.0)
+    log_q = (1.0 - input).log().clamp(min=-100.0)
+    loss = -(target * log_p + (1.0 - target) * log_q)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    """Sigmoid + binary cross entropy in one stable expression."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
+    _same_shape(input, target, "binary_cross_entropy_with_logits")
+    # log(1 + exp(-|x|)) + max(x, 0) - x * t never overflows
+    loss = input.relu() - input * target + ((-input.abs()).exp() + 1.0).log()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def _class_scores(input: Tensor, target: Tensor, op: str) -> tuple[Tensor, np.ndarray]:
+    """Bring (N, C, d1, ...) scores to (M, C) and the targets to (M,)."""
+    if input.ndim == 1:
+        input = input.unsqueeze(0)
+        target_array = np.asarray(target.data).reshape(1)
+    else:
+        target_array = np.asarray(target.data)
+    if input.ndim > 2:
+        classes = input.shape[1]
+        input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
+        target_array = target_array.reshape(-1)
+    if target_array.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: target must hold integer class indices (int64), got dtype "
+            f"{target_array.dtype}; use target.long()"
+        )
+    if target_array.shape != input.shape[:1]:
+        raise ValueError(
+            f"{op}: input of shape {input.shape} needs a target of shape {input.shape[:1]} "
+            f"(one class index per row), got {target_array.shape}"
+        )
+    return input, target_array
+
+
+def _nll_from_log_probs(
+    log_probs: Tensor,
+    target_array: np.ndarray,
+    weight: Tensor | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+    op: str,
+) -> Tensor:
+    classes = log_probs.shape[1]
+    keep = target_array != ignore_index
+    bad = keep & ((target_array < 0) | (target_array >= classes))
+    if bad.any():
+        raise IndexError(
+            f"{op}: target {int(target_array[bad][0])} is out of bounds for {classes} classes "
+            f"(valid: 0 to {classes - 1})"
+        )
+    safe_target = np.where(keep, target_array, 0)
+    row_weight = keep.astype(log_probs.dtype)
+    if weight is not None:
+        row_weight = row_weight * weight.data.astype(log_probs.dtype)[safe_target]
+    picked = reduce.Gather.apply(log_probs, index=safe_target[:, None], axis=1).squeeze(1)
+    loss = -picked * _wrap(row_weight)
+    if label_smoothing > 0.0:
+        class_weight = (
+            log_probs if weight is None else log_probs * weight.to(log_probs.dtype)
+        )
+        smooth = -class_weight.sum(dim=1) * _wrap(keep.astype(log_probs.dtype)) * (1 / classes)
+        loss = loss * (1.0 - label_smoothing) + smooth * label_smoothing
+    if reduction == "mean":
+        return loss.sum() * (1.0 / row_weight.sum())
+    return _reduce(loss, reduction, op)
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """-input[n, target[n]] for log-probabilities (N, C) and class indices (N,)."""
+    scores, target_array = _class_scores(input, target, "nll_loss")
+    return _nll_from_log_probs(
+        scores, target_array, weight, ignore_index, reduction, 0.0, "nll_loss"
+    )
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """log_softmax + nll_loss on logits (N, C) and class indices (N,) or class probabilities.
+
+    Stable for logits of any size (a fused log_softmax); ``label_smoothing`` mixes the one-hot
+    target with the uniform distribution, as in PyTorch.
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if target.is_floating_point() and target.shape == input.shape:
+        log_probs = input.log_softmax(1 if input.ndim > 1 else 0)
+        classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+        soft = target * (1.0 - label_smoothing) + label_smoothing / classes
+        return _reduce(-(soft * log_probs).sum(dim=1 if input.ndim > 1 else 0), reduction,
+                       "cross_entropy")
+    scores, target_array = _class_scores(input, target, "cross_entropy")
+    return _nll_from_log_probs(
+        scores.log_softmax(1), target_array, weight, ignore_index, reduction, label_smoothing,
+        "cross_entropy",
+    )
+
+
+# ---------------------------------------------------------------------- misc
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """(…) int64 class indices -> (…, num_classes) int64 one-hot."""
+    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expects integer class indices, got dtype {labels.dtype}")
+    if num_classes < 0:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"one_hot: class values must be in [0, {num_classes}), got range "
+            f"[{labels.min()}, {labels.max()}]"
+        )
+    return _wrap((labels[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) while training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability must be between 0 and 1, got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = generator().random(input.shape, dtype=np.float32) >= p
+    dtype = input.dtype if input.is_floating_point() else DEFAULT_FLOAT
+    return input * _wrap(keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype))
+
+
+def _unused(*_: Any) -> None:
+    """Keep explicit re-exports visible to linters."""
+
+
+_unused(pad)

@@ -1,0 +1,1 @@
+"""Primitives: one Function per op, grouped by family."""

@@ -1,0 +1,157 @@
+"""Shape primitives: reshape, permute, expand, indexing, concatenation, padding, casts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.autograd import Context, Function
+
+
+class Reshape(Function):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        ctx.shape = a.shape
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad.reshape(ctx.shape)
+
+
+class Permute(Function):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+        ctx.dims = dims
+        return a.transpose(dims)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad.transpose(np.argsort(ctx.dims))
+
+
+class Expand(Function):
+    """Broadcast to a larger shape; the engine sums the gradient back."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        return np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad
+
+
+def is_basic_index(index: Any) -> bool:
+    """True when ``index`` uses only ints, slices, None and Ellipsis (NumPy returns a view)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts
+    )
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, index: Any) -> np.ndarray:
+        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
+        out = a[index]
+        return out if isinstance(out, np.ndarray) else np.asarray(out)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        out = np.zeros(ctx.shape, dtype=grad.dtype)
+        if is_basic_index(ctx.index):
+            out[ctx.index] = grad
+        else:
+            # repeated integer indices must accumulate, which plain assignment would not do
+            np.add.at(out, ctx.index, grad)
+        return out
+
+
+class GetItemView(GetItem):
+    is_view = True
+
+
+class SetItem(Function):
+    """out = a with out[index] = value (the out-of-place form of ``a[index] = value``)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, value: np.ndarray, index: Any) -> np.ndarray:
+        ctx.index, ctx.value_shape = index, value.shape
+        out = a.copy()
+        out[index] = value
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        need_a, need_value = ctx.needs_input_grad
+        grad_a = None
+        if need_a:
+            grad_a = grad.copy()
+            grad_a[ctx.index] = 0
+        grad_value = None
+        if need_value:
+            selected = grad[ctx.index]
+            # value was broadcast into the selection: sum it back to value's shape
+            lead = selected.ndim - len(ctx.value_shape)
+            axes = tuple(range(lead)) + tuple(
+                lead + i for i, n in enumerate(ctx.value_shape) if n == 1
+            )
+            grad_value = selected.sum(axis=axes, keepdims=False) if axes else selected
+            grad_value = np.asarray(grad_value).reshape(ctx.value_shape)
+        return grad_a, grad_value
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx: Context, *arrays: np.ndarray, axis: int) -> np.ndarray:
+        ctx.axis = axis
+        ctx.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        return tuple(np.split(grad, ctx.splits, axis=ctx.axis))
+
+
+class Pad(Function):
+    """Constant padding; ``pad_width`` is NumPy's ((before, after), ...) per axis."""
+
+    @staticmethod
+    def forward(
+        ctx: Context, a: np.ndarray, pad_width: tuple[tuple[int, int], ...], value: float
+    ) -> np.ndarray:
+        ctx.crop = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, a.shape))
+        return np.pad(a, pad_width, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad[ctx.crop]
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        ctx.dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad.astype(ctx.dtype)
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad

@@ -1,0 +1,1335 @@
+"""Tensor: one NumPy array, a gradient, and the graph node that produced it."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from minigrad import autograd
+from minigrad.autograd import Node, Version, _GradMode
+from minigrad.ops import elementwise as ew
+from minigrad.ops import linalg, reduce, shape
+
+float16 = half = np.float16
+float32 = float = np.float32
+float64 = double = np.float64
+int8 = np.int8
+uint8 = np.uint8
+int16 = short = np.int16
+int32 = int = np.int32
+int64 = long = np.int64
+bool = np.bool_  # noqa: A001 - PyTorch's name
+
+DEFAULT_FLOAT = np.dtype(np.float32)
+
+_py_float, _py_int, _py_bool = builtins.float, builtins.int, builtins.bool
+_Scalar = (_py_float, _py_int, _py_bool, np.number, np.bool_)
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _is_float(dtype: np.dtype) -> _py_bool:
+    return dtype.kind in "fc"
+
+
+def _as_dtype(dtype: Any) -> np.dtype | None:
+    if dtype is None:
+        return None
+    if dtype is _py_float:
+        return DEFAULT_FLOAT
+    if dtype is _py_int:
+        return np.dtype(np.int64)
+    if dtype is _py_bool:
+        return np.dtype(np.bool_)
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"tensor: {dtype!r} is not a dtype; use e.g. mg.float32") from None
+
+
+def _infer_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
+    """PyTorch's rules: Python floats give float32, ints int64, bools bool; arrays keep dtype."""
+    if isinstance(data, Tensor):
+        array = data.data
+    elif isinstance(data, np.ndarray):
+        array = data
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+            data = [x.data if isinstance(x, Tensor) else x for x in data]
+        array = np.asarray(data)
+        if dtype is None and array.dtype.kind == "f":
+            array = array.astype(DEFAULT_FLOAT)
+        elif dtype is None and array.dtype.kind in "iu":
+            array = array.astype(np.int64)
+        elif array.dtype.kind not in "biufc":
+            raise TypeError(
+                f"tensor: cannot make a tensor from {type(data).__name__} data "
+                f"(NumPy dtype {array.dtype}); pass numbers, nested lists or an ndarray"
+            )
+    if dtype is not None and array.dtype != dtype:
+        array = array.astype(dtype)
+    return array
+
+
+def _check_can_require_grad(dtype: np.dtype, op: str = "requires_grad") -> None:
+    if not _is_float(dtype):
+        raise RuntimeError(
+            f"{op}: only floating point tensors can require gradients, got dtype {dtype}; "
+            "convert first, e.g. x.float()"
+        )
+
+
+def _wrap(array: np.ndarray) -> Tensor:
+    """A new constant Tensor around ``array`` (no copy, no graph)."""
+    t = Tensor.__new__(Tensor)
+    t.data = array
+    t.grad = None
+    t.requires_grad = False
+    t._node = None
+    t._version = Version()
+    t._retains_grad = False
+    return t
+
+
+def _normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (_py_int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(
+                f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions "
+                f"(valid: {-max(ndim, 1)} to {max(ndim, 1) - 1})"
+            )
+        out.append(d % ndim if ndim else 0)
+    return tuple(out)
+
+
+def _one_dim(dim: Any, ndim: int, op: str) -> _py_int:
+    dims = _normalize_dims(dim, ndim, op)
+    assert dims is not None and len(dims) == 1
+    return dims[0]
+
+
+def _sizes(args: tuple) -> tuple[_py_int, ...]:
+    """Accept both f(2, 3) and f((2, 3))."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it for backward."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_retains_grad")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
+    __hash__ = object.__hash__
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: _py_bool = False) -> None:
+        self.data = _infer_array(data, _as_dtype(dtype))
+        self.grad: Tensor | None = None
+        if requires_grad:
+            _check_can_require_grad(self.data.dtype)
+        self.requires_grad = _py_bool(requires_grad)
+        self._node: Node | None = None
+        self._version = Version()
+        self._retains_grad = False
+
+    # ------------------------------------------------------------------ attributes
+
+    @property
+    def shape(self) -> tuple[_py_int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> _py_int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> _py_bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        return self._node
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return self.transpose(-2, -1)
+
+    def size(self, dim: _py_int | None = None) -> Any:
+        """The shape, or the length of one dimension."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[dim]
+
+    def dim(self) -> _py_int:
+        return self.data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> _py_int:
+        return self.data.size
+
+    def element_size(self) -> _py_int:
+        return self.data.itemsize
+
+    def is_floating_point(self) -> _py_bool:
+        return _is_float(self.data.dtype)
+
+    # ------------------------------------------------------------------ conversion
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"item: only a tensor with one element can be converted to a Python number, "
+                f"this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> _py_float:
+        return _py_float(self.item())
+
+    def __int__(self) -> _py_int:
+        return _py_int(self.item())
+
+    def __index__(self) -> _py_int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of one element can be used as an index, "
+                            f"got dtype {self.dtype} and shape {self.shape}")
+        return _py_int(self.item())
+
+    def __bool__(self) -> _py_bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
+            )
+        return _py_bool(self.data.item())
+
+    def __len__(self) -> _py_int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self.data.shape[0]):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, separator=", ", prefix="tensor(", precision=4, threshold=1000
+        )
+        extras = []
+        if self.data.dtype not in (DEFAULT_FLOAT, np.dtype(np.int64), np.dtype(np.bool_)):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ------------------------------------------------------------------ autograd
+
+    def backward(self, gradient: Any = None, retain_graph: _py_bool = False) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf behind it."""
+        autograd.backward(self, gradient, retain_graph=retain_graph)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        out = _wrap(self.data)
+        out._version = self._version
+        return out
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: _py_bool = True) -> Tensor:
+        if requires_grad:
+            _check_can_require_grad(self.data.dtype, "requires_grad_")
+        if self._node is not None and not requires_grad:
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad of leaf tensors; use "
+                "detach() to get a tensor that does not require grad"
+            )
+        self.requires_grad = _py_bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self._node is not None:
+            self._retains_grad = True
+
+    def clone(self) -> Tensor:
+        return shape.Clone.apply(self)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # ------------------------------------------------------------------ dtype
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``; device strings such as 'cpu' are accepted and ignored."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif not (isinstance(a, str) and a.startswith("cpu")):
+                dtype = a
+        if dtype is None:
+            return self
+        dtype = _as_dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        if self.requires_grad and not _is_float(dtype):
+            return _wrap(self.data.astype(dtype))
+        return shape.Cast.apply(self, dtype=dtype)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
+
+    def type(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def _operands(self, other: Any, op: str) -> tuple[Tensor, Tensor]:
+        """Both operands as Tensors of one dtype, by PyTorch's promotion rules."""
+        a = self
+        if isinstance(other, Tensor):
+            b = other
+            da, db = a.data.dtype, b.data.dtype
+            if da == db:
+                return a, b
+            fa, fb = _is_float(da), _is_float(db)
+            if fa != fb:
+                target = da if fa else db
+            elif a.data.ndim == 0 and b.data.ndim > 0:
+                target = db
+            elif b.data.ndim == 0 and a.data.ndim > 0:
+                target = da
+            else:
+                target = np.result_type(da, db)
+            return a.to(target), b.to(target)
+        if isinstance(other, _Scalar):
+            dtype = a.data.dtype
+            if isinstance(other, (_py_float, np.floating)) and not _is_float(dtype):
+                a = a.to(DEFAULT_FLOAT)
+                dtype = DEFAULT_FLOAT
+            elif dtype == np.bool_ and not isinstance(other, (_py_bool, np.bool_)):
+                a = a.to(np.int64)
+                dtype = np.dtype(np.int64)
+            return a, _wrap(np.asarray(other, dtype=dtype))
+        if isinstance(other, (np.ndarray, list, tuple)):
+            return self._operands(Tensor(other), op)
+        raise TypeError(
+            f"{op}: unsupported operand of type {type(other).__name__}; use a Tensor or a number"
+        )
+
+    def __add__(self, other: Any) -> Tensor:
+        a, b = self._operands(other, "add")
+        return ew.Add.apply(a, b)
+
+    def __radd__(self, other: Any) -> Tensor:
+        a, b = self._operands(other, "add")
+        return ew.Add.apply(b, a)
+
+    def __sub__(self, other: Any) -> Tensor:
+        a, b = self._operands(other, "sub")
+        return ew.Sub.apply(a, b)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        a, b = self._operands(other, "sub")
+        return ew.Sub.apply(b, a)
+
+    def __mul__(self, other: Any) -> Tensor:
+        a, b = self._operands(other, "mul")
+        return ew.Mul.apply(a, b)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        a, b = self._operands(other, "mul")
+        return ew.Mul.apply(b, a)
+
+    def _true_div_operands(self, other: Any) -> tuple[Tensor, Tensor]:
+        a, b = self._operands(other, "div")
+        if not _is_float(a.data.dtype):  # integer division is true division, as in PyTorch
+            a, b = a.to(DEFAULT_FLOAT), b.to(DEFAULT_FLOAT)
+        return a, b
+
+    def __truediv__(self, other: Any) -> Tensor:
+        a, b = self._true_div_operands(other)
+        return ew.Div.apply(a, b)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        a, b = self._true_div_operands(other)
+        return ew.Div.apply(b, a)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        a, b = self._operands(other, "floor_divide")
+        return _wrap(np.floor_divide(a.data, b.data))
+
+    def __mod__(self, other: Any) -> Tensor:
+        a, b = self._operands(other, "remainder")
+        return _wrap(np.mod(a.data, b.data))
+
+    def __neg__(self) -> Tensor:
+        return ew.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, _Scalar) and not isinstance(exponent, (np.bool_, _py_bool)):
+            base = self
+            if isinstance(exponent, (_py_float, np.floating)) and not _is_float(self.dtype):
+                base = self.to(DEFAULT_FLOAT)
+            return ew.PowScalar.apply(base, exponent=exponent)
+        a, b = self._operands(exponent, "pow")
+        return ew.Pow.apply(a, b)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        a, b = self._operands(base, "pow")
+        return ew.Pow.apply(b, a)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return matmul(Tensor(other), self)
+
+    def add(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self - (other * alpha if alpha != 1 else other)
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self**exponent
+
+    def matmul(self, other: Tensor) -> Tensor:
+        return matmul(self, other)
+
+    mm = bmm = matmul
+    multiply, divide, subtract = mul, div, sub
+    true_divide = div
+
+    def neg(self) -> Tensor:
+        return ew.Neg.apply(self)
+
+    negative = neg
+
+    def square(self) -> Tensor:
+        return ew.PowScalar.apply(self, exponent=2)
+
+    def reciprocal(self) -> Tensor:
+        return 1.0 / self
+
+    def rsqrt(self) -> Tensor:
+        return 1.0 / self.sqrt()
+
+    # ------------------------------------------------------------------ elementwise math
+
+    def _float_self(self, op: str) -> Tensor:
+        return self if _is_float(self.data.dtype) else self.to(DEFAULT_FLOAT)
+
+    def exp(self) -> Tensor:
+        return ew.Exp.apply(self._float_self("exp"))
+
+    def log(self) -> Tensor:
+        return ew.Log.apply(self._float_self("log"))
+
+    def sqrt(self) -> Tensor:
+        return ew.Sqrt.apply(self._float_self("sqrt"))
+
+    def sin(self) -> Tensor:
+        return ew.Sin.apply(self._float_self("sin"))
+
+    def cos(self) -> Tensor:
+        return ew.Cos.apply(self._float_self("cos"))
+
+    def tanh(self) -> Tensor:
+        return ew.Tanh.apply(self._float_self("tanh"))
+
+    def sigmoid(self) -> Tensor:
+        return ew.Sigmoid.apply(self._float_self("sigmoid"))
+
+    def relu(self) -> Tensor:
+        return ew.Relu.apply(self)
+
+    def abs(self) -> Tensor:
+        return ew.Abs.apply(self)
+
+    __abs__ = abs
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = maximum(out, min)
+            if max is not None:
+                out = minimum(out, max)
+            return out
+        return ew.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        return maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return minimum(self, other)
+
+    def sign(self) -> Tensor:
+        return _wrap(np.sign(self.data))
+
+    def floor(self) -> Tensor:
+        return _wrap(np.floor(self.data))
+
+    def ceil(self) -> Tensor:
+        return _wrap(np.ceil(self.data))
+
+    def round(self) -> Tensor:
+        return _wrap(np.round(self.data))
+
+    def isnan(self) -> Tensor:
+        return _wrap(np.isnan(self.data))
+
+    def isfinite(self) -> Tensor:
+        return _wrap(np.isfinite(self.data))
+
+    def softmax(self, dim: _py_int) -> Tensor:
+        return reduce.Softmax.apply(self, axis=_one_dim(dim, self.ndim, "softmax"))
+
+    def log_softmax(self, dim: _py_int) -> Tensor:
+        return reduce.LogSoftmax.apply(self, axis=_one_dim(dim, self.ndim, "log_softmax"))
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        mask_array = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        return where(mask_array, value, self)
+
+    # ------------------------------------------------------------------ comparisons
+
+    def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
+        b = other.data if isinstance(other, Tensor) else other
+        return _wrap(np.asarray(ufunc(self.data, b)))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_or if self.dtype == np.bool_ else np.bitwise_or)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_xor if self.dtype == np.bool_ else np.bitwise_xor)
+
+    def __invert__(self) -> Tensor:
+        return _wrap(np.invert(self.data))
+
+    def logical_not(self) -> Tensor:
+        return _wrap(np.logical_not(self.data))
+
+    def equal(self, other: Tensor) -> _py_bool:
+        return self.shape == other.shape and _py_bool(np.array_equal(self.data, other.data))
+
+    def allclose(self, other: Any, rtol: _py_float = 1e-5, atol: _py_float = 1e-8) -> _py_bool:
+        b = other.data if isinstance(other, Tensor) else other
+        return _py_bool(np.allclose(self.data, b, rtol=rtol, atol=atol))
+
+    # ------------------------------------------------------------------ reductions
+
+    def sum(self, dim: Any = None, keepdim: _py_bool = False, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        if x.data.dtype == np.bool_:
+            x = x.to(np.int64)
+        axis = _normalize_dims(dim, x.ndim, "sum")
+        return reduce.Sum.apply(x, axis=axis, keepdims=keepdim)
+
+    def mean(self, dim: Any = None, keepdim: _py_bool = False, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        if not _is_float(x.data.dtype):
+            raise RuntimeError(
+                f"mean: input dtype should be floating point, got {x.dtype}; use x.float().mean()"
+            )
+        axis = _normalize_dims(dim, x.ndim, "mean")
+        count = x.data.size if axis is None else int(np.prod([x.shape[d] for d in axis]))
+        return x.sum(dim=axis, keepdim=keepdim) * (1.0 / builtins.max(count, 1))
+
+    def var(
+        self,
+        dim: Any = None,
+        unbiased: _py_bool | None = None,
+        keepdim: _py_bool = False,
+        *,
+        correction: _py_int | None = None,
+    ) -> Tensor:
+        """Variance with Bessel's correction by default (correction=1), as in PyTorch."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        axis = _normalize_dims(dim, self.ndim, "var")
+        count = self.data.size if axis is None else int(np.prod([self.shape[d] for d in axis]))
+        centered = self - self.mean(dim=axis, keepdim=True)
+        return (centered * centered).sum(dim=axis, keepdim=keepdim) * (
+            1.0 / builtins.max(count - correction, 0)
+        )
+
+    def std(
+        self,
+        dim: Any = None,
+        unbiased: _py_bool | None = None,
+        keepdim: _py_bool = False,
+        *,
+        correction: _py_int | None = None,
+    ) -> Tensor:
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def _extreme(self, dim: Any, keepdim: _py_bool, op: str) -> Any:
+        if self.data.size == 0:
+            raise RuntimeError(f"{op}: the input is empty (shape {self.shape}); nothing to reduce")
+        flip = op == "min"
+        if dim is None:
+            if flip:
+                return -reduce.MaxAll.apply(-self)
+            return reduce.MaxAll.apply(self)
+        axis = _one_dim(dim, self.ndim, op)
+        arg = np.argmin if flip else np.argmax
+        index = np.expand_dims(arg(self.data, axis=axis), axis) if self.ndim else None
+        if index is None:
+            return ValuesIndices(self.clone(), _wrap(np.zeros((), np.int64)))
+        values = reduce.Gather.apply(self, index=index, axis=axis)
+        if not keepdim:
+            values = values.squeeze(axis)
+            index = index.squeeze(axis)
+        return ValuesIndices(values, _wrap(index.astype(np.int64)))
+
+    def max(self, dim: Any = None, keepdim: _py_bool = False) -> Any:
+        """max() of all elements, or (values, indices) along ``dim``; also max(other)."""
+        if isinstance(dim, Tensor):
+            return maximum(self, dim)
+        return self._extreme(dim, keepdim, "max")
+
+    def min(self, dim: Any = None, keepdim: _py_bool = False) -> Any:
+        """min() of all elements, or (values, indices) along ``dim``; also min(other)."""
+        if isinstance(dim, Tensor):
+            return minimum(self, dim)
+        return self._extreme(dim, keepdim, "min")
+
+    def amax(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
+        return self.max() if dim is None else self.max(dim, keepdim).values
+
+    def amin(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
+        return self.min() if dim is None else self.min(dim, keepdim).values
+
+    def argmax(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
+        if dim is None:
+            return _wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+        axis = _one_dim(dim, self.ndim, "argmax")
+        return _wrap(np.argmax(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
+
+    def argmin(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
+        if dim is None:
+            return _wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
+        axis = _one_dim(dim, self.ndim, "argmin")
+        return _wrap(np.argmin(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
+
+    def logsumexp(self, dim: Any, keepdim: _py_bool = False) -> Tensor:
+        axis = _normalize_dims(dim, self.ndim, "logsumexp")
+        shift = np.max(self.data, axis=axis, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0).astype(self.dtype)
+        shifted = (self - _wrap(shift)).exp().sum(dim=axis, keepdim=True).log() + _wrap(shift)
+        return shifted if keepdim else shifted.squeeze(axis)
+
+    def gather(self, dim: _py_int, index: Any) -> Tensor:
+        axis = _one_dim(dim, self.ndim, "gather")
+        idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if idx.ndim != self.ndim:
+            raise ValueError(
+                f"gather: index has {idx.ndim} dimensions but the input has {self.ndim} "
+                f"(input shape {self.shape}, index shape {idx.shape}); they must match"
+            )
+        return reduce.Gather.apply(self, index=idx, axis=axis)
+
+    def all(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
+        return _wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)))
+
+    def any(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
+        return _wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)))
+
+    # ------------------------------------------------------------------ shape
+
+    def reshape(self, *shape_args: Any) -> Tensor:
+        new_shape = _sizes(shape_args)
+        try:
+            resolved = _resolve_shape(self.shape, new_shape)
+        except ValueError as e:
+            raise RuntimeError(f"reshape: {e}") from None
+        if resolved == self.shape:
+            return self
+        return shape.Reshape.apply(self, shape=resolved)
+
+    view = reshape
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim: _py_int = 0, end_dim: _py_int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = _one_dim(start_dim, self.ndim, "flatten")
+        end = _one_dim(end_dim, self.ndim, "flatten")
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        s = self.shape
+        return self.reshape(s[:start] + (int(np.prod(s[start : end + 1])),) + s[end + 1 :])
+
+    def unflatten(self, dim: _py_int, sizes: Sequence[_py_int]) -> Tensor:
+        d = _one_dim(dim, self.ndim, "unflatten")
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
+
+    def permute(self, *dims: Any) -> Tensor:
+        order = _sizes(dims)
+        if sorted(_normalize_dims(order, self.ndim, "permute") or ()) != list(range(self.ndim)):
+            raise ValueError(
+                f"permute: dims {order} are not a permutation of the {self.ndim} dimensions "
+                f"of a tensor of shape {self.shape}"
+            )
+        return shape.Permute.apply(self, dims=_normalize_dims(order, self.ndim, "permute"))
+
+    def transpose(self, dim0: _py_int, dim1: _py_int) -> Tensor:
+        if self.ndim < 2:
+            return self
+        d0 = _one_dim(dim0, self.ndim, "transpose")
+        d1 = _one_dim(dim1, self.ndim, "transpose")
+        order = list(range(self.ndim))
+        order[d0], order[d1] = order[d1], order[d0]
+        return shape.Permute.apply(self, dims=tuple(order))
+
+    swapaxes = transpose
+
+    def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {self.shape}")
+        return self.transpose(0, 1)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        if dim is None:
+            new_shape = tuple(n for n in self.shape if n != 1)
+        else:
+            dims = _normalize_dims(dim, self.ndim, "squeeze") or ()
+            new_shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+        return self.reshape(new_shape)
+
+    def unsqueeze(self, dim: _py_int) -> Tensor:
+        d = dim if dim >= 0 else dim + self.ndim + 1
+        if not 0 <= d <= self.ndim:
+            raise IndexError(
+                f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dimensions "
+                f"(valid: {-self.ndim - 1} to {self.ndim})"
+            )
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def expand(self, *sizes: Any) -> Tensor:
+        target = _sizes(sizes)
+        lead = len(target) - self.ndim
+        if lead < 0:
+            raise ValueError(
+                f"expand: the number of sizes {len(target)} is smaller than the number of "
+                f"dimensions of the tensor (shape {self.shape})"
+            )
+        resolved = tuple(
+            self.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(target)
+        )
+        return self.broadcast_to(resolved)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.broadcast_to(other.shape)
+
+    def broadcast_to(self, size: Sequence[_py_int]) -> Tensor:
+        target = tuple(size)
+        if target == self.shape:
+            return self
+        try:
+            np.broadcast_shapes(self.shape, target)
+            if np.broadcast_shapes(self.shape, target) != target:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"broadcast_to: a tensor of shape {self.shape} cannot be expanded to {target}; "
+                "only dimensions of size 1 can grow"
+            ) from None
+        return shape.Expand.apply(self, shape=target)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        reps = _sizes(sizes)
+        x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape)
+        # tile by expanding an inserted axis before each dimension, then merging them
+        inter = []
+        final = []
+        for r, n in zip(reps, x.shape):
+            inter += [r, n]
+            final.append(r * n)
+        expanded = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(*inter)
+        return expanded.reshape(final)
+
+    def split(self, split_size_or_sections: Any, dim: _py_int = 0) -> tuple[Tensor, ...]:
+        axis = _one_dim(dim, self.ndim, "split")
+        length = self.shape[axis]
+        if isinstance(split_size_or_sections, (_py_int, np.integer)):
+            size = _py_int(split_size_or_sections)
+            if size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {size}")
+            sections = [builtins.min(size, length - s) for s in range(0, length, size)]
+        else:
+            sections = list(split_size_or_sections)
+            if sum(sections) != length:
+                raise ValueError(
+                    f"split: sections {sections} sum to {sum(sections)} but dim {dim} of the "
+                    f"tensor (shape {self.shape}) has size {length}"
+                )
+        out = []
+        start = 0
+        prefix = (slice(None),) * axis
+        for n in sections:
+            out.append(self[prefix + (slice(start, start + n),)])
+            start += n
+        return tuple(out)
+
+    def chunk(self, chunks: _py_int, dim: _py_int = 0) -> tuple[Tensor, ...]:
+        length = self.shape[_one_dim(dim, self.ndim, "chunk")]
+        size = -(-length // chunks)
+        return self.split(builtins.max(size, 1), dim)
+
+    def unbind(self, dim: _py_int = 0) -> tuple[Tensor, ...]:
+        axis = _one_dim(dim, self.ndim, "unbind")
+        prefix = (slice(None),) * axis
+        return tuple(self[prefix + (i,)] for i in range(self.shape[axis]))
+
+    def flip(self, dims: Any) -> Tensor:
+        axes = _normalize_dims(dims, self.ndim, "flip") or ()
+        index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))
+        return self[index]
+
+    # ------------------------------------------------------------------ indexing
+
+    def __getitem__(self, index: Any) -> Tensor:
+        index = _convert_index(index)
+        try:
+            if shape.is_basic_index(index):
+                return shape.GetItemView.apply(self, index=index)
+            return shape.GetItem.apply(self, index=index)
+        except IndexError as e:
+            raise IndexError(f"getitem: {e} (tensor shape {self.shape})") from None
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        index = _convert_index(index)
+        if isinstance(value, Tensor):
+            value_t = value if value.dtype == self.dtype else value.to(self.dtype)
+        else:
+            value_t = _wrap(np.asarray(value, dtype=self.data.dtype))
+        if _needs_graph(self, value_t):
+            self._rebase(lambda alias: shape.SetItem.apply(alias, value_t, index=index))
+        else:
+            self.data[index] = value_t.data
+        self._version.value += 1
+
+    # ------------------------------------------------------------------ in-place
+
+    def _rebase(self, compute: Any) -> None:
+        """Make this tensor the output of ``compute(old self)``, keeping its array in place."""
+        if self.requires_grad and self._node is None:
+            raise RuntimeError(
+                f"in-place: a leaf tensor of shape {self.shape} that requires grad is being "
+                "modified in place; do it under `with mg.no_grad():` (as optimizers do) or use "
+                "an out-of-place operation"
+            )
+        alias = _wrap(self.data.copy())
+        alias._node, alias.requires_grad = self._node, self.requires_grad
+        result = compute(alias)
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"in-place: the result has shape {result.shape} but the tensor being modified "
+                f"has shape {self.shape}; in-place operations cannot change the shape"
+            )
+        np.copyto(self.data, result.data)
+        self._node, self.requires_grad = result._node, result.requires_grad
+
+    def _inplace(self, op: str, other: Any, out_of_place: Any, ufunc: np.ufunc | None) -> Tensor:
+        other_t = other if isinstance(other, Tensor) else None
+        if _needs_graph(self, other_t):
+            self._rebase(lambda alias: out_of_place(alias, other))
+        else:
+            b = other.data if other_t is not None else other
+            if ufunc is not None:
+                try:
+                    ufunc(self.data, b, out=self.data, casting="same_kind")
+                except TypeError:
+                    raise RuntimeError(
+                        f"{op}: result type of {self.dtype} {op} {type(b).__name__} can't be "
+                        f"cast to the tensor's dtype {self.dtype}"
+                    ) from None
+                except ValueError as e:
+                    raise RuntimeError(f"{op}: {e} (tensor shape {self.shape})") from None
+            else:
+                np.copyto(self.data, out_of_place(_wrap(self.data), other).data)
+        self._version.value += 1
+        return self
+
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace("add_", other, lambda a, b: a + b, np.add)
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace("sub_", other, lambda a, b: a - b, np.subtract)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace("mul_", other, lambda a, b: a * b, np.multiply)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace("div_", other, lambda a, b: a / b, np.true_divide)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace("pow_", exponent, lambda a, b: a**b, None)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return self._inplace("clamp_", None, lambda a, _: a.clamp(min, max), None)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace("sqrt_", None, lambda a, _: a.sqrt(), None)
+
+    def exp_(self) -> Tensor:
+        return self._inplace("exp_", None, lambda a, _: a.exp(), None)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", None, lambda a, _: a.relu(), None)
+
+    def neg_(self) -> Tensor:
+        return self._inplace("neg_", None, lambda a, _: -a, None)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, value: Any = 1) -> Tensor:
+        return self.add_(tensor1 * tensor2 * value if value != 1 else tensor1 * tensor2)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, value: Any = 1) -> Tensor:
+        return self.add_(tensor1 / tensor2 * value if value != 1 else tensor1 / tensor2)
+
+    def lerp_(self, end: Any, weight: Any) -> Tensor:
+        return self.add_((end - self) * weight)
+
+    def copy_(self, src: Any) -> Tensor:
+        src_t = src if isinstance(src, Tensor) else _wrap(np.asarray(src))
+        if _needs_graph(self, src_t):
+            # the new value depends on src only: the old content gets no gradient
+            self._rebase(lambda alias: alias * 0 + src_t.to(self.dtype))
+        else:
+            np.copyto(self.data, src_t.data, casting="unsafe")
+        self._version.value += 1
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        if _needs_graph(self, value if isinstance(value, Tensor) else None):
+            return self.copy_(value)
+        self.data.fill(value.item() if isinstance(value, Tensor) else value)
+        self._version.value += 1
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def uniform_(self, a: _py_float = 0.0, b: _py_float = 1.0) -> Tensor:
+        from minigrad.random import generator
+
+        return self._fill_random(generator().uniform(a, b, self.shape))
+
+    def normal_(self, mean: _py_float = 0.0, std: _py_float = 1.0) -> Tensor:
+        from minigrad.random import generator
+
+        return self._fill_random(generator().normal(mean, std, self.shape))
+
+    def _fill_random(self, values: np.ndarray) -> Tensor:
+        if self.requires_grad and self._node is None and _GradMode.enabled:
+            raise RuntimeError(
+                f"in-place: a leaf tensor of shape {self.shape} that requires grad is being "
+                "modified in place; do it under `with mg.no_grad():`"
+            )
+        np.copyto(self.data, values, casting="unsafe")
+        self._version.value += 1
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+
+def _needs_graph(target: Tensor, other: Tensor | None) -> _py_bool:
+    return _GradMode.enabled and (
+        target.requires_grad or (other is not None and other.requires_grad)
+    )
+
+
+def _resolve_shape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...]:
+    size = int(np.prod(old))
+    new = tuple(_py_int(n) for n in new)
+    if new.count(-1) > 1:
+        raise ValueError(f"only one dimension can be inferred (-1), got shape {new}")
+    if -1 in new:
+        known = int(np.prod([n for n in new if n != -1]))
+        if known == 0 or size % known:
+            raise ValueError(f"shape {new} is invalid for input of shape {old} ({size} elements)")
+        new = tuple(size // known if n == -1 else n for n in new)
+    if int(np.prod(new)) != size:
+        raise ValueError(
+            f"shape {new} is invalid for input of shape {old}: {int(np.prod(new))} elements "
+            f"requested, {size} available"
+        )
+    return new
+
+
+def _convert_index(index: Any) -> Any:
+    """Tensors in an index become arrays; boolean masks become integer arrays."""
+    if isinstance(index, tuple):
+        return tuple(_convert_index_part(p) for p in index)
+    return _convert_index_part(index)
+
+
+def _convert_index_part(part: Any) -> Any:
+    if isinstance(part, Tensor):
+        part = part.data
+    if isinstance(part, list):
+        part = np.asarray(part)
+    if isinstance(part, np.ndarray) and part.dtype != np.bool_ and part.dtype.kind not in "iu":
+        raise IndexError(
+            f"tensors used as indices must be integer or bool, got dtype {part.dtype}"
+        )
+    return part
+
+
+# ---------------------------------------------------------------------- functions
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
+    """A new tensor, copying ``data``: Python floats give float32, ints int64, arrays keep dtype."""
+    source = data.data if isinstance(data, Tensor) else data
+    array = np.array(source, copy=True) if isinstance(source, np.ndarray) else source
+    return Tensor(array, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    if isinstance(data, Tensor) and (dtype is None or _as_dtype(dtype) == data.dtype):
+        return data
+    return Tensor(data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def _creation_dtype(dtype: Any) -> np.dtype:
+    return _as_dtype(dtype) or DEFAULT_FLOAT
+
+
+def _created(array: np.ndarray, requires_grad: _py_bool) -> Tensor:
+    t = _wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
+    return _created(np.zeros(_sizes(size), _creation_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
+    return _created(np.ones(_sizes(size), _creation_dtype(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
+    return _created(np.empty(_sizes(size), _creation_dtype(dtype)), requires_grad)
+
+
+def full(
+    size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: _py_bool = False
+) -> Tensor:
+    if dtype is None:
+        dtype = Tensor(fill_value).dtype
+    return _created(np.full(tuple(size), fill_value, _as_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
+    return _created(np.zeros(t.shape, _as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
+    return _created(np.ones(t.shape, _as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None, requires_grad: _py_bool = False
+              ) -> Tensor:
+    return _created(np.full(t.shape, fill_value, _as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def arange(
+    start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: _py_bool = False
+) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    is_int = all(isinstance(v, (_py_int, np.integer)) for v in (start, end, step))
+    default = np.int64 if is_int else DEFAULT_FLOAT
+    return _created(np.arange(start, end, step).astype(_as_dtype(dtype) or default), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
+    return _wrap(np.linspace(start, end, steps).astype(_creation_dtype(dtype)))
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: _py_bool = False
+        ) -> Tensor:
+    return _created(np.eye(n, m, dtype=_creation_dtype(dtype)), requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
+    from minigrad.random import generator
+
+    array = generator().random(_sizes(size)).astype(_creation_dtype(dtype))
+    return _created(array, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
+    from minigrad.random import generator
+
+    array = generator().standard_normal(_sizes(size)).astype(_creation_dtype(dtype))
+    return _created(array, requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None) -> Tensor:
+    return rand(*t.shape, dtype=dtype or t.dtype)
+
+
+def randn_like(t: Tensor, dtype: Any = None) -> Tensor:
+    return randn(*t.shape, dtype=dtype or t.dtype)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None
+            ) -> Tensor:
+    from minigrad.random import generator
+
+    if high is None:
+        low, high = 0, low
+    array = generator().integers(low, high, size=tuple(size))
+    return _wrap(np.asarray(array, dtype=_as_dtype(dtype) or np.int64))
+
+
+def randperm(n: int, dtype: Any = None) -> Tensor:
+    from minigrad.random import generator
+
+    return _wrap(generator().permutation(n).astype(_as_dtype(dtype) or np.int64))
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with PyTorch's rules: (..., n, k) @ (..., k, m) -> (..., n, m); 1-D ok."""
+    a, b = (a if isinstance(a, Tensor) else Tensor(a)), (b if isinstance(b, Tensor) else Tensor(b))
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and "
+            f"{b.shape}; use * for multiplication by a scalar"
+        )
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} are not aligned ({k_a} != {k_b})"
+        )
+    batch_a, batch_b = a.shape[:-2], b.shape[:-2]
+    try:
+        np.broadcast_shapes(batch_a, batch_b)
+    except ValueError:
+        raise ValueError(
+            f"matmul: batch dimensions {batch_a} and {batch_b} of shapes {a.shape} and "
+            f"{b.shape} do not broadcast"
+        ) from None
+    a, b = a._operands(b, "matmul")
+    return linalg.MatMul.apply(a, b)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum with broadcasting; ties split the gradient evenly."""
+    a_t = a if isinstance(a, Tensor) else Tensor(a)
+    x, y = a_t._operands(b, "maximum")
+    return ew.Maximum.apply(x, y)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum with broadcasting; ties split the gradient evenly."""
+    a_t = a if isinstance(a, Tensor) else Tensor(a)
+    x, y = a_t._operands(b, "minimum")
+    return ew.Minimum.apply(x, y)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """Elementwise ``input if condition else other``, differentiable in input and other."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    if isinstance(input, Tensor):
+        x, y = input._operands(other, "where")
+    elif isinstance(other, Tensor):
+        y, x = other._operands(input, "where")
+    else:
+        x, y = Tensor(input)._operands(other, "where")
+    try:
+        np.broadcast_shapes(cond.shape, x.shape, y.shape)
+    except ValueError:
+        raise ValueError(
+            f"where: condition {cond.shape}, input {x.shape} and other {y.shape} do not "
+            "broadcast together"
+        ) from None
+    return ew.Where.apply(x, y, condition=cond)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenate along an existing dimension."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    first = tensors[0]
+    axis = _one_dim(dim, first.ndim, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or any(
+            n != m for d, (n, m) in enumerate(zip(t.shape, first.shape)) if d != axis
+        ):
+            raise ValueError(
+                f"cat: tensor {i} has shape {t.shape}, which does not match tensor 0's shape "
+                f"{first.shape} outside dim {dim}; all sizes except the cat dim must agree"
+            )
+    dtype = np.result_type(*[t.dtype for t in tensors])
+    tensors = [t.to(dtype) for t in tensors]
+    return shape.Cat.apply(*tensors, axis=axis)
+
+
+concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join along a new dimension."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    return cat([t.unsqueeze(dim) for t in tensors], dim=dim)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Constant padding, PyTorch's order: (left, right) of the last dim, then the one before …"""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant'")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(
+            f"pad: padding {tuple(pad)} must have an even length of at most 2*ndim "
+            f"(= {2 * input.ndim} for shape {input.shape})"
+        )
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (_py_int(pad[2 * i]), _py_int(pad[2 * i + 1]))
+    return shape.Pad.apply(input, pad_width=tuple(widths), value=value)

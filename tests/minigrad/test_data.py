@@ -1,0 +1,226 @@
+"""Dataset, TensorDataset, DataLoader and load_digits."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad.random
+from minigrad.data import DataLoader, Dataset, TensorDataset, collate, load_digits
+from minigrad.tensor import Tensor
+
+
+def _numbered(num_samples: int) -> TensorDataset:
+    """Sample i is (features filled with i, label i): a batch tells which samples it holds."""
+    features = np.repeat(np.arange(num_samples, dtype=np.float32)[:, None], 3, axis=1)
+    return TensorDataset(features, np.arange(num_samples))
+
+
+class _PerItem(Dataset):
+    """A generic dataset without get_batch of its own."""
+
+    def __init__(self, num_samples: int) -> None:
+        self.num_samples = num_samples
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def __getitem__(self, index: int):
+        return np.full(3, index, dtype=np.float32), index
+
+
+def _labels(loader: DataLoader) -> list[np.ndarray]:
+    return [labels.data for _, labels in loader]
+
+
+loader_args = st.fixed_dictionaries(
+    {
+        "num_samples": st.integers(0, 90),
+        "batch_size": st.integers(1, 40),
+        "shuffle": st.booleans(),
+        "drop_last": st.booleans(),
+        "seed": st.integers(0, 2**32 - 1),
+    }
+)
+
+
+@given(loader_args)
+def test_dataloader_yields_every_sample_once_per_epoch(args):
+    num_samples = args.pop("num_samples")
+    loader = DataLoader(_numbered(num_samples), **args)
+    for _ in range(2):
+        seen = np.concatenate([np.zeros(0, np.int64), *_labels(loader)])
+        assert len(np.unique(seen)) == len(seen)
+        if args["drop_last"]:
+            assert len(seen) == num_samples - num_samples % args["batch_size"]
+        else:
+            np.testing.assert_array_equal(np.sort(seen), np.arange(num_samples))
+        if not args["shuffle"]:
+            np.testing.assert_array_equal(seen, np.arange(len(seen)))
+
+
+@given(loader_args)
+def test_dataloader_batch_shapes_dtypes_and_len(args):
+    num_samples, batch_size = args.pop("num_samples"), args["batch_size"]
+    loader = DataLoader(_numbered(num_samples), **args)
+    batches = list(loader)
+    assert len(batches) == len(loader)
+    sizes = [len(labels.data) for _, labels in batches]
+    full, rest = divmod(num_samples, batch_size)
+    expected = [batch_size] * full + ([rest] if rest and not args["drop_last"] else [])
+    assert sizes == expected
+    for features, labels in batches:
+        assert isinstance(features, Tensor) and isinstance(labels, Tensor)
+        assert features.shape == (len(labels.data), 3)
+        assert features.dtype == np.float32 and labels.dtype == np.int64
+        np.testing.assert_array_equal(features.data[:, 0], labels.data)
+
+
+@given(loader_args)
+def test_dataloader_same_seed_same_epochs(args):
+    num_samples = args.pop("num_samples")
+    first = DataLoader(_numbered(num_samples), **args)
+    second = DataLoader(_numbered(num_samples), **args)
+    for _ in range(2):
+        for a, b in zip(_labels(first), _labels(second), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@given(loader_args)
+def test_dataloader_generic_dataset_matches_vectorized(args):
+    num_samples = args.pop("num_samples")
+    generic = DataLoader(_PerItem(num_samples), **args)
+    vectorized = DataLoader(_numbered(num_samples), **args)
+    for (x_a, y_a), (x_b, y_b) in zip(generic, vectorized, strict=True):
+        np.testing.assert_array_equal(x_a.data, x_b.data)
+        np.testing.assert_array_equal(y_a.data, y_b.data)
+        assert x_a.dtype == x_b.dtype and y_a.dtype == y_b.dtype == np.int64
+
+
+def test_dataloader_epochs_differ_and_seeds_differ():
+    loader = DataLoader(_numbered(50), batch_size=50, shuffle=True, seed=0)
+    epoch_1, epoch_2 = _labels(loader)[0], _labels(loader)[0]
+    assert not np.array_equal(epoch_1, epoch_2)
+    other = _labels(DataLoader(_numbered(50), batch_size=50, shuffle=True, seed=1))[0]
+    assert not np.array_equal(epoch_1, other)
+
+
+def test_dataloader_without_seed_follows_manual_seed():
+    orders = []
+    for _ in range(2):
+        minigrad.random.manual_seed(123)
+        loader = DataLoader(_numbered(40), batch_size=7, shuffle=True)
+        orders.append(np.concatenate(_labels(loader) + _labels(loader)))
+    np.testing.assert_array_equal(orders[0], orders[1])
+
+
+def test_dataloader_gathers_array_batches_without_per_sample_calls(monkeypatch):
+    dataset = _numbered(100)
+
+    def forbidden(self, index):
+        raise AssertionError("the loader must gather TensorDataset batches by fancy indexing")
+
+    monkeypatch.setattr(TensorDataset, "__getitem__", forbidden)
+    assert sum(len(y.data) for _, y in DataLoader(dataset, batch_size=32, shuffle=True)) == 100
+
+
+def test_dataloader_accepts_any_sized_indexable_and_dict_samples():
+    class Records:
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, index):
+            return {"x": np.array([index, index]), "y": np.uint8(index)}
+
+    batches = list(DataLoader(Records(), batch_size=2))
+    assert [batch["x"].shape for batch in batches] == [(2, 2), (2, 2), (1, 2)]
+    assert batches[0]["y"].dtype == np.int64
+    np.testing.assert_array_equal(batches[2]["y"].data, [4])
+
+
+def test_dataloader_single_array_dataset_yields_one_tuple():
+    (batch,) = next(iter(DataLoader(TensorDataset(np.ones((4, 2))), batch_size=4)))
+    assert batch.shape == (4, 2) and batch.dtype == np.float64
+
+
+def test_dataloader_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+        DataLoader(_numbered(3), batch_size=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        DataLoader(_numbered(3), batch_size=2.0)
+    with pytest.raises(TypeError, match="batch_size"):
+        DataLoader(_numbered(3), batch_size=True)
+    with pytest.raises(TypeError, match="needs __len__ and __getitem__"):
+        DataLoader(42)
+
+
+def test_tensordataset_accepts_tensors_and_arrays():
+    dataset = TensorDataset(Tensor(np.zeros((4, 2), np.float32)), np.arange(4, dtype=np.uint8))
+    assert len(dataset) == 4
+    features, label = dataset[3]
+    assert features.shape == (2,) and label.dtype == np.int64 and int(label.data) == 3
+    batch_x, batch_y = dataset.get_batch(np.array([0, 2]))
+    assert batch_x.shape == (2, 2)
+    np.testing.assert_array_equal(batch_y, [0, 2])
+
+
+def test_tensordataset_rejects_mismatched_or_missing_tensors():
+    with pytest.raises(ValueError, match=r"same first dimension.*\(4, 2\), \(3,\)"):
+        TensorDataset(np.zeros((4, 2)), np.zeros(3))
+    with pytest.raises(ValueError, match="at least one"):
+        TensorDataset()
+    with pytest.raises(ValueError, match="same first dimension"):
+        TensorDataset(np.float32(1.0))
+
+
+def test_collate_names_shapes_it_cannot_stack():
+    with pytest.raises(ValueError, match=r"collate: cannot stack samples of shapes \[\(2,\), \(3,\)\]"):
+        collate([np.zeros(2), np.zeros(3)])
+    with pytest.raises(ValueError, match="different numbers of fields"):
+        collate([(1, 2), (1,)])
+
+
+def test_dataset_base_class_asks_for_the_methods():
+    with pytest.raises(NotImplementedError, match="__getitem__"):
+        Dataset()[0]
+    with pytest.raises(NotImplementedError, match="__len__"):
+        len(Dataset())
+
+
+def test_load_digits_shapes_and_range():
+    images, labels = load_digits()
+    assert images.dtype == np.float32 and images.shape[1:] == (1, 8, 8)
+    assert labels.dtype == np.int64 and labels.shape == (len(images),)
+    assert 0.0 <= images.min() and images.max() == 1.0
+    assert set(np.unique(labels)) == set(range(10))
+
+
+def test_load_digits_split_is_disjoint_stratified_and_reproducible():
+    train_x, train_y = load_digits(train=True, seed=3)
+    test_x, test_y = load_digits(train=False, seed=3)
+    assert len(train_y) + len(test_y) == 1797
+    assert abs(len(test_y) / 1797 - 0.2) < 0.01
+    from sklearn.datasets import load_digits as sklearn_load_digits
+
+    everything = np.concatenate([train_x, test_x]).reshape(1797, 64) * 16
+    expected = sklearn_load_digits().data
+    np.testing.assert_array_equal(np.unique(everything, axis=0), np.unique(expected, axis=0))
+    assert len(everything) == len(expected)
+    test_share = np.bincount(test_y, minlength=10) / np.bincount(np.r_[train_y, test_y])
+    assert np.all(np.abs(test_share - 0.2) < 0.02)
+    again_x, again_y = load_digits(train=False, seed=3)
+    np.testing.assert_array_equal(again_x, test_x)
+    np.testing.assert_array_equal(again_y, test_y)
+    assert not np.array_equal(load_digits(train=False, seed=4)[1], test_y)
+
+
+def test_load_digits_rejects_bad_fraction():
+    with pytest.raises(ValueError, match="test_fraction must be in"):
+        load_digits(test_fraction=1.0)
+
+
+def test_digits_train_through_dataloader():
+    images, labels = load_digits()
+    loader = DataLoader(TensorDataset(images, labels), batch_size=64, shuffle=True, seed=0)
+    features, targets = next(iter(loader))
+    assert features.shape == (64, 1, 8, 8) and targets.dtype == np.int64
