@@ -93,9 +93,9 @@ class Version:
 class Context:
     """What a Function's forward leaves for its backward."""
 
-    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
-        self.needs_input_grad = needs_input_grad
-        self.saved: tuple[np.ndarray, ...] = ()
+    # class-level defaults keep the per-op object creation cheap (no __init__ call)
+    saved: tuple = ()
+    needs_input_grad: tuple[bool, ...] = ()
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward; they are freed after backward unless retain_graph=True."""
@@ -153,17 +153,16 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
         """Run forward on the inputs' arrays; record a graph node when a gradient is needed."""
-        from minigrad.tensor import Tensor
-
+        ctx = Context()
         if _GradMode.enabled:
             needs = tuple([t.requires_grad for t in inputs])
             record = True in needs
         else:
             needs = (False,) * len(inputs)
             record = False
-        ctx = Context(needs)
+        ctx.needs_input_grad = needs
         out_data = cls.forward(ctx, *[t.data for t in inputs], **attrs)
-        out = Tensor.__new__(Tensor)
+        out = _tensor_class.__new__(_tensor_class)
         out.data = out_data
         out.grad = None
         out._retains_grad = False
@@ -182,6 +181,10 @@ class Function:
             out._node = None
             out.requires_grad = False
         return out
+
+
+# set by minigrad.tensor once Tensor exists (the two modules refer to each other)
+_tensor_class: Any = None
 
 
 def _saved_any(saved: tuple, array: np.ndarray) -> bool:

@@ -1056,6 +1056,9 @@ class Tensor:
         return self.div_(other)
 
 
+autograd._tensor_class = Tensor
+
+
 def _needs_graph(target: Tensor, other: Tensor | None) -> _py_bool:
     return _GradMode.enabled and (
         target.requires_grad or (other is not None and other.requires_grad)

@@ -54,7 +54,7 @@ def collate(samples: Sequence[Any]) -> Any:
                 f"collate: samples have different numbers of fields {sorted(lengths)}; "
                 "every sample of a dataset must have the same structure"
             )
-        return tuple(collate(list(field)) for field in zip(*samples))
+        return tuple(collate(list(field)) for field in zip(*samples, strict=True))
     arrays = [_as_array(sample) for sample in samples]
     shapes = {array.shape for array in arrays}
     if len(shapes) != 1:

@@ -174,7 +174,9 @@ def test_tensordataset_rejects_mismatched_or_missing_tensors():
 
 
 def test_collate_names_shapes_it_cannot_stack():
-    with pytest.raises(ValueError, match=r"collate: cannot stack samples of shapes \[\(2,\), \(3,\)\]"):
+    with pytest.raises(
+        ValueError, match=r"collate: cannot stack samples of shapes \[\(2,\), \(3,\)\]"
+    ):
         collate([np.zeros(2), np.zeros(3)])
     with pytest.raises(ValueError, match="different numbers of fields"):
         collate([(1, 2), (1,)])
