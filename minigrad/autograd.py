@@ -9,6 +9,7 @@ accumulates them and frees what backward no longer needs.
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -106,10 +107,14 @@ class Context:
         return self.saved
 
 
+# creation order of nodes: tells which uses of a tensor came before an in-place change of it
+_sequence = itertools.count()
+
+
 class Node:
     """A recorded application of a Function: the graph edge from an output to its inputs."""
 
-    __slots__ = ("fn", "ctx", "inputs", "version_checks", "freed")
+    __slots__ = ("fn", "ctx", "inputs", "version_checks", "freed", "seq", "previous")
 
     def __init__(self, fn: type[Function], ctx: Context, inputs: tuple[Tensor, ...]) -> None:
         self.fn = fn
@@ -117,6 +122,10 @@ class Node:
         self.inputs = inputs
         self.version_checks: tuple[tuple[Tensor, int], ...] = ()
         self.freed = False
+        self.seq = next(_sequence)
+        # set when an in-place op made this node the tensor's producer: (first seq after the
+        # change, a tensor holding the value and node from before it)
+        self.previous: tuple[int, Tensor] | None = None
 
     def name(self) -> str:
         return self.fn.__name__ + "Backward"
@@ -187,6 +196,22 @@ class Function:
 _tensor_class: Any = None
 
 
+def _broadcast_error(cls: type[Function], inputs: Sequence[Tensor]) -> str | None:
+    """The message for a forward that failed because its inputs do not broadcast, else None."""
+    shapes = [t.data.shape for t in inputs]
+    if len(shapes) < 2:
+        return None
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+        return (
+            f"{cls.__name__.lower()}: shapes {listed} cannot be broadcast together; sizes must "
+            "be equal or 1 in each dimension, aligned from the right"
+        )
+    return None
+
+
 def _saved_any(saved: tuple, array: np.ndarray) -> bool:
     for a in saved:
         if _shares_base(a, array):
@@ -212,6 +237,20 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad.reshape(shape)
 
 
+def new_version_boundary() -> int:
+    """A sequence number after every node recorded so far (marks an in-place change)."""
+    return next(_sequence)
+
+
+def _as_used_by(tensor: Tensor, seq: int) -> Tensor:
+    """``tensor`` as it was when node ``seq`` used it, before later in-place changes."""
+    node = tensor._node
+    while node is not None and node.previous is not None and seq < node.previous[0]:
+        tensor = node.previous[1]
+        node = tensor._node
+    return tensor
+
+
 def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Tensors reachable from ``roots`` through recorded nodes, outputs before their inputs."""
     order: list[Tensor] = []
@@ -230,6 +269,8 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
         node = tensor._node
         if node is not None:
             for parent in node.inputs:
+                if parent._node is not None and parent._node.previous is not None:
+                    parent = _as_used_by(parent, node.seq)
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     order.reverse()
@@ -296,6 +337,8 @@ def run_backward(
                 f"{len(node.inputs)} inputs"
             )
         for parent, g in zip(node.inputs, input_grads):
+            if parent._node is not None and parent._node.previous is not None:
+                parent = _as_used_by(parent, node.seq)
             if g is None or not parent.requires_grad:
                 continue
             shape = parent.data.shape

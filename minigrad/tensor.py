@@ -928,6 +928,15 @@ class Tensor:
                 "modified in place; do it under `with mg.no_grad():` (as optimizers do) or use "
                 "an out-of-place operation"
             )
+        if self._node is not None and self._node.fn.is_view:
+            # the base tensor's graph would not learn of the change: its gradient would be wrong
+            raise RuntimeError(
+                f"in-place: a tensor of shape {self.shape} that is a view (indexing, reshape, "
+                f"permute, expand) of a tensor in the graph ({self._node.name()}) is being "
+                "modified in place; clone() the view first, or assign into the base tensor "
+                "(base[index] = value)"
+            )
+        boundary = autograd.new_version_boundary()
         alias = _wrap(self.data.copy())
         alias._node, alias.requires_grad = self._node, self.requires_grad
         result = compute(alias)
@@ -937,7 +946,12 @@ class Tensor:
                 f"has shape {self.shape}; in-place operations cannot change the shape"
             )
         np.copyto(self.data, result.data)
-        self._node, self.requires_grad = result._node, result.requires_grad
+        node = result._node
+        if node is not None and result is not alias:
+            # nodes recorded before this change used the old value: the engine sends their
+            # gradient to alias, not through the new node
+            node.previous = (boundary, alias)
+        self._node, self.requires_grad = node, result.requires_grad
 
     def _inplace(self, op: str, other: Any, out_of_place: Any, ufunc: np.ufunc | None) -> Tensor:
         other_t = other if isinstance(other, Tensor) else None

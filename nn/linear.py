@@ -1,0 +1,62 @@
+"""Linear and Identity."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import minigrad.functional as F
+from minigrad.tensor import Tensor
+from nn import init
+from nn.module import Module
+from nn.parameter import Parameter
+
+
+class Identity(Module):
+    """Returns its input unchanged; a placeholder where a layer is optional."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input
+
+
+class Linear(Module):
+    """``y = x W^T + b``: ``(*, in_features) -> (*, out_features)``.
+
+    ``weight`` is ``(out_features, in_features)``, initialised like PyTorch: kaiming uniform
+    with a=sqrt(5), i.e. U(±1/sqrt(in_features)), and the bias U(±1/sqrt(in_features)).
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+    ) -> None:
+        super().__init__()
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty((out_features,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
