@@ -170,7 +170,14 @@ class Function:
             needs = (False,) * len(inputs)
             record = False
         ctx.needs_input_grad = needs
-        out_data = cls.forward(ctx, *[t.data for t in inputs], **attrs)
+        try:
+            out_data = cls.forward(ctx, *[t.data for t in inputs], **attrs)
+        except ValueError:
+            # name the op and the shapes instead of NumPy's message (costs nothing otherwise)
+            message = _broadcast_error(cls, inputs)
+            if message is None:
+                raise
+            raise ValueError(message) from None
         out = _tensor_class.__new__(_tensor_class)
         out.data = out_data
         out.grad = None
@@ -351,7 +358,11 @@ def run_backward(
             # out-of-place sum: gradients may alias each other (Add passes grad through twice)
             grads[pkey] = g if previous is None else previous + g
         if not retain_graph:
+            # drop the inputs too: a root kept alive (the last loss) must not keep every
+            # intermediate array of its graph alive
             node.ctx = None  # type: ignore[assignment]
+            node.inputs = ()
+            node.version_checks = ()
             node.freed = True
 
     if capture is None:

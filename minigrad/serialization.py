@@ -107,7 +107,9 @@ def _where(path: list[str]) -> str:
     return "/".join(path) if path else "the top level"
 
 
-def _write_archive(stream: BinaryIO, manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+def _write_archive(
+    stream: BinaryIO, manifest: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> None:
     text = json.dumps(manifest, allow_nan=False, separators=(",", ":"))
     manifest_array = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with zipfile.ZipFile(stream, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -163,7 +165,7 @@ def _sync_directory(directory: str) -> None:
         os.close(fd)
 
 
-class _InvalidCheckpoint(Exception):
+class _InvalidCheckpointError(Exception):
     pass
 
 
@@ -174,19 +176,18 @@ class _Reader:
     def array(self, node: dict[str, Any]) -> np.ndarray:
         name = node["k"]
         if not isinstance(name, str):
-            raise _InvalidCheckpoint(f"bad array reference {name!r}")
+            raise _InvalidCheckpointError(f"bad array reference {name!r}")
         try:
             raw = self.archive.read(name + ".npy")  # reading it whole checks the CRC
         except KeyError:
-            raise _InvalidCheckpoint(f"the array '{name}' listed in the manifest is missing") from None
-        array = np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
-        if array.dtype.kind not in _ARRAY_KINDS:
-            raise _InvalidCheckpoint(f"the array '{name}' has unsupported dtype {array.dtype}")
-        return array
+            raise _InvalidCheckpointError(
+                f"the array '{name}' listed in the manifest is missing"
+            ) from None
+        return _parse_npy(raw, name)
 
     def decode(self, node: Any) -> Any:
         if not isinstance(node, dict) or not isinstance(node.get("t"), str):
-            raise _InvalidCheckpoint(f"malformed manifest node {str(node)[:80]!r}")
+            raise _InvalidCheckpointError(f"malformed manifest node {str(node)[:80]!r}")
         kind = node["t"]
         if kind == "none":
             return None
@@ -194,7 +195,7 @@ class _Reader:
             value = node["v"]
             expected = {"bool": bool, "int": int, "str": str}[kind]
             if type(value) is not expected:
-                raise _InvalidCheckpoint(f"manifest {kind} node holds {value!r}")
+                raise _InvalidCheckpointError(f"manifest {kind} node holds {value!r}")
             return value
         if kind == "float":
             return float.fromhex(node["v"])
@@ -212,11 +213,41 @@ class _Reader:
             for key_node, value_node in node["items"]:
                 result[self.decode(key_node)] = self.decode(value_node)
             return result
-        raise _InvalidCheckpoint(f"unknown manifest node type {kind!r}")
+        raise _InvalidCheckpointError(f"unknown manifest node type {kind!r}")
+
+
+def _parse_npy(raw: bytes, name: str) -> np.ndarray:
+    """An array from ``.npy`` bytes; the header is checked against the data length before
+    anything is allocated, and object dtypes are refused."""
+    stream = io.BytesIO(raw)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise _InvalidCheckpointError(f"the array '{name}' has unsupported .npy version {version}")
+    if dtype.hasobject or dtype.kind not in _ARRAY_KINDS or dtype.fields is not None:
+        raise _InvalidCheckpointError(f"the array '{name}' has unsupported dtype {dtype}")
+    count = 1
+    for size in shape:
+        count *= size
+    offset = stream.tell()
+    if len(raw) - offset != count * dtype.itemsize:
+        raise _InvalidCheckpointError(
+            f"the array '{name}' holds {len(raw) - offset} bytes of data, its header "
+            f"(shape {shape}, dtype {dtype}) needs {count * dtype.itemsize}"
+        )
+    flat = np.frombuffer(raw, dtype=dtype, count=count, offset=offset)
+    if fortran_order:
+        return flat.reshape(shape[::-1]).transpose().copy(order="F")
+    return flat.reshape(shape).copy()
 
 
 _LOAD_ERRORS = (
-    _InvalidCheckpoint,
+    OSError,
+    MemoryError,
+    _InvalidCheckpointError,
     zipfile.BadZipFile,
     zlib.error,
     EOFError,
@@ -249,20 +280,20 @@ def _load_stream(stream: BinaryIO, name: str) -> Any:
     try:
         with zipfile.ZipFile(stream) as archive:
             if MANIFEST + ".npy" not in archive.namelist():
-                raise _InvalidCheckpoint(
+                raise _InvalidCheckpointError(
                     "it is a zip/npz archive without a minigrad manifest (was it written by "
                     "np.savez rather than mg.save?)"
                 )
             reader = _Reader(archive)
             manifest_bytes = reader.array({"k": MANIFEST})
             if manifest_bytes.dtype != np.uint8 or manifest_bytes.ndim != 1:
-                raise _InvalidCheckpoint("the manifest entry is not a byte array")
+                raise _InvalidCheckpointError("the manifest entry is not a byte array")
             manifest = json.loads(manifest_bytes.tobytes().decode("utf-8"))
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise _InvalidCheckpoint("the manifest has no minigrad format tag")
+                raise _InvalidCheckpointError("the manifest has no minigrad format tag")
             version = manifest.get("version")
             if not isinstance(version, int) or version > VERSION:
-                raise _InvalidCheckpoint(
+                raise _InvalidCheckpointError(
                     f"it has format version {version!r}, this minigrad reads versions up to "
                     f"{VERSION}; upgrade minigrad"
                 )

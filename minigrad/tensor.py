@@ -438,6 +438,8 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, _Scalar) and not isinstance(exponent, (np.bool_, _py_bool)):
             base = self
+            if isinstance(exponent, np.generic):  # NumPy scalars are not weakly typed: x**e
+                exponent = exponent.item()  # with a np.float64 e would upcast float32
             if isinstance(exponent, (_py_float, np.floating)) and not _is_float(self.dtype):
                 base = self.to(DEFAULT_FLOAT)
             return ew.PowScalar.apply(base, exponent=exponent)
@@ -890,8 +892,9 @@ class Tensor:
         prefix = (slice(None),) * axis
         return tuple(self[prefix + (i,)] for i in range(self.shape[axis]))
 
-    def flip(self, dims: Any) -> Tensor:
-        axes = _normalize_dims(dims, self.ndim, "flip") or ()
+    def flip(self, *dims: Any) -> Tensor:
+        """Reverse the order along ``dims``: ``x.flip(0, 2)`` or ``x.flip((0, 2))``."""
+        axes = _normalize_dims(_sizes(dims), self.ndim, "flip") or ()
         index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))
         return self[index]
 

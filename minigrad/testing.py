@@ -74,9 +74,13 @@ def arrays(
     unique: bool = False,
 ) -> st.SearchStrategy[np.ndarray]:
     """ndarrays of ``shape`` (a tuple or a strategy of tuples) with finite elements."""
-    if elements is None:
+    kind = np.dtype(dtype).kind
+    if elements is None and kind == "f":
         elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False,
-                             width=64 if np.dtype(dtype) == np.float64 else 32)
+                             width=8 * np.dtype(dtype).itemsize)
+    elif elements is None and kind in "iu":
+        elements = st.integers(max(int(np.ceil(min_value)), np.iinfo(dtype).min),
+                               int(np.floor(max_value)))
     return hnp.arrays(dtype, shape, elements=elements, unique=unique)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 import minigrad.functional as F
-from minigrad.tensor import Tensor, pad
+from minigrad.tensor import Tensor
 from nn import init
 from nn.module import Module
 from nn.parameter import Parameter
@@ -87,19 +87,8 @@ class Conv2d(Module):
                 init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        padding = self.padding
-        if padding == "valid":
-            padding = (0, 0)
-        elif padding == "same":
-            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            if totals[0] % 2 == 0 and totals[1] % 2 == 0:
-                padding = (totals[0] // 2, totals[1] // 2)
-            else:  # an even kernel extent: the extra row/column goes bottom/right, as in PyTorch
-                top, left = totals[0] // 2, totals[1] // 2
-                input = pad(input, (left, totals[1] - left, top, totals[0] - top))
-                padding = (0, 0)
         return F.conv2d(
-            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
         )
 
     def extra_repr(self) -> str:
@@ -108,9 +97,7 @@ class Conv2d(Module):
             f"stride={self.stride}"
         )
         if self.padding != (0, 0):
-            text += f", padding={self.padding!r}" if isinstance(self.padding, str) else (
-                f", padding={self.padding}"
-            )
+            text += f", padding={self.padding}"
         if self.dilation != (1, 1):
             text += f", dilation={self.dilation}"
         if self.groups != 1:

@@ -22,8 +22,16 @@ def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity (``'relu'`` -> sqrt(2), …), as in PyTorch."""
-    linear_like = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-                   "conv_transpose2d", "conv_transpose3d", "sigmoid")
+    linear_like = (
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "sigmoid",
+    )
     if nonlinearity in linear_like:
         return 1.0
     if nonlinearity == "tanh":

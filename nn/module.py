@@ -8,7 +8,8 @@ submodule, and a Tensor to a name given to ``register_buffer`` as a buffer. Ever
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,7 +34,9 @@ def _dtype_of(arg: Any) -> np.dtype | None:
         try:
             return np.dtype(arg)
         except TypeError:
-            raise ValueError(f"Module.to: unknown device or dtype {arg!r}; only 'cpu' exists") from None
+            raise ValueError(
+                f"Module.to: unknown device or dtype {arg!r}; only 'cpu' exists"
+            ) from None
     if type(arg).__name__ == "device":  # a torch-style device object from a ported script
         return None
     try:
@@ -132,18 +135,19 @@ class Module:
 
     register_module = add_module
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: dict) -> None:
+        """Remove ``name`` from everywhere but ``keep`` (so reassignment keeps its position)."""
         self.__dict__.pop(name, None)
-        self._parameters.pop(name, None)
-        self._buffers.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
-        self._modules.pop(name, None)
 
     def __setattr__(self, name: str, value: Any) -> None:
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
             self._check_initialised("parameters")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -154,7 +158,7 @@ class Module:
             params[name] = None
         elif isinstance(value, Module):
             self._check_initialised("child modules")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif name in self.__dict__.get("_modules", ()):
             if value is not None:
@@ -335,9 +339,7 @@ class Module:
         if dtype is None:
             return self
         if dtype.kind != "f":
-            raise TypeError(
-                f"Module.to: only floating point dtypes are supported, got {dtype}"
-            )
+            raise TypeError(f"Module.to: only floating point dtypes are supported, got {dtype}")
         for tensor in (*self.parameters(), *self.buffers()):
             if tensor.data.dtype.kind == "f" and tensor.data.dtype != dtype:
                 tensor.data = tensor.data.astype(dtype)
@@ -384,9 +386,7 @@ class Module:
         and leaves the module unchanged.
         """
         if not isinstance(state_dict, dict):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}"
-            )
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]

@@ -55,7 +55,9 @@ def batch_norm(
         out = centered / (var + eps).sqrt()
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are needed when not training")
+            raise ValueError(
+                "batch_norm: running_mean and running_var are needed when not training"
+            )
         mean = running_mean.detach().reshape(stat_shape)
         std = (running_var.detach().reshape(stat_shape) + eps).sqrt()
         out = (input - mean) / std
@@ -77,6 +79,8 @@ class _BatchNorm(Module):
         affine: bool = True,
         track_running_stats: bool = True,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         dtype = np.dtype(np.float32 if dtype is None else dtype)
@@ -87,7 +91,10 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -108,8 +115,9 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             self.weight.data[...] = 1
+        if self.bias is not None:
             self.bias.data[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
@@ -146,7 +154,8 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 

@@ -1,4 +1,5 @@
-"""Convolution primitives on NCHW arrays: conv2d, unfold (im2col) and fold (col2im).
+"""Sliding-window primitives on NCHW arrays: conv2d, unfold (im2col), fold (col2im), max_pool2d,
+avg_pool2d and adaptive_avg_pool2d.
 
 Shape names: N batch, C input channels, O output channels, G groups, H/W input size, KH/KW
 kernel size, OH/OW output size, P = OH * OW output pixels.
@@ -7,6 +8,10 @@ Everything goes through one idea: pad once, take a strided window view of shape
 (N, C, KH, KW, OH, OW), copy it into a contiguous im2col buffer and hand that to one BLAS
 GEMM. The reverse, col2im, adds the columns back with one strided slice per kernel offset,
 so the only Python loops run over the KH * KW kernel offsets.
+
+The pools copy the same window view into one contiguous (KH*KW, N, C, OH, OW) array and reduce
+over its first axis. Their backward writes the window gradients back through that view when
+windows do not overlap, and through col2im when they do.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ if TYPE_CHECKING:
 IntPair = tuple[int, int]
 Padding = tuple[IntPair, IntPair]  # ((top, bottom), (left, right))
 
-__all__ = ["conv2d", "unfold", "fold", "Conv2d", "Unfold", "Fold"]
+__all__ = [
+    "conv2d", "unfold", "fold", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "Conv2d", "Unfold", "Fold", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+]
 
 
 # --------------------------------------------------------------------------- argument helpers
@@ -96,15 +104,23 @@ def crop2d(x: np.ndarray, padding: Padding, size: IntPair) -> np.ndarray:
 
 
 def window_view(
-    xp: np.ndarray, kernel: IntPair, stride: IntPair, dilation: IntPair, out: IntPair
+    xp: np.ndarray,
+    kernel: IntPair,
+    stride: IntPair,
+    dilation: IntPair,
+    out: IntPair,
+    writeable: bool = False,
 ) -> np.ndarray:
-    """Read-only view (A, B, KH, KW, OH, OW) of the sliding windows of a 4-D (A, B, H, W) array."""
+    """View (A, B, KH, KW, OH, OW) of the sliding windows of a 4-D (A, B, H, W) array.
+
+    Writeable only when asked for, and only sensible when the windows do not overlap.
+    """
     sa, sb, sh, sw = xp.strides
     return as_strided(
         xp,
         shape=(xp.shape[0], xp.shape[1], kernel[0], kernel[1], out[0], out[1]),
         strides=(sa, sb, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1]),
-        writeable=False,
+        writeable=writeable,
     )
 
 
@@ -230,3 +246,437 @@ def _input_grad_transposed(ctx: Context, g: np.ndarray, weight: np.ndarray) -> n
 
 
 CONV_INPUT_GRAD = [_input_grad_col2im]
+
+
+# --------------------------------------------------------------------------- unfold / fold
+
+
+class Unfold(Function):
+    """im2col: (N, C, H, W) -> (N, C*KH*KW, L), one column per window, as torch's unfold."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *, kernel: IntPair, stride: IntPair,
+                padding: Padding, dilation: IntPair) -> np.ndarray:
+        n, c = x.shape[:2]
+        xp = pad2d(x, padding)
+        out = (_out_size(xp.shape[2], kernel[0], stride[0], dilation[0]),
+               _out_size(xp.shape[3], kernel[1], stride[1], dilation[1]))
+        view = window_view(xp, kernel, stride, dilation, out)
+        ctx.x_shape, ctx.padded_size, ctx.out_size = x.shape, xp.shape[2:], out
+        ctx.kernel, ctx.stride, ctx.padding, ctx.dilation = kernel, stride, padding, dilation
+        return np.ascontiguousarray(view).reshape(n, c * kernel[0] * kernel[1], out[0] * out[1])
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        n, c, h, w = ctx.x_shape
+        cols = grad.reshape(n, c, *ctx.kernel, *ctx.out_size)
+        image = col2im(cols, ctx.padded_size, ctx.stride, ctx.dilation)
+        return (crop2d(image, ctx.padding, (h, w)),)
+
+
+class Fold(Function):
+    """col2im: (N, C*KH*KW, L) -> (N, C, H, W), summing overlapping windows, as torch's fold."""
+
+    @staticmethod
+    def forward(ctx: Context, cols: np.ndarray, *, output_size: IntPair, kernel: IntPair,
+                stride: IntPair, padding: Padding, dilation: IntPair, blocks: IntPair
+                ) -> np.ndarray:
+        n = cols.shape[0]
+        c = cols.shape[1] // (kernel[0] * kernel[1])
+        padded = (output_size[0] + padding[0][0] + padding[0][1],
+                  output_size[1] + padding[1][0] + padding[1][1])
+        image = col2im(cols.reshape(n, c, *kernel, *blocks), padded, stride, dilation)
+        ctx.padded_shape = image.shape
+        ctx.kernel, ctx.stride, ctx.padding, ctx.dilation = kernel, stride, padding, dilation
+        ctx.blocks = blocks
+        return np.ascontiguousarray(crop2d(image, padding, output_size))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        gp = pad2d(grad, ctx.padding)
+        view = window_view(gp, ctx.kernel, ctx.stride, ctx.dilation, ctx.blocks)
+        n, c = grad.shape[:2]
+        blocks = ctx.blocks[0] * ctx.blocks[1]
+        return (np.ascontiguousarray(view).reshape(n, c * ctx.kernel[0] * ctx.kernel[1], blocks),)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _same_padding(kernel: IntPair, dilation: IntPair) -> Padding:
+    """PyTorch's padding='same': total d*(k-1) per axis, the odd pixel on the bottom/right."""
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
+    return ((totals[0] // 2, totals[0] - totals[0] // 2),
+            (totals[1] // 2, totals[1] - totals[1] // 2))
+
+
+def _symmetric(padding: IntPair) -> Padding:
+    return ((padding[0], padding[0]), (padding[1], padding[1]))
+
+
+def _check_fits(op: str, x_shape: tuple[int, ...], kernel: IntPair, padding: Padding,
+                dilation: IntPair) -> None:
+    padded = (x_shape[2] + sum(padding[0]), x_shape[3] + sum(padding[1]))
+    extent = (_window_extent(kernel[0], dilation[0]), _window_extent(kernel[1], dilation[1]))
+    if extent[0] > padded[0] or extent[1] > padded[1]:
+        raise ValueError(
+            f"{op}: kernel {kernel[0]}x{kernel[1]} (spanning {extent[0]}x{extent[1]} with "
+            f"dilation {dilation}) is larger than the padded input {padded[0]}x{padded[1]} "
+            f"(input shape {tuple(x_shape)}, padding {padding}); the kernel must fit inside "
+            "the padded input"
+        )
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | IntPair = 1,
+    padding: int | IntPair | str = 0,
+    dilation: int | IntPair = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation: (N, C, H, W) * (O, C/groups, KH, KW) + (O,) -> (N, O, OH, OW)."""
+    op = "conv2d"
+    _check_4d(op, "input", input.shape, "(N, C, H, W)")
+    _check_4d(op, "weight", weight.shape, "(O, C/groups, KH, KW)")
+    stride = _pair(stride, "stride", op, 1)
+    dilation = _pair(dilation, "dilation", op, 1)
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    n, c, h, w = input.shape
+    o, cg, kh, kw = weight.shape
+    if c % groups or o % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide both the input channels ({c}, input shape "
+            f"{input.shape}) and the output channels ({o}, weight shape {weight.shape})"
+        )
+    if cg * groups != c:
+        raise ValueError(
+            f"{op}: input of shape {input.shape} has {c} channels but weight of shape "
+            f"{weight.shape} with groups={groups} expects {cg * groups} "
+            f"(weight.shape[1] * groups must equal C)"
+        )
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = _symmetric((0, 0))
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(
+                    f"{op}: padding='same' needs stride 1, got stride {stride}; pad explicitly"
+                )
+            pads = _same_padding((kh, kw), dilation)
+        else:
+            raise ValueError(f"{op}: padding must be 'same', 'valid', an int or a pair, got "
+                             f"{padding!r}")
+    else:
+        pads = _symmetric(_pair(padding, "padding", op, 0))
+    _check_fits(op, input.shape, (kh, kw), pads, dilation)
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
+        raise TypeError(
+            f"{op}: input ({input.dtype}), weight ({weight.dtype})"
+            + (f" and bias ({bias.dtype})" if bias is not None else "")
+            + " must have the same dtype; convert with .float() or .double()"
+        )
+    if bias is not None:
+        if bias.shape != (o,):
+            raise ValueError(
+                f"{op}: bias of shape {bias.shape} does not match weight of shape "
+                f"{weight.shape}; expected shape ({o},), one value per output channel"
+            )
+        return Conv2d.apply(input, weight, bias, stride=stride, padding=pads,
+                            dilation=dilation, groups=int(groups))
+    return Conv2d.apply(input, weight, stride=stride, padding=pads, dilation=dilation,
+                        groups=int(groups))
+
+
+def unfold(
+    input: Tensor,
+    kernel_size: int | IntPair,
+    dilation: int | IntPair = 1,
+    padding: int | IntPair = 0,
+    stride: int | IntPair = 1,
+) -> Tensor:
+    """im2col: (N, C, H, W) -> (N, C*KH*KW, L) with L the number of windows."""
+    op = "unfold"
+    _check_4d(op, "input", input.shape, "(N, C, H, W)")
+    kernel = _pair(kernel_size, "kernel_size", op, 1)
+    dilation = _pair(dilation, "dilation", op, 1)
+    pads = _symmetric(_pair(padding, "padding", op, 0))
+    stride = _pair(stride, "stride", op, 1)
+    _check_fits(op, input.shape, kernel, pads, dilation)
+    return Unfold.apply(input, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
+
+
+def fold(
+    input: Tensor,
+    output_size: int | IntPair,
+    kernel_size: int | IntPair,
+    dilation: int | IntPair = 1,
+    padding: int | IntPair = 0,
+    stride: int | IntPair = 1,
+) -> Tensor:
+    """col2im: (N, C*KH*KW, L) -> (N, C, *output_size), summing overlapping windows."""
+    op = "fold"
+    if len(input.shape) != 3:
+        raise ValueError(f"fold: expected a 3-D input (N, C*KH*KW, L), got shape {input.shape}")
+    size = _pair(output_size, "output_size", op, 1)
+    kernel = _pair(kernel_size, "kernel_size", op, 1)
+    dilation = _pair(dilation, "dilation", op, 1)
+    pads = _symmetric(_pair(padding, "padding", op, 0))
+    stride = _pair(stride, "stride", op, 1)
+    _check_fits(op, (1, 1) + size, kernel, pads, dilation)
+    blocks = (_out_size(size[0] + sum(pads[0]), kernel[0], stride[0], dilation[0]),
+              _out_size(size[1] + sum(pads[1]), kernel[1], stride[1], dilation[1]))
+    n, rows, length = input.shape
+    if rows % (kernel[0] * kernel[1]) or length != blocks[0] * blocks[1]:
+        raise ValueError(
+            f"fold: input of shape {input.shape} does not fit output_size {size} with kernel "
+            f"{kernel}: dimension 1 must be a multiple of {kernel[0] * kernel[1]} and "
+            f"dimension 2 must equal the number of windows {blocks[0]}*{blocks[1]}"
+        )
+    return Fold.apply(input, output_size=size, kernel=kernel, stride=stride, padding=pads,
+                      dilation=dilation, blocks=blocks)
+
+
+# --------------------------------------------------------------------------- pooling geometry
+
+
+def _pool_out_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
+                   ceil_mode: bool) -> int:
+    """PyTorch's pooling output length; in ceil mode the last window must start in the input."""
+    span = size + 2 * padding - _window_extent(kernel, dilation)
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+class _Geometry:
+    """Everything a pool needs to know about its windows, computed once per call."""
+
+    def __init__(self, op: str, shape: tuple[int, ...], kernel_size: Any, stride: Any,
+                 padding: Any, dilation: Any, ceil_mode: bool) -> None:
+        _check_4d(op, "input", shape, "(N, C, H, W)")
+        self.kernel = _pair(kernel_size, "kernel_size", op, 1)
+        self.stride = self.kernel if stride is None or stride == [] else _pair(
+            stride, "stride", op, 1)
+        self.padding = _pair(padding, "padding", op, 0)
+        self.dilation = _pair(dilation, "dilation", op, 1)
+        self.size = (shape[2], shape[3])
+        extent = (_window_extent(self.kernel[0], self.dilation[0]),
+                  _window_extent(self.kernel[1], self.dilation[1]))
+        padded = (self.size[0] + 2 * self.padding[0], self.size[1] + 2 * self.padding[1])
+        if self.padding[0] > self.kernel[0] // 2 or self.padding[1] > self.kernel[1] // 2:
+            raise ValueError(
+                f"{op}: padding {self.padding} must be at most half of kernel_size "
+                f"{self.kernel} (every window must still overlap the input)"
+            )
+        if extent[0] > padded[0] or extent[1] > padded[1]:
+            raise ValueError(
+                f"{op}: kernel_size {self.kernel} (window {extent[0]}x{extent[1]} with "
+                f"dilation {self.dilation}) is larger than the padded input "
+                f"{padded[0]}x{padded[1]} of input shape {tuple(shape)}; use a smaller kernel "
+                "or more padding"
+            )
+        out, trailing = [], []
+        for axis in range(2):
+            size, stride, pad = self.size[axis], self.stride[axis], self.padding[axis]
+            out.append(_pool_out_size(size, self.kernel[axis], stride, pad, self.dilation[axis],
+                                      ceil_mode))
+            # the trailing side is padded as far as the last window reaches (ceil mode may
+            # reach past the usual padding)
+            trailing.append(max(0, (out[axis] - 1) * stride + extent[axis] - size - pad))
+        self.out: IntPair = (out[0], out[1])
+        self.pads: Padding = ((self.padding[0], trailing[0]), (self.padding[1], trailing[1]))
+        self.padded_size = (self.size[0] + self.padding[0] + trailing[0],
+                            self.size[1] + self.padding[1] + trailing[1])
+        self.overlapping = any(st < e for st, e in zip(self.stride, extent, strict=True))
+
+    def windows(self, x: np.ndarray, fill: float) -> np.ndarray:
+        """Every window of ``x`` padded with ``fill``: (KH*KW, N, C, OH, OW), contiguous, so
+        that reductions over the window run along the first axis at full speed."""
+        xp = pad2d(x, self.pads, fill)
+        view = window_view(xp, self.kernel, self.stride, self.dilation, self.out)
+        return np.ascontiguousarray(view.transpose(2, 3, 0, 1, 4, 5)).reshape(
+            self.kernel[0] * self.kernel[1], *x.shape[:2], *self.out)
+
+    def scatter(self, parts: np.ndarray, x_shape: tuple[int, ...]) -> np.ndarray:
+        """The reverse of ``windows``: sum (KH*KW, N, C, OH, OW) into the (N, C, H, W) input."""
+        parts = parts.reshape(*self.kernel, *x_shape[:2], *self.out).transpose(2, 3, 0, 1, 4, 5)
+        if self.overlapping:
+            image = col2im(parts, self.padded_size, self.stride, self.dilation)
+        else:  # each input pixel is in at most one window: place instead of add
+            image = np.zeros(x_shape[:2] + self.padded_size, dtype=parts.dtype)
+            view = window_view(image, self.kernel, self.stride, self.dilation, self.out,
+                               writeable=True)
+            np.copyto(view, parts)
+        return crop2d(image, self.pads, self.size)
+
+
+# --------------------------------------------------------------------------- max pool
+
+
+def _lowest(dtype: np.dtype) -> Any:
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+class MaxPool2d(Function):
+    """(N, C, H, W) -> (N, C, OH, OW), the maximum of each window; ties go to the first."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *, geometry: _Geometry,
+                indices: list | None = None) -> np.ndarray:
+        windows = geometry.windows(x, _lowest(x.dtype))
+        out = windows.max(axis=0)  # a NaN in a window propagates, as in PyTorch
+        # The window offset of the FIRST maximum: count the offsets before it. A mask
+        # `windows == out` would split the gradient between tied elements (MNIST borders are
+        # full of tied zeros); PyTorch sends all of it to one.
+        argmax = np.zeros(out.shape, dtype=np.min_scalar_type(len(windows) - 1))
+        before_max = np.ones(out.shape, dtype=bool)
+        for k in range(len(windows) - 1):
+            before_max &= windows[k] != out
+            argmax += before_max
+        if indices is not None:
+            indices.append(_flat_indices(argmax, geometry))
+        if ctx.needs_input_grad and ctx.needs_input_grad[0]:
+            ctx.save_for_backward(argmax)
+            ctx.geometry = geometry
+            ctx.x_shape = x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        (argmax,) = ctx.saved
+        geometry = ctx.geometry
+        offsets = np.arange(geometry.kernel[0] * geometry.kernel[1], dtype=argmax.dtype)
+        one_hot = argmax == offsets.reshape(-1, 1, 1, 1, 1)
+        return (geometry.scatter(one_hot * grad, ctx.x_shape),)
+
+
+def _flat_indices(argmax: np.ndarray, geometry: _Geometry) -> np.ndarray:
+    """Window offsets -> flat indices into the unpadded H * W plane, as PyTorch returns them."""
+    kw = geometry.kernel[1]
+    row0 = np.arange(geometry.out[0]) * geometry.stride[0] - geometry.padding[0]
+    col0 = np.arange(geometry.out[1]) * geometry.stride[1] - geometry.padding[1]
+    rows = row0[:, None] + (argmax // kw).astype(np.int64) * geometry.dilation[0]
+    cols = col0[None, :] + (argmax % kw).astype(np.int64) * geometry.dilation[1]
+    return rows * geometry.size[1] + cols
+
+
+# --------------------------------------------------------------------------- average pool
+
+
+def _window_counts(size: int, kernel: int, stride: int, padding: int, out: int,
+                   count_include_pad: bool) -> np.ndarray:
+    """Per output position along one axis, how many elements PyTorch divides by."""
+    start = np.arange(out) * stride - padding
+    end = np.minimum(start + kernel, size + padding)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+class AvgPool2d(Function):
+    """(N, C, H, W) -> (N, C, OH, OW), the mean of each window."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *, geometry: _Geometry,
+                count_include_pad: bool) -> np.ndarray:
+        out = geometry.windows(x, 0.0).sum(axis=0)
+        counts = [
+            _window_counts(s, k, st, p, o, count_include_pad)
+            for s, k, st, p, o in zip(geometry.size, geometry.kernel, geometry.stride,
+                                      geometry.padding, geometry.out, strict=True)
+        ]
+        divisor = (counts[0][:, None] * counts[1][None, :]).astype(x.dtype)
+        if np.all(divisor == divisor.flat[0]):
+            divisor = divisor.flat[0]
+        out /= divisor
+        if ctx.needs_input_grad and ctx.needs_input_grad[0]:
+            ctx.divisor = divisor
+            ctx.geometry = geometry
+            ctx.x_shape = x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        geometry = ctx.geometry
+        share = grad / ctx.divisor
+        kernel = geometry.kernel[0] * geometry.kernel[1]
+        return (geometry.scatter(np.broadcast_to(share, (kernel, *share.shape)), ctx.x_shape),)
+
+
+def _averaging_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
+    """(out, size) matrix whose row i averages PyTorch's adaptive window i."""
+    start = (np.arange(out) * size) // out
+    end = -((-(np.arange(out) + 1) * size) // out)  # ceil((i + 1) * size / out)
+    position = np.arange(size)
+    inside = (position >= start[:, None]) & (position < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+class AdaptiveAvgPool2d(Function):
+    """(N, C, H, W) -> (N, C, OH, OW), averaging PyTorch's adaptive windows: A_h @ x @ A_w.T."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *, output_size: IntPair) -> np.ndarray:
+        rows = _averaging_matrix(x.shape[2], output_size[0], x.dtype)
+        cols = _averaging_matrix(x.shape[3], output_size[1], x.dtype)
+        ctx.rows, ctx.cols = rows, cols
+        return np.matmul(np.matmul(rows, x), cols.T)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (np.matmul(np.matmul(ctx.rows.T, grad), ctx.cols),)
+
+
+# --------------------------------------------------------------------------- pooling API
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: int | IntPair,
+    stride: int | IntPair | None = None,
+    padding: int | IntPair = 0,
+    dilation: int | IntPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over windows: (N, C, H, W) -> (N, C, OH, OW) [, int64 flat indices into H * W]."""
+    from minigrad.tensor import Tensor
+
+    geometry = _Geometry("max_pool2d", input.shape, kernel_size, stride, padding, dilation,
+                         ceil_mode)
+    if not return_indices:
+        return MaxPool2d.apply(input, geometry=geometry)
+    sink: list[np.ndarray] = []
+    out = MaxPool2d.apply(input, geometry=geometry, indices=sink)
+    return out, Tensor(sink[0])
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: int | IntPair,
+    stride: int | IntPair | None = None,
+    padding: int | IntPair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """Mean over windows: (N, C, H, W) -> (N, C, OH, OW)."""
+    geometry = _Geometry("avg_pool2d", input.shape, kernel_size, stride, padding, 1, ceil_mode)
+    return AvgPool2d.apply(input, geometry=geometry, count_include_pad=count_include_pad)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple[int | None, int | None]
+                        ) -> Tensor:
+    """Mean over PyTorch's adaptive windows: (N, C, H, W) -> (N, C, *output_size)."""
+    _check_4d("adaptive_avg_pool2d", "input", input.shape, "(N, C, H, W)")
+    if isinstance(output_size, (int, np.integer)):
+        output_size = (output_size, output_size)
+    size = tuple(
+        input.shape[2 + axis] if output_size[axis] is None else output_size[axis]
+        for axis in range(2)
+    )
+    out = _pair(size, "output_size", "adaptive_avg_pool2d", 1)
+    return AdaptiveAvgPool2d.apply(input, output_size=out)

@@ -21,10 +21,11 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
+        # b's axis first: for vector @ vector the gradient is 0-d and needs both axes back
         if b.ndim == 1:
             g = np.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
         grad_a = grad_b = None
         if need_a:
             grad_a = np.matmul(g, np.swapaxes(b2, -1, -2))

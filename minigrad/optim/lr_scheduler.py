@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from minigrad.optim.optimizer import Optimizer
 
@@ -51,7 +52,7 @@ class LRScheduler:
         """Advance one epoch (or one batch, for OneCycleLR) and set the new learning rates."""
         self._step_count += 1
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -108,7 +109,11 @@ class CosineAnnealingLR(LRScheduler):
     (and back up after, as PyTorch's recursive form does)."""
 
     def __init__(
-        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+        self,
+        optimizer: Optimizer,
+        T_max: int,  # noqa: N803 - PyTorch's name
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
     ) -> None:
         self.T_max = T_max
         self.eta_min = eta_min
@@ -120,14 +125,15 @@ class CosineAnnealingLR(LRScheduler):
         if self._step_count == 1 and self.last_epoch > 0:
             return [
                 self.eta_min
-                + (base_lr - self.eta_min) * (1 + math.cos(self.last_epoch * math.pi / self.T_max))
+                + (base_lr - self.eta_min)
+                * (1 + math.cos(self.last_epoch * math.pi / self.T_max))
                 / 2
                 for base_lr in self.base_lrs
             ]
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
             return [
                 lr + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
-                for base_lr, lr in zip(self.base_lrs, self._current_lrs())
+                for base_lr, lr in zip(self.base_lrs, self._current_lrs(), strict=True)
             ]
         return [
             (1 + math.cos(math.pi * self.last_epoch / self.T_max))
@@ -187,22 +193,37 @@ class OneCycleLR(LRScheduler):
         # (end step, start lr key, end lr key, start momentum key, end momentum key)
         if three_phase:
             self._phases = [
-                (float(pct_start * self.total_steps) - 1, "initial_lr", "max_lr",
-                 "max_momentum", "base_momentum"),
-                (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr",
-                 "base_momentum", "max_momentum"),
+                (
+                    float(pct_start * self.total_steps) - 1,
+                    "initial_lr",
+                    "max_lr",
+                    "max_momentum",
+                    "base_momentum",
+                ),
+                (
+                    float(2 * pct_start * self.total_steps) - 2,
+                    "max_lr",
+                    "initial_lr",
+                    "base_momentum",
+                    "max_momentum",
+                ),
                 (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
             ]
         else:
             self._phases = [
-                (float(pct_start * self.total_steps) - 1, "initial_lr", "max_lr",
-                 "max_momentum", "base_momentum"),
+                (
+                    float(pct_start * self.total_steps) - 1,
+                    "initial_lr",
+                    "max_lr",
+                    "max_momentum",
+                    "base_momentum",
+                ),
                 (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
             ]
         groups = optimizer.param_groups
         max_lrs = _per_group("max_lr", groups, max_lr)
         if last_epoch == -1:
-            for group, group_max_lr in zip(groups, max_lrs):
+            for group, group_max_lr in zip(groups, max_lrs, strict=True):
                 group["initial_lr"] = group_max_lr / div_factor
                 group["max_lr"] = group_max_lr
                 group["min_lr"] = group["initial_lr"] / final_div_factor
@@ -210,14 +231,15 @@ class OneCycleLR(LRScheduler):
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
                 raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option "
-                    "enabled"
+                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
                 )
             self.use_beta1 = "betas" in optimizer.defaults
             max_momentums = _per_group("max_momentum", groups, max_momentum)
             base_momentums = _per_group("base_momentum", groups, base_momentum)
             if last_epoch == -1:
-                for group, group_max, group_base in zip(groups, max_momentums, base_momentums):
+                for group, group_max, group_base in zip(
+                    groups, max_momentums, base_momentums, strict=True
+                ):
                     if self.use_beta1:
                         group["betas"] = (group_max, *group["betas"][1:])
                     else:

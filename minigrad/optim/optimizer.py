@@ -8,7 +8,8 @@ version counter, as an in-place op would.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -136,7 +137,9 @@ class Optimizer:
                 f"{type(self).__name__}.load_state_dict: loaded state dict has "
                 f"{len(saved_groups)} parameter groups, the optimizer has {len(self.param_groups)}"
             )
-        for position, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+        for position, (group, saved) in enumerate(
+            zip(self.param_groups, saved_groups, strict=True)
+        ):
             if len(group["params"]) != len(saved["params"]):
                 raise ValueError(
                     f"{type(self).__name__}.load_state_dict: parameter group {position} has "
@@ -144,8 +147,8 @@ class Optimizer:
                     f"{len(group['params'])} in the optimizer"
                 )
         param_of: dict[int, Tensor] = {}
-        for group, saved in zip(self.param_groups, saved_groups):
-            for index, param in zip(saved["params"], group["params"]):
+        for group, saved in zip(self.param_groups, saved_groups, strict=True):
+            for index, param in zip(saved["params"], group["params"], strict=True):
                 param_of[int(index)] = param
         new_state: dict[Tensor, dict[str, Any]] = {}
         for index, param_state in saved_state.items():
@@ -155,7 +158,7 @@ class Optimizer:
             new_state[param] = {
                 key: self._cast_state(param, key, value) for key, value in param_state.items()
             }
-        for group, saved in zip(self.param_groups, saved_groups):
+        for group, saved in zip(self.param_groups, saved_groups, strict=True):
             for key, value in saved.items():
                 if key != "params":
                     group[key] = copy.deepcopy(value)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -13,10 +14,10 @@ from minigrad.tensor import Tensor
 class SGD(Optimizer):
     """PyTorch's SGD, the same operations in the same order::
 
-        g = grad + weight_decay * p
-        b = g (first step), else b = momentum * b + (1 - dampening) * g
-        g = g + momentum * b (nesterov), else g = b
-        p = p - lr * g
+    g = grad + weight_decay * p
+    b = g (first step), else b = momentum * b + (1 - dampening) * g
+    g = g + momentum * b (nesterov), else g = b
+    p = p - lr * g
     """
 
     def __init__(
@@ -38,8 +39,12 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(
-            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-            nesterov=nesterov, maximize=maximize,
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
         )
         super().__init__(params, defaults)
 

@@ -1,0 +1,262 @@
+"""The benchmark suite: ``python -m benchmarks [--quick] [--out benchmarks/results]``.
+
+Training and inference throughput of SimpleCNN, LeNet-5 and StrongCNN (batch 128, float32,
+28x28) against PyTorch on the same number of threads when it is installed, interleaved runs,
+medians and ratios; per-op autograd overhead; time per layer (forward and backward); peak
+memory (RSS) per model; scaling with batch size and image size. Prints tables and writes them
+to ``OUT/latest.md`` and ``OUT/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+
+import minigrad as mg  # noqa: E402
+import minigrad.functional as F  # noqa: E402
+import minigrad.optim as optim  # noqa: E402
+from benchmarks import overhead  # noqa: E402
+from benchmarks.models import NAMES, minigrad_model, torch_model  # noqa: E402
+from benchmarks.profile import profile_layers  # noqa: E402
+
+
+def have_torch() -> bool:
+    try:
+        import torch
+
+        torch.set_num_threads(THREADS)
+        return True
+    except ImportError:
+        return False
+
+
+def batch(batch_size: int, image: int = 28, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch_size, 1, image, image)).astype(np.float32)
+    y = rng.integers(0, 10, batch_size).astype(np.int64)
+    return x, y
+
+
+def minigrad_step(model: Any, x: np.ndarray, y: np.ndarray, train: bool) -> Callable[[], None]:
+    xs, ys = mg.tensor(x), mg.tensor(y)
+    opt = optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+    def train_step() -> None:
+        opt.zero_grad()
+        F.cross_entropy(model(xs), ys).backward()
+        opt.step()
+
+    def infer_step() -> None:
+        with mg.no_grad():
+            model(xs)
+
+    return train_step if train else infer_step
+
+
+def torch_step(model: Any, x: np.ndarray, y: np.ndarray, train: bool) -> Callable[[], None]:
+    import torch
+
+    xs, ys = torch.from_numpy(x), torch.from_numpy(y)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+    def train_step() -> None:
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(xs), ys).backward()
+        opt.step()
+
+    def infer_step() -> None:
+        with torch.no_grad():
+            model(xs)
+
+    return train_step if train else infer_step
+
+
+def interleaved(fns: dict[str, Callable[[], None]], repeats: int, warmup: int = 2
+                ) -> dict[str, float]:
+    """Median seconds per call; candidates alternate so machine noise hits both alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def throughput(name: str, batch_size: int, train: bool, repeats: int, torch_ok: bool
+               ) -> dict[str, float]:
+    x, y = batch(batch_size)
+    model = minigrad_model(name)
+    fns = {"minigrad": minigrad_step(model, x, y, train)}
+    if torch_ok:
+        fns["pytorch"] = torch_step(torch_model(name, model), x, y, train)
+    medians = interleaved(fns, repeats)
+    return {k: batch_size / t for k, t in medians.items()}
+
+
+def peak_rss_mb(name: str, framework: str, batch_size: int, steps: int) -> float | None:
+    """Peak resident memory of a fresh process training ``steps`` steps."""
+    code = (
+        "import resource, sys; sys.path.insert(0, '.');"
+        "from benchmarks.__main__ import *;"
+        f"x, y = batch({batch_size}); m = minigrad_model({name!r});"
+        + (
+            f"fn = torch_step(torch_model({name!r}, m), x, y, True);"
+            if framework == "pytorch"
+            else "fn = minigrad_step(m, x, y, True);"
+        )
+        + f"[fn() for _ in range({steps})];"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if result.returncode != 0:
+        return None
+    return int(result.stdout.strip().splitlines()[-1]) / 1024
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in cells]
+    return "\n".join([line, sep, *body])
+
+
+def fmt(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, fewer sections")
+    parser.add_argument("--out", default="benchmarks/results", help="folder for the results")
+    parser.add_argument("--models", default=",".join(NAMES), help="comma-separated models")
+    args = parser.parse_args(argv)
+    torch_ok = have_torch()
+    repeats = 3 if args.quick else 7
+    names = [n for n in args.models.split(",") if n]
+    report: list[str] = [
+        f"threads: {THREADS}; numpy {np.__version__}"
+        + (f"; torch {__import__('torch').__version__}" if torch_ok else "; torch not installed")
+    ]
+    data: dict[str, Any] = {}
+
+    for train in (True, False):
+        kind = "training" if train else "inference"
+        rows = []
+        for name in names:
+            r = throughput(name, 128, train, repeats, torch_ok)
+            data[f"{kind}/{name}"] = r
+            ratio = r["minigrad"] / r["pytorch"] if "pytorch" in r else None
+            rows.append([name, fmt(r["minigrad"]), fmt(r.get("pytorch")), fmt(ratio, 2) + "x"])
+            print(f"{kind} {name}: {rows[-1]}", flush=True)
+        report.append(f"### {kind} throughput, batch 128, samples/s (higher is better)\n\n"
+                      + table(["model", "minigrad", "PyTorch", "ratio"], rows))
+
+    per_op = overhead.main(["--repeats", "5" if args.quick else "15"])
+    data["overhead_us_per_op"] = per_op
+    report.append("### autograd overhead: forward+backward per op, chain of 1,000 tiny ops\n\n"
+                  + table(["framework", "us/op"], [[k, f"{v:.2f}"] for k, v in per_op.items()]))
+
+    for name in names:
+        rows = profile_layers(minigrad_model(name), *batch(128), repeats=repeats)
+        data[f"layers/{name}"] = rows
+        report.append(
+            f"### {name}: minigrad time per layer, batch 128, ms (median)\n\n"
+            + table(["layer", "output shape", "forward", "backward"],
+                    [[r["layer"], r["shape"], f"{r['forward_ms']:.2f}", f"{r['backward_ms']:.2f}"]
+                     for r in rows])
+        )
+
+    rows = []
+    for name in names:
+        ours = peak_rss_mb(name, "minigrad", 128, 3)
+        theirs = peak_rss_mb(name, "pytorch", 128, 3) if torch_ok else None
+        data[f"rss_mb/{name}"] = {"minigrad": ours, "pytorch": theirs}
+        rows.append([name, fmt(ours), fmt(theirs)])
+    report.append("### peak memory (RSS, MB) of a process training 3 steps at batch 128\n\n"
+                  + table(["model", "minigrad", "PyTorch"], rows))
+
+    if not args.quick:
+        rows = []
+        for batch_size in (32, 64, 128, 256, 512):
+            r = throughput("SimpleCNN", batch_size, True, 3, torch_ok)
+            data[f"scaling_batch/{batch_size}"] = r
+            ratio = r["minigrad"] / r["pytorch"] if "pytorch" in r else None
+            rows.append([batch_size, fmt(r["minigrad"]), fmt(r.get("pytorch")),
+                         fmt(ratio, 2) + "x"])
+        report.append("### SimpleCNN training throughput by batch size, samples/s\n\n"
+                      + table(["batch", "minigrad", "PyTorch", "ratio"], rows))
+        rows = []
+        for image in (28, 56, 112):
+            r = trunk_throughput(image, torch_ok)
+            data[f"scaling_image/{image}"] = r
+            ratio = r["minigrad"] / r["pytorch"] if "pytorch" in r else None
+            rows.append([f"{image}x{image}", fmt(r["minigrad"]), fmt(r.get("pytorch")),
+                         fmt(ratio, 2) + "x"])
+        report.append("### conv trunk (conv 1->8, pool, conv 8->16, pool) training by image "
+                      "size, batch 64, samples/s\n\n"
+                      + table(["image", "minigrad", "PyTorch", "ratio"], rows))
+
+    text = "\n\n".join(report) + "\n"
+    print("\n" + text)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for path, content in ((out / "latest.md", text), (out / "latest.json",
+                                                       json.dumps(data, indent=1, default=str))):
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(content)
+        os.replace(tmp, path)
+    print(f"written: {out / 'latest.md'}")
+
+
+def trunk_throughput(image: int, torch_ok: bool, batch_size: int = 64) -> dict[str, float]:
+    """Training samples/s of a conv trunk whose cost grows with the image area."""
+    import nn
+
+    x, _ = batch(batch_size, image)
+    ours = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    xs = mg.tensor(x)
+
+    def ours_step() -> None:
+        ours.zero_grad()
+        ours(xs).mean().backward()
+
+    fns = {"minigrad": ours_step}
+    if torch_ok:
+        import torch
+        from torch import nn as tnn
+
+        theirs = tnn.Sequential(tnn.Conv2d(1, 8, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+                                tnn.Conv2d(8, 16, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2))
+        xt = torch.from_numpy(x)
+
+        def theirs_step() -> None:
+            theirs.zero_grad()
+            theirs(xt).mean().backward()
+
+        fns["pytorch"] = theirs_step
+    return {k: batch_size / t for k, t in interleaved(fns, 3).items()}
+
+
+if __name__ == "__main__":
+    main()

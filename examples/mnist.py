@@ -1,0 +1,197 @@
+"""Train a CNN on MNIST with minigrad, then plot what it learned.
+
+    python examples/mnist.py                                # StrongCNN, Adam, shifts, full MNIST
+    python examples/mnist.py --model lenet5 --epochs 8 --offline-split ../shared/data/mnist
+    python examples/mnist.py --resume runs/mnist/checkpoint.npz --epochs 6
+
+Each epoch shows a progress bar (loss, accuracy, samples/s) on a terminal and prints a summary
+line; the last line printed is the final test accuracy, ``test accuracy: 99.31%``.
+
+Written to ``--out`` (default ``runs/mnist``), each file atomically:
+``curves.png`` (loss/accuracy per epoch), ``filters.png`` (first-layer weights),
+``feature_maps.png`` (activations for one test image), ``predictions.png`` (a grid of test
+predictions, mistakes in red), ``confusion_matrix.png``, ``history.json`` (per-epoch metrics
+and the run's settings) and ``checkpoint.npz`` (model and optimizer state, epoch, history;
+``mg.save`` format) that ``--resume`` continues from.
+
+Without internet, ``--offline-split DIR`` builds a stand-in for MNIST from the official t10k
+files in DIR (8,000 images to train on, 2,000 to test on) and trains on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from atomic import write_json
+from mnist_data import RandomShift, add_data_arguments, data_root, load_datasets
+from models import MODELS, build_model, count_parameters
+from plots import (
+    plot_confusion_matrix,
+    plot_feature_maps,
+    plot_filters,
+    plot_history,
+    plot_predictions,
+)
+from train import fit, predict
+
+import minigrad as mg
+import minigrad.optim as optim
+import nn
+from minigrad.data import DataLoader
+
+OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
+DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3}
+CHECKPOINT = "checkpoint.npz"
+OUTPUT_FILES = (
+    "curves.png",
+    "filters.png",
+    "feature_maps.png",
+    "predictions.png",
+    "confusion_matrix.png",
+    "history.json",
+    CHECKPOINT,
+)
+EXIT_NO_DATA = 2
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Train a CNN on MNIST with minigrad and plot the results.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--model", choices=list(MODELS), default=None,
+                        help="architecture (default: strong, or the checkpoint's with --resume)")
+    parser.add_argument("--epochs", type=int, default=4,
+                        help="total number of epochs (with --resume: including those done)")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None,
+                        help="default: adam, or the checkpoint's with --resume")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default: 1e-3 for adam/adamw, 0.05 for sgd)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                        help="random shifts of up to 2 pixels while training "
+                        "(default: on for strong, off otherwise)")
+    add_data_arguments(parser)
+    parser.add_argument("--out", type=Path, default=Path("runs/mnist"),
+                        help="folder for plots, history and checkpoint")
+    parser.add_argument("--resume", type=Path, default=None, metavar="CHECKPOINT",
+                        help="continue training from a checkpoint.npz written by this script")
+    args = parser.parse_args(argv)
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def resolve_settings(args: argparse.Namespace, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
+    """The run's settings: explicit options, else the checkpoint's, else the defaults."""
+    saved = checkpoint["settings"] if checkpoint is not None else {}
+    model = args.model or saved.get("model", "strong")
+    if checkpoint is not None and model != saved["model"]:
+        raise SystemExit(
+            f"error: the checkpoint holds a {saved['model']!r} model, not {model!r}; "
+            f"drop --model or pass --model {saved['model']}"
+        )
+    optimizer = args.optimizer or saved.get("optimizer", "adam")
+    lr = args.lr if args.lr is not None else saved.get("lr", DEFAULT_LR[optimizer])
+    augment = args.augment if args.augment is not None else saved.get("augment", model == "strong")
+    return {
+        "model": model,
+        "optimizer": optimizer,
+        "lr": lr,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "augment": bool(augment),
+        "epochs": args.epochs,
+    }
+
+
+def write_history(out: Path, settings: dict[str, Any], history: list[dict[str, Any]]) -> None:
+    write_json(out / "history.json", {"settings": settings, "history": history})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    checkpoint = None
+    if args.resume is not None:
+        try:
+            checkpoint = mg.load(args.resume)
+        except (OSError, ValueError) as error:
+            print(f"error: cannot resume: {error}", file=sys.stderr)
+            return 1
+    settings = resolve_settings(args, checkpoint)
+    mg.manual_seed(settings["seed"])
+
+    try:
+        root, download = data_root(args)
+        train_set, test_set = load_datasets(root, download, args.limit_train, args.limit_test)
+    except (OSError, RuntimeError, ValueError) as error:
+        print(f"error: MNIST is not available: {error}", file=sys.stderr)
+        return EXIT_NO_DATA
+
+    model = build_model(settings["model"])
+    optimizer = OPTIMIZERS[settings["optimizer"]](model.parameters(), lr=settings["lr"])
+    history: list[dict[str, Any]] = []
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        history = list(checkpoint["history"])
+        print(f"resumed from {args.resume} after epoch {checkpoint['epoch']}")
+
+    # a resumed run draws fresh (but reproducible) shuffles and shifts for its remaining epochs
+    stream_seed = settings["seed"] + 1000 * len(history)
+    train_data = RandomShift(train_set, 2, stream_seed) if settings["augment"] else train_set
+    train_loader = DataLoader(
+        train_data, batch_size=settings["batch_size"], shuffle=True, seed=stream_seed
+    )
+    test_loader = DataLoader(test_set, batch_size=1000)
+    print(
+        f"model {settings['model']} ({count_parameters(model):,} parameters), "
+        f"{settings['optimizer']} lr {settings['lr']:g}, batch {settings['batch_size']}, "
+        f"augment {'on' if settings['augment'] else 'off'}; "
+        f"{len(train_set):,} training and {len(test_set):,} test images"
+    )
+
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    def save_progress(history: list[dict[str, Any]]) -> None:
+        mg.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "epoch": len(history),
+                "history": history,
+                "settings": settings,
+            },
+            out / CHECKPOINT,
+        )
+        write_history(out, settings, history)
+        plot_history(history, out / "curves.png", title=f"{settings['model']} on MNIST")
+
+    epochs_done = len(history)
+    fit(model, train_loader, test_loader, optimizer, settings["epochs"],
+        loss_fn=nn.CrossEntropyLoss(), history=history, on_epoch_end=save_progress)
+    if len(history) == epochs_done:  # resumed a run that had reached --epochs already
+        save_progress(history)
+
+    logits, labels = predict(model, test_loader)
+    predictions = logits.argmax(1)
+    accuracy = float((predictions == labels).mean())
+    raw_images = test_set.data
+    plot_filters(model, out / "filters.png")
+    plot_feature_maps(model, test_set.get_batch(np.array([0]))[0][0], out / "feature_maps.png")
+    plot_predictions(raw_images, labels, predictions, out / "predictions.png")
+    plot_confusion_matrix(labels, predictions, out / "confusion_matrix.png")
+    print(f"wrote {', '.join(OUTPUT_FILES)} to {out}")
+    print(f"test accuracy: {100 * accuracy:.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
