@@ -6,26 +6,20 @@ backward rule of its own.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from minigrad.ops import elementwise as ew
 from minigrad.ops import reduce
+from minigrad.ops.conv import (  # noqa: F401  (re-exported: F.conv2d, F.max_pool2d, ...)
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv2d,
+    fold,
+    max_pool2d,
+    unfold,
+)
 from minigrad.random import generator
-from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap, pad, where
-
-try:  # the convolution and pooling primitives live in their own module
-    from minigrad.ops.conv import (  # noqa: F401
-        adaptive_avg_pool2d,
-        avg_pool2d,
-        conv2d,
-        fold,
-        max_pool2d,
-        unfold,
-    )
-except ImportError:  # pragma: no cover - only while the module is absent
-    pass
+from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap, pad, where  # noqa: F401
 
 __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
@@ -294,9 +288,3 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     dtype = input.dtype if input.is_floating_point() else DEFAULT_FLOAT
     return input * _wrap(keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype))
 
-
-def _unused(*_: Any) -> None:
-    """Keep explicit re-exports visible to linters."""
-
-
-_unused(pad)

@@ -12,7 +12,8 @@ Requires the ``test`` extra (hypothesis). Typical use::
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
