@@ -206,10 +206,24 @@ class Conv2d(Function):
             grad_w = np.matmul(g, cols.transpose(0, 2, 1))  # (G, O/G, C/G*KH*KW)
             grad_w = grad_w.reshape(o, ctx.x_shape[1] // groups, *ctx.kernel)
         if needs[0]:
-            grad_x = CONV_INPUT_GRAD[0](ctx, g, weight)
+            grad_x = _conv_input_grad(ctx, g, weight)
         if len(needs) > 2:
             return grad_x, grad_w, grad_b
         return grad_x, grad_w
+
+
+def _conv_input_grad(ctx: Context, g: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """dL/dx (N, C, H, W) from g (G, O/G, N*P), by the cheaper of two equivalent methods.
+
+    Both do the same GEMM work; they differ in the big buffer they fill. col2im's columns
+    hold C*KH*KW*N*P values, the transposed convolution's O*KH*KW*N*H*W, but the latter needs
+    no strided accumulation afterwards, and wins in benchmarks/conv.py while O <= 2C. With
+    stride > 1 it would convolve a zero-dilated g, wasting stride**2 of its work.
+    """
+    o, cg = weight.shape[:2]
+    if ctx.stride == (1, 1) and o <= 2 * cg * ctx.groups:
+        return _input_grad_transposed(ctx, g, weight)
+    return _input_grad_col2im(ctx, g, weight)
 
 
 def _input_grad_col2im(ctx: Context, g: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -244,8 +258,6 @@ def _input_grad_transposed(ctx: Context, g: np.ndarray, weight: np.ndarray) -> n
     grad_x = np.matmul(w_t, g_cols).reshape(c, n, h, w)
     return grad_x.transpose(1, 0, 2, 3)
 
-
-CONV_INPUT_GRAD = [_input_grad_col2im]
 
 
 # --------------------------------------------------------------------------- unfold / fold

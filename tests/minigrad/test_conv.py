@@ -196,15 +196,24 @@ def test_conv2d_grad_matches_numeric_same_padding_even_kernel():
     assert_grad_matches_numeric(lambda x, w, b: conv2d(x, w, b, padding="same"), x, w, b)
 
 
+@pytest.mark.parametrize(("c", "o", "stride"), [(1, 5, 1), (4, 2, 1), (2, 3, 2), (2, 2, (1, 2))])
+def test_conv2d_input_grad_methods_match_numeric(c, o, stride):
+    # col2im (many output channels per input channel, or stride > 1) and the transposed
+    # convolution (stride 1, O <= 2C) are both exercised here
+    rng = np.random.default_rng(c * 10 + o)
+    x, w = rng.standard_normal((2, c, 5, 6)), rng.standard_normal((o, c, 3, 2))
+    assert_grad_matches_numeric(lambda x, w: conv2d(x, w, stride=stride, padding=1), x, w)
+
+
 def test_conv2d_skips_input_grad_when_not_needed(monkeypatch):
     rng = np.random.default_rng(2)
     x = Tensor(rng.standard_normal((2, 1, 6, 6)))  # images: no gradient wanted
     w = Tensor(rng.standard_normal((3, 1, 3, 3)), requires_grad=True)
 
     def forbidden(*args, **kwargs):
-        raise AssertionError("col2im ran although no input gradient was needed")
+        raise AssertionError("the input gradient was computed although nobody needs it")
 
-    monkeypatch.setattr(conv_ops, "col2im", forbidden)
+    monkeypatch.setattr(conv_ops, "_conv_input_grad", forbidden)
     conv2d(x, w, padding=1).sum().backward()
     assert x.grad is None
     expected = np.array([[[[
