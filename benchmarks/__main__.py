@@ -112,7 +112,7 @@ def throughput(name: str, batch_size: int, train: bool, repeats: int, torch_ok: 
 def peak_rss_mb(name: str, framework: str, batch_size: int, steps: int) -> float | None:
     """Peak resident memory of a fresh process training ``steps`` steps."""
     code = (
-        "import resource, sys; sys.path.insert(0, '.');"
+        "import sys; sys.path.insert(0, '.');"
         "from benchmarks.__main__ import *;"
         f"x, y = batch({batch_size}); m = minigrad_model({name!r});"
         + (
@@ -121,7 +121,8 @@ def peak_rss_mb(name: str, framework: str, batch_size: int, steps: int) -> float
             else "fn = minigrad_step(m, x, y, True);"
         )
         + f"[fn() for _ in range({steps})];"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        # VmHWM, not ru_maxrss: after fork+exec ru_maxrss may still report the parent's peak
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True,

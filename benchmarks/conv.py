@@ -21,6 +21,9 @@ from collections.abc import Callable
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# PyTorch's OpenMP threads otherwise spin for a while after each op, starving the BLAS threads
+# of the minigrad run that follows (a 10-20x slowdown of minigrad's GEMMs); set before import.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from minigrad.ops.conv import conv2d, max_pool2d  # noqa: E402
 from minigrad.tensor import Tensor  # noqa: E402

@@ -79,6 +79,6 @@ def _torch_strong(tnn: Any) -> Any:
         tnn.Conv2d(32, 64, 3, padding=1), tnn.ReLU(),
         tnn.Conv2d(64, 64, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
         tnn.Flatten(),
-        tnn.Linear(3136, 128), tnn.ReLU(),
+        tnn.Linear(3136, 128), tnn.ReLU(), tnn.Dropout(0.3),
         tnn.Linear(128, 10),
     )

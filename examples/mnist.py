@@ -65,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--model", choices=list(MODELS), default=None,
                         help="architecture (default: strong, or the checkpoint's with --resume)")
-    parser.add_argument("--epochs", type=int, default=4,
+    parser.add_argument("--epochs", type=int, default=5,
                         help="total number of epochs (with --resume: including those done)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None,
@@ -140,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
+        for group in optimizer.param_groups:  # an explicit --lr overrides the saved one
+            group["lr"] = settings["lr"]
         history = list(checkpoint["history"])
-        print(f"resumed from {args.resume} after epoch {checkpoint['epoch']}")
+        print(f"resumed from {args.resume} after epoch {checkpoint['epoch']}", flush=True)
 
     # a resumed run draws fresh (but reproducible) shuffles and shifts for its remaining epochs
     stream_seed = settings["seed"] + 1000 * len(history)
@@ -149,14 +151,18 @@ def main(argv: list[str] | None = None) -> int:
     train_loader = DataLoader(
         train_data, batch_size=settings["batch_size"], shuffle=True, seed=stream_seed
     )
-    test_loader = DataLoader(test_set, batch_size=1000)
+    test_loader = DataLoader(test_set, batch_size=500)
     print(
         f"model {settings['model']} ({count_parameters(model):,} parameters), "
         f"{settings['optimizer']} lr {settings['lr']:g}, batch {settings['batch_size']}, "
         f"augment {'on' if settings['augment'] else 'off'}; "
-        f"{len(train_set):,} training and {len(test_set):,} test images"
+        f"{len(train_set):,} training and {len(test_set):,} test images",
+        flush=True,
     )
 
+    data_name = "the MNIST offline split" if args.offline_split is not None else "MNIST"
+    if args.limit_train is not None or args.limit_test is not None:
+        data_name += f" ({len(train_set):,} / {len(test_set):,} images)"
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
 
@@ -172,11 +178,17 @@ def main(argv: list[str] | None = None) -> int:
             out / CHECKPOINT,
         )
         write_history(out, settings, history)
-        plot_history(history, out / "curves.png", title=f"{settings['model']} on MNIST")
+        plot_history(history, out / "curves.png", title=f"{settings['model']} on {data_name}")
 
     epochs_done = len(history)
-    fit(model, train_loader, test_loader, optimizer, settings["epochs"],
-        loss_fn=nn.CrossEntropyLoss(), history=history, on_epoch_end=save_progress)
+    try:
+        fit(model, train_loader, test_loader, optimizer, settings["epochs"],
+            loss_fn=nn.CrossEntropyLoss(), history=history, on_epoch_end=save_progress,
+            log=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        saved = f"; continue with --resume {out / CHECKPOINT}" if history else ""
+        print(f"interrupted after {len(history)} epoch(s){saved}", file=sys.stderr)
+        return 130
     if len(history) == epochs_done:  # resumed a run that had reached --epochs already
         save_progress(history)
 

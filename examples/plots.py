@@ -125,7 +125,7 @@ def plot_feature_maps(
         for name, module in model.features.named_children():
             output = module(output)
             if isinstance(module, (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.LeakyReLU)):
-                stages.append((f"{name}: {type(module).__name__}", output.data[0]))
+                stages.append((f"features.{name}: {type(module).__name__}", output.data[0]))
     panels = [
         [maps[c] for c in range(min(max_channels, len(maps)))] if maps.ndim == 3
         else [_as_image(maps)]

@@ -52,14 +52,15 @@ def main(argv: list[str] | None = None) -> int:
 
     histories: dict[str, list[dict[str, Any]]] = {}
     for label, pool in POOLS.items():
-        print(f"{label}:")
+        print(f"{label}:", flush=True)
         mg.manual_seed(args.seed)  # same initial weights: pooling has no parameters
         model = SimpleCNN(pool=pool)
         train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
                                   seed=args.seed)
-        test_loader = DataLoader(test_set, batch_size=1000)
+        test_loader = DataLoader(test_set, batch_size=500)
         optimizer = optim.Adam(model.parameters(), lr=args.lr)
-        histories[label] = fit(model, train_loader, test_loader, optimizer, args.epochs)
+        histories[label] = fit(model, train_loader, test_loader, optimizer, args.epochs,
+                               log=lambda line: print(line, flush=True))
 
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "pooling_comparison.json", histories)

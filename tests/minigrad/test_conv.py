@@ -198,8 +198,8 @@ def test_conv2d_grad_matches_numeric_same_padding_even_kernel():
 
 @pytest.mark.parametrize(("c", "o", "stride"), [(1, 5, 1), (4, 2, 1), (2, 3, 2), (2, 2, (1, 2))])
 def test_conv2d_input_grad_methods_match_numeric(c, o, stride):
-    # col2im (many output channels per input channel, or stride > 1) and the transposed
-    # convolution (stride 1, O <= 2C) are both exercised here
+    # col2im (more output than input channels, or stride > 1) and the transposed
+    # convolution (stride 1, O <= C) are both exercised here
     rng = np.random.default_rng(c * 10 + o)
     x, w = rng.standard_normal((2, c, 5, 6)), rng.standard_normal((o, c, 3, 2))
     assert_grad_matches_numeric(lambda x, w: conv2d(x, w, stride=stride, padding=1), x, w)
