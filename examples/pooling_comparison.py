@@ -62,12 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         histories[label] = fit(model, train_loader, test_loader, optimizer, args.epochs,
                                log=lambda line: print(line, flush=True))
 
+    data_name = "the MNIST offline split" if args.offline_split is not None else "MNIST"
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "pooling_comparison.json", histories)
     plot_pooling_comparison(
         histories,
         args.out / "pooling_comparison.png",
-        title=f"SimpleCNN: max vs average pooling ({len(train_set):,} training images)",
+        title=f"SimpleCNN: max vs average pooling on {data_name} "
+        f"({len(train_set):,} training, {len(test_set):,} test images)",
     )
     for label, history in histories.items():
         print(f"{label}: test accuracy {100 * history[-1]['test_acc']:.2f}%")

@@ -17,6 +17,7 @@ from minigrad.autograd import (
     set_grad_enabled,
 )
 from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.parallel import get_num_threads, set_num_threads
 from minigrad.random import manual_seed, seed
 from minigrad.tensor import (
     Tensor,

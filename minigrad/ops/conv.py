@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from minigrad import parallel
 from minigrad.autograd import Context, Function
 
 if TYPE_CHECKING:
@@ -155,7 +156,11 @@ def col2im(
 
 
 class Conv2d(Function):
-    """(N, C, H, W) * (O, C/G, KH, KW) [+ (O,)] -> (N, O, OH, OW), cross-correlation."""
+    """(N, C, H, W) * (O, C/G, KH, KW) [+ (O,)] -> (N, O, OH, OW), cross-correlation.
+
+    The batch is cut into one chunk per thread (minigrad.parallel); each chunk builds its own
+    im2col buffer and writes its slice of the output, and backward reuses the same chunks.
+    """
 
     @staticmethod
     def forward(
@@ -171,97 +176,132 @@ class Conv2d(Function):
     ) -> np.ndarray:
         n, c, h, w = x.shape
         o, cg, kh, kw = weight.shape
-        xp = pad2d(x, padding)
-        oh = _out_size(xp.shape[2], kh, stride[0], dilation[0])
-        ow = _out_size(xp.shape[3], kw, stride[1], dilation[1])
-        # Channel-major columns (C, KH, KW, N, OH, OW): the whole batch is one GEMM per group,
-        # (O/G, C/G*KH*KW) @ (C/G*KH*KW, N*OH*OW), faster than one small GEMM per image.
-        view = window_view(xp, (kh, kw), stride, dilation, (oh, ow)).transpose(1, 2, 3, 0, 4, 5)
-        cols = np.ascontiguousarray(view).reshape(groups, cg * kh * kw, n * oh * ow)
+        padded = (h + sum(padding[0]), w + sum(padding[1]))
+        oh = _out_size(padded[0], kh, stride[0], dilation[0])
+        ow = _out_size(padded[1], kw, stride[1], dilation[1])
+        p = oh * ow
         w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
-        out = np.matmul(w_mat, cols).reshape(o, n, oh * ow)
-        if bias is not None:
-            out += bias.reshape(o, 1, 1)
+        bias_col = None if bias is None else bias.reshape(groups, o // groups, 1)
+        # Channel-major (G, O/G, N*P) output: each chunk's GEMM writes a contiguous run of every
+        # row, (O/G, C/G*KH*KW) @ (C/G*KH*KW, chunk*P), one GEMM per group per chunk.
+        out = np.empty((groups, o // groups, n * p), dtype=np.result_type(x, weight))
+        keep_cols = bool(ctx.needs_input_grad) and ctx.needs_input_grad[1]
+
+        def forward_chunk(start: int, stop: int) -> np.ndarray | None:
+            xp = pad2d(x[start:stop], padding)
+            view = window_view(xp, (kh, kw), stride, dilation, (oh, ow))
+            cols = np.ascontiguousarray(view.transpose(1, 2, 3, 0, 4, 5))
+            cols = cols.reshape(groups, cg * kh * kw, (stop - start) * p)
+            part = out[:, :, start * p : stop * p]
+            np.matmul(w_mat, cols, out=part)
+            if bias_col is not None:
+                part += bias_col
+            return cols if keep_cols else None
+
+        chunks = parallel.plan(n, work=float(o) * cg * kh * kw * n * p)
+        cols = parallel.run(forward_chunk, chunks)
         needs = ctx.needs_input_grad
         if any(needs):
-            ctx.save_for_backward(cols if needs[1] else None, weight if needs[0] else None)
-            ctx.kernel = (kh, kw)
-            ctx.x_shape, ctx.padded_size, ctx.out_size = x.shape, xp.shape[2:], (oh, ow)
+            ctx.save_for_backward(weight if needs[0] else None)
+            ctx.cols, ctx.chunks, ctx.kernel = cols, chunks, (kh, kw)
+            ctx.x_shape, ctx.padded_size, ctx.out_size = x.shape, padded, (oh, ow)
             ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
-        # The GEMM leaves the result channel-major (O, N, P). Returning it as an (N, O, OH, OW)
+        # The GEMMs leave the result channel-major (O, N, P). Returning it as an (N, O, OH, OW)
         # view saves a full copy, and every consumer (ufuncs, the next conv's im2col, the
         # pools' window copy) reads any strides.
         return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        cols, weight = ctx.saved
+        (weight,) = ctx.saved
         groups = ctx.groups
         n, o, oh, ow = grad.shape
-        # (G, O/G, N*P): the layout both GEMMs want; one transposing copy serves all three grads.
-        g = np.ascontiguousarray(grad.reshape(n, o, oh * ow).transpose(1, 0, 2))
-        g = g.reshape(groups, o // groups, n * oh * ow)
+        c, h, w = ctx.x_shape[1:]
+        p = oh * ow
         needs = ctx.needs_input_grad
-        grad_x = grad_w = grad_b = None
-        if len(needs) > 2 and needs[2]:
-            grad_b = g.reshape(o, -1).sum(axis=1)
+        need_bias = len(needs) > 2 and needs[2]
+        # (C, N, H, W), channel-major like the columns; each chunk fills its own slice
+        grad_x = np.empty((c, n, h, w), dtype=grad.dtype) if needs[0] else None
+
+        def backward_chunk(start: int, stop: int) -> tuple[Any, Any]:
+            m = stop - start
+            # (G, O/G, m*P): the layout both GEMMs want; one transposing copy serves all grads
+            g = np.ascontiguousarray(grad[start:stop].reshape(m, o, p).transpose(1, 0, 2))
+            g = g.reshape(groups, o // groups, m * p)
+            grad_b = g.reshape(o, -1).sum(axis=1) if need_bias else None
+            grad_w = None
+            if needs[1]:
+                cols = ctx.cols[ctx.chunks.index((start, stop))]
+                grad_w = np.matmul(g, cols.transpose(0, 2, 1))  # (G, O/G, C/G*KH*KW)
+            if grad_x is not None:
+                # this chunk's images in every channel row: (G, C/G, m*H*W), a strided view
+                target = grad_x.reshape(groups, c // groups, n * h * w)
+                _conv_input_grad(ctx, g, weight, m, target[:, :, start * h * w : stop * h * w])
+            return grad_b, grad_w
+
+        parts = parallel.run(backward_chunk, ctx.chunks)
+        grad_b = sum(part[0] for part in parts) if need_bias else None
+        grad_w = None
         if needs[1]:
-            grad_w = np.matmul(g, cols.transpose(0, 2, 1))  # (G, O/G, C/G*KH*KW)
-            grad_w = grad_w.reshape(o, ctx.x_shape[1] // groups, *ctx.kernel)
-        if needs[0]:
-            grad_x = _conv_input_grad(ctx, g, weight)
+            grad_w = sum(part[1] for part in parts).reshape(o, c // groups, *ctx.kernel)
+        if grad_x is not None:
+            grad_x = grad_x.transpose(1, 0, 2, 3)
         if len(needs) > 2:
             return grad_x, grad_w, grad_b
         return grad_x, grad_w
 
 
-def _conv_input_grad(ctx: Context, g: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """dL/dx (N, C, H, W) from g (G, O/G, N*P), by the cheaper of two equivalent methods.
+def _conv_input_grad(ctx: Context, g: np.ndarray, weight: np.ndarray, m: int,
+                     out: np.ndarray) -> None:
+    """Write dL/dx of ``m`` images into ``out`` (G, C/G, m*H*W) from g (G, O/G, m*P), by the
+    cheaper of two equivalent methods.
 
     Both do the same GEMM work and differ in the big buffer they fill: col2im's columns hold
-    C*KH*KW*N*P values and are then added back with one strided pass per kernel offset; the
-    transposed convolution's hold O*KH*KW*N*H*W and need nothing afterwards. Timed on two
+    C*KH*KW*m*P values and are then added back with one strided pass per kernel offset; the
+    transposed convolution's hold O*KH*KW*m*H*W and need nothing afterwards. Timed on two
     cores (batch 128, 3x3), the transposed convolution wins while O <= C, col2im beyond; with
     stride > 1 the transposed convolution would waste stride**2 of its work on zeros.
     """
     o, cg = weight.shape[:2]
     if ctx.stride == (1, 1) and o <= cg * ctx.groups:
-        return _input_grad_transposed(ctx, g, weight)
-    return _input_grad_col2im(ctx, g, weight)
+        _input_grad_transposed(ctx, g, weight, m, out)
+    else:
+        _input_grad_col2im(ctx, g, weight, m, out)
 
 
-def _input_grad_col2im(ctx: Context, g: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """dL/dx from g (G, O/G, N*P): one GEMM to columns, then col2im over the kernel offsets."""
-    n, c, h, w = ctx.x_shape
+def _input_grad_col2im(ctx: Context, g: np.ndarray, weight: np.ndarray, m: int,
+                       out: np.ndarray) -> None:
+    """dL/dx from g (G, O/G, m*P): one GEMM to columns, then col2im over the kernel offsets."""
+    c, h, w = ctx.x_shape[1:]
     o, cg, kh, kw = weight.shape
     groups = ctx.groups
     oh, ow = ctx.out_size
     w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
-    grad_cols = np.matmul(w_mat.transpose(0, 2, 1), g)  # (G, C/G*KH*KW, N*P)
-    # accumulate channel-major, in the columns' own memory order, and return an (N, C, H, W) view
-    grad_cols = grad_cols.reshape(c, kh, kw, n, oh, ow).transpose(0, 3, 1, 2, 4, 5)
+    grad_cols = np.matmul(w_mat.transpose(0, 2, 1), g)  # (G, C/G*KH*KW, m*P)
+    # accumulate channel-major, in the columns' own memory order
+    grad_cols = grad_cols.reshape(c, kh, kw, m, oh, ow).transpose(0, 3, 1, 2, 4, 5)
     grad_xp = col2im(grad_cols, ctx.padded_size, ctx.stride, ctx.dilation)
-    return crop2d(grad_xp, ctx.padding, (h, w)).transpose(1, 0, 2, 3)
+    out.reshape(c, m, h, w)[...] = crop2d(grad_xp, ctx.padding, (h, w))
 
 
-def _input_grad_transposed(ctx: Context, g: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def _input_grad_transposed(ctx: Context, g: np.ndarray, weight: np.ndarray, m: int,
+                           out: np.ndarray) -> None:
     """dL/dx for stride 1 as a convolution of the padded g with the flipped, transposed weight."""
-    n, c, h, w = ctx.x_shape
+    c, h, w = ctx.x_shape[1:]
     o, cg, kh, kw = weight.shape
     groups = ctx.groups
     oh, ow = ctx.out_size
     (top, bottom), (left, right) = ctx.padding
     dh, dw = ctx.dilation
     reach_h, reach_w = dh * (kh - 1), dw * (kw - 1)
-    g4 = g.reshape(o, n, oh, ow)
+    g4 = g.reshape(o, m, oh, ow)
     gp = pad2d(g4, ((reach_h - top, reach_h - bottom), (reach_w - left, reach_w - right)))
     view = window_view(gp, (kh, kw), (1, 1), ctx.dilation, (h, w)).transpose(0, 2, 3, 1, 4, 5)
     og = o // groups
-    g_cols = np.ascontiguousarray(view).reshape(groups, og * kh * kw, n * h * w)
+    g_cols = np.ascontiguousarray(view).reshape(groups, og * kh * kw, m * h * w)
     w_t = weight[:, :, ::-1, ::-1].reshape(groups, og, cg, kh, kw).transpose(0, 2, 1, 3, 4)
     w_t = np.ascontiguousarray(w_t).reshape(groups, cg, og * kh * kw)
-    grad_x = np.matmul(w_t, g_cols).reshape(c, n, h, w)
-    return grad_x.transpose(1, 0, 2, 3)
+    np.matmul(w_t, g_cols, out=out)
 
 
 # --------------------------------------------------------------------------- unfold / fold

@@ -1,0 +1,56 @@
+"""Batch splitting: results do not depend on how the batch is cut into chunks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+from minigrad import parallel
+
+
+def test_split_covers_range_in_order() -> None:
+    for n in range(1, 20):
+        for parts in range(1, 6):
+            chunks = parallel.split(n, parts)
+            assert chunks[0][0] == 0 and chunks[-1][1] == n
+            assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+            sizes = [stop - start for start, stop in chunks]
+            assert max(sizes) - min(sizes) <= 1 and len(chunks) == min(n, parts)
+
+
+def test_plan_keeps_small_work_in_one_piece() -> None:
+    assert parallel.plan(128, work=10.0) == [(0, 128)]
+
+
+def test_set_num_threads_rejects_zero() -> None:
+    with pytest.raises(ValueError, match="set_num_threads"):
+        mg.set_num_threads(0)
+
+
+def _conv_step(threads: int, stride: int, out_channels: int) -> list[np.ndarray]:
+    previous = mg.get_num_threads()
+    mg.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(0)
+        x = mg.tensor(rng.standard_normal((7, 4, 9, 9)), requires_grad=True)
+        w = mg.tensor(rng.standard_normal((out_channels, 4, 3, 3)), requires_grad=True)
+        b = mg.tensor(rng.standard_normal(out_channels), requires_grad=True)
+        y = F.conv2d(x, w, b, stride=stride, padding=1)
+        (y * mg.tensor(rng.standard_normal(y.shape))).sum().backward()
+        return [y.data.copy(), x.grad.data, w.grad.data, b.grad.data]
+    finally:
+        mg.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("stride,out_channels", [(1, 3), (1, 6), (2, 5)])
+def test_conv2d_chunked_equals_single_chunk(monkeypatch: pytest.MonkeyPatch, stride: int,
+                                            out_channels: int) -> None:
+    single = _conv_step(1, stride, out_channels)
+    # force the smallest possible chunks: every thread gets work however tiny
+    original = parallel.plan
+    monkeypatch.setattr(parallel, "plan", lambda n, work, min_work=0: original(n, work, 1e-9))
+    chunked = _conv_step(3, stride, out_channels)
+    for a, b in zip(single, chunked):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
