@@ -23,6 +23,10 @@ from typing import Any
 import numpy as np
 
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+# PyTorch's OpenMP threads spin for a while after each op; interleaved with minigrad's runs
+# they would steal the cores the other framework is timed on. Passive waiting keeps the
+# comparison fair (it must be set before torch is imported).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402

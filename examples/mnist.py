@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         train_set, test_set = load_datasets(root, download, args.limit_train, args.limit_test)
     except (OSError, RuntimeError, ValueError) as error:
         print(f"error: MNIST is not available: {error}", file=sys.stderr)
+        if args.offline_split is None:
+            print("Without internet, train on the offline split: --offline-split DIR, DIR "
+                  "holding the official t10k files (see examples/README.md).", file=sys.stderr)
         return EXIT_NO_DATA
 
     model = build_model(settings["model"])

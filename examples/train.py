@@ -56,12 +56,12 @@ def train_epoch(
         correct += int((logits.data.argmax(1) == labels.data).sum())
         seen += batch
         elapsed = time.perf_counter() - start
-        bar.set_postfix(
-            loss=f"{total_loss / seen:.4f}",
-            acc=f"{100 * correct / seen:.2f}%",
-            samples_s=f"{seen / elapsed:.0f}",
-            refresh=False,
-        )
+        postfix = {
+            "loss": f"{total_loss / seen:.4f}",
+            "acc": f"{100 * correct / seen:.2f}%",
+            "samples/s": f"{seen / elapsed:.0f}",
+        }
+        bar.set_postfix(postfix, refresh=False)
     bar.close()
     seconds = time.perf_counter() - start
     if seen == 0:

@@ -17,7 +17,7 @@ from minigrad.autograd import (
     set_grad_enabled,
 )
 from minigrad.gradcheck import GradcheckError, gradcheck
-from minigrad.parallel import get_num_threads, set_num_threads
+from minigrad.parallel import configure_process, get_num_threads, set_num_threads
 from minigrad.random import manual_seed, seed
 from minigrad.tensor import (
     Tensor,
@@ -66,6 +66,9 @@ from minigrad.tensor import (
 )
 
 __version__ = "0.1.0"
+
+# one BLAS thread and glibc keeping freed memory: see minigrad.parallel.configure_process
+process_settings = configure_process()
 
 
 def _method(name: str) -> Any:

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES_DIR
 from mnist import OUTPUT_FILES
 from models import LeNet5
 from train import fit
@@ -19,7 +18,8 @@ import minigrad as mg
 import minigrad.optim as optim
 from minigrad.data import MNIST, DataLoader
 
-REPO_ROOT = EXAMPLES_DIR.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES_DIR = REPO_ROOT / "examples"
 FINAL_LINE = re.compile(r"test accuracy: \d+\.\d\d%")
 
 
