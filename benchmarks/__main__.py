@@ -23,10 +23,9 @@ from typing import Any
 import numpy as np
 
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-# PyTorch's OpenMP threads spin for a while after each op; interleaved with minigrad's runs
-# they would steal the cores the other framework is timed on. Passive waiting keeps the
-# comparison fair (it must be set before torch is imported).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Each framework's idle threads spin for a while after its last op and would steal the cores
+# the other one is being timed on; a short pause before every timed call lets them go to sleep.
+PAUSE_S = 0.2
 
 import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402
@@ -89,13 +88,19 @@ def torch_step(model: Any, x: np.ndarray, y: np.ndarray, train: bool) -> Callabl
 
 def interleaved(fns: dict[str, Callable[[], None]], repeats: int, warmup: int = 2
                 ) -> dict[str, float]:
-    """Median seconds per call; candidates alternate so machine noise hits both alike."""
+    """Median seconds per call; candidates alternate so machine noise hits both alike.
+
+    Before each timed call: a pause (the other framework's threads stop spinning) and one
+    untimed call (this framework's caches and threads are warm again).
+    """
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     times: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            time.sleep(PAUSE_S)
+            fn()
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)

@@ -225,14 +225,17 @@ class Conv2d(Function):
 
         def backward_chunk(start: int, stop: int) -> tuple[Any, Any]:
             m = stop - start
-            # (G, O/G, m*P): the layout both GEMMs want; one transposing copy serves all grads
-            g = np.ascontiguousarray(grad[start:stop].reshape(m, o, p).transpose(1, 0, 2))
+            # (G, O/G, m*P), the layout both GEMMs want: a free view when grad is channel-major
+            # like this conv's own output (ReLU's gradient usually is), else one copy
+            g = grad[start:stop].reshape(m, o, p).transpose(1, 0, 2)
             g = g.reshape(groups, o // groups, m * p)
             grad_b = g.reshape(o, -1).sum(axis=1) if need_bias else None
             grad_w = None
             if needs[1]:
                 cols = ctx.cols[ctx.chunks.index((start, stop))]
-                grad_w = np.matmul(g, cols.transpose(0, 2, 1))  # (G, O/G, C/G*KH*KW)
+                # (G, O/G, C/G*KH*KW), computed transposed: OpenBLAS is 1.1-1.9x faster on
+                # cols @ g.T than on g @ cols.T for every conv shape of the example models
+                grad_w = np.matmul(cols, g.transpose(0, 2, 1)).transpose(0, 2, 1)
             if grad_x is not None:
                 # this chunk's images in every channel row: (G, C/G, m*H*W), a strided view
                 target = grad_x.reshape(groups, c // groups, n * h * w)
@@ -605,9 +608,19 @@ class MaxPool2d(Function):
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
         (argmax,) = ctx.saved
         geometry = ctx.geometry
-        offsets = np.arange(geometry.kernel[0] * geometry.kernel[1], dtype=argmax.dtype)
-        one_hot = argmax == offsets.reshape(-1, 1, 1, 1, 1)
-        return (geometry.scatter(one_hot * grad, ctx.x_shape),)
+        kernel = geometry.kernel[0] * geometry.kernel[1]
+        if geometry.overlapping:
+            offsets = np.arange(kernel, dtype=argmax.dtype).reshape(-1, 1, 1, 1, 1)
+            return (geometry.scatter((argmax == offsets) * grad, ctx.x_shape),)
+        # windows do not overlap: write each offset's share straight into its strided slice
+        # of the image, one pass per offset and no (KH*KW, ...) intermediate
+        image = np.zeros(ctx.x_shape[:2] + geometry.padded_size, dtype=grad.dtype)
+        view = window_view(image, geometry.kernel, geometry.stride, geometry.dilation,
+                           geometry.out, writeable=True)
+        for k in range(kernel):
+            np.multiply(grad, argmax == k, out=view[:, :, k // geometry.kernel[1],
+                                                    k % geometry.kernel[1]])
+        return (crop2d(image, geometry.pads, geometry.size),)
 
 
 def _flat_indices(argmax: np.ndarray, geometry: _Geometry) -> np.ndarray:
