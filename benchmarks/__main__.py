@@ -1,10 +1,10 @@
 """The benchmark suite: ``python -m benchmarks [--quick] [--out benchmarks/results]``.
 
 Training and inference throughput of SimpleCNN, LeNet-5 and StrongCNN (batch 128, float32,
-28x28) against PyTorch on the same number of threads when it is installed, interleaved runs,
-medians and ratios; per-op autograd overhead; time per layer (forward and backward); peak
-memory (RSS) per model; scaling with batch size and image size. Prints tables and writes them
-to ``OUT/latest.md`` and ``OUT/latest.json``.
+28x28) against PyTorch on the same number of threads when it is installed (rounds alternate
+the frameworks, each run in a fresh process), medians and ratios; per-op autograd overhead;
+time per layer (forward and backward); peak memory (RSS) per model; scaling with batch size and
+image size. Prints tables and writes them to ``OUT/latest.md`` and ``OUT/latest.json``.
 """
 
 from __future__ import annotations
@@ -23,9 +23,6 @@ from typing import Any
 import numpy as np
 
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-# Each framework's idle threads spin for a while after its last op and would steal the cores
-# the other one is being timed on; a short pause before every timed call lets them go to sleep.
-PAUSE_S = 0.2
 
 import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402
@@ -86,36 +83,69 @@ def torch_step(model: Any, x: np.ndarray, y: np.ndarray, train: bool) -> Callabl
     return train_step if train else infer_step
 
 
-def interleaved(fns: dict[str, Callable[[], None]], repeats: int, warmup: int = 2
-                ) -> dict[str, float]:
-    """Median seconds per call; candidates alternate so machine noise hits both alike.
+def _time_steps(framework: str, name: str, batch_size: int, train: bool, steps: int) -> float:
+    """Median seconds per step in this process (called inside the isolated worker)."""
+    if name.startswith("trunk"):
+        image = int(name[len("trunk"):])
+        x, _ = batch(batch_size, image)
+        ours, theirs = trunk_models(image, framework == "pytorch" and have_torch())
+        fn = trunk_step(theirs if framework == "pytorch" else ours, x, framework)
+    else:
+        x, y = batch(batch_size)
+        model = minigrad_model(name)
+        if framework == "pytorch":
+            have_torch()
+            fn = torch_step(torch_model(name, model), x, y, train)
+        else:
+            fn = minigrad_step(model, x, y, train)
+    for _ in range(2):
+        fn()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
-    Before each timed call: a pause (the other framework's threads stop spinning) and one
-    untimed call (this framework's caches and threads are warm again).
-    """
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            time.sleep(PAUSE_S)
-            fn()
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {k: statistics.median(v) for k, v in times.items()}
+
+def trunk_step(model: Any, x: np.ndarray, framework: str) -> Callable[[], None]:
+    """One training step of a trunk: mean of the features as the loss."""
+    if framework == "pytorch":
+        import torch
+
+        xs = torch.from_numpy(x)
+    else:
+        xs = mg.tensor(x)
+
+    def step() -> None:
+        model.zero_grad()
+        model(xs).mean().backward()
+
+    return step
+
+
+def _isolated(framework: str, name: str, batch_size: int, train: bool, steps: int) -> float:
+    """``_time_steps`` in a fresh process: no thread pool, allocator or cache state of the other
+    framework (or of earlier runs) can slow the one being timed."""
+    code = (
+        "import sys; sys.path.insert(0, '.'); from benchmarks.__main__ import _time_steps;"
+        f"print(_time_steps({framework!r}, {name!r}, {batch_size}, {train}, {steps}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent.parent, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
 
 
 def throughput(name: str, batch_size: int, train: bool, repeats: int, torch_ok: bool
                ) -> dict[str, float]:
-    x, y = batch(batch_size)
-    model = minigrad_model(name)
-    fns = {"minigrad": minigrad_step(model, x, y, train)}
-    if torch_ok:
-        fns["pytorch"] = torch_step(torch_model(name, model), x, y, train)
-    medians = interleaved(fns, repeats)
-    return {k: batch_size / t for k, t in medians.items()}
+    """Samples/s: rounds alternate the frameworks, each run in a fresh process; medians."""
+    steps = 3 if name == "StrongCNN" else max(3, min(10, 4000 // batch_size))
+    frameworks = ["minigrad"] + (["pytorch"] if torch_ok else [])
+    times: dict[str, list[float]] = {f: [] for f in frameworks}
+    for _ in range(repeats):
+        for framework in frameworks:
+            times[framework].append(_isolated(framework, name, batch_size, train, steps))
+    return {f: batch_size / statistics.median(t) for f, t in times.items()}
 
 
 def peak_rss_mb(name: str, framework: str, batch_size: int, steps: int) -> float | None:
@@ -162,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", default=",".join(NAMES), help="comma-separated models")
     args = parser.parse_args(argv)
     torch_ok = have_torch()
-    repeats = 3 if args.quick else 7
+    repeats = 3 if args.quick else 5
     names = [n for n in args.models.split(",") if n]
     report: list[str] = [
         f"threads: {THREADS}; numpy {np.__version__}"
@@ -239,34 +269,24 @@ def main(argv: list[str] | None = None) -> None:
     print(f"written: {out / 'latest.md'}")
 
 
-def trunk_throughput(image: int, torch_ok: bool, batch_size: int = 64) -> dict[str, float]:
-    """Training samples/s of a conv trunk whose cost grows with the image area."""
+def trunk_models(image: int, torch_ok: bool) -> tuple[Any, Any]:
+    """A conv trunk whose cost grows with the image area, in minigrad and (maybe) PyTorch."""
     import nn
 
-    x, _ = batch(batch_size, image)
     ours = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-    xs = mg.tensor(x)
+    if not torch_ok:
+        return ours, None
+    from torch import nn as tnn
 
-    def ours_step() -> None:
-        ours.zero_grad()
-        ours(xs).mean().backward()
+    theirs = tnn.Sequential(tnn.Conv2d(1, 8, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+                            tnn.Conv2d(8, 16, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2))
+    return ours, theirs
 
-    fns = {"minigrad": ours_step}
-    if torch_ok:
-        import torch
-        from torch import nn as tnn
 
-        theirs = tnn.Sequential(tnn.Conv2d(1, 8, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
-                                tnn.Conv2d(8, 16, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2))
-        xt = torch.from_numpy(x)
-
-        def theirs_step() -> None:
-            theirs.zero_grad()
-            theirs(xt).mean().backward()
-
-        fns["pytorch"] = theirs_step
-    return {k: batch_size / t for k, t in interleaved(fns, 3).items()}
+def trunk_throughput(image: int, torch_ok: bool, batch_size: int = 64) -> dict[str, float]:
+    """Training samples/s of the conv trunk on ``image`` x ``image`` inputs (isolated runs)."""
+    return throughput(f"trunk{image}", batch_size, True, 3, torch_ok)
 
 
 if __name__ == "__main__":

@@ -70,22 +70,43 @@ def split(n: int, parts: int) -> list[tuple[int, int]]:
     return [(bounds[i], bounds[i + 1]) for i in range(parts) if bounds[i] < bounds[i + 1]]
 
 
-def plan(n: int, work: float, min_work: float = 2e6) -> list[tuple[int, int]]:
-    """Chunks of range(n) for ``run``: one per thread, or a single one for small work.
+def plan(n: int, work: float, buffer_bytes: float = 0.0, min_work: float = 2e6
+         ) -> list[tuple[int, int]]:
+    """Chunks of range(n) for ``run``: one per thread, more when the buffers are large.
 
     ``work`` estimates the total cost (e.g. multiply-adds); below ``min_work`` per thread the
     batch stays in one piece, since handing it to threads would cost more than it saves.
+    ``buffer_bytes`` is the size of the scratch buffer the whole batch would need: chunks are
+    cut so that each one's stays under 8 MiB and is still in cache when the next step reads it
+    (StrongCNN's 32->32 conv at 28x28: 70.6 ms forward+backward in 2 chunks, 57.2 in 16).
     """
-    return split(n, min(get_num_threads(), n, max(1, int(work // min_work))))
+    threads = min(get_num_threads(), n, max(1, int(work // min_work)))
+    if threads <= 1:
+        return split(n, 1)
+    by_size = -(-int(buffer_bytes) // (8 << 20))
+    parts = max(threads, -(-by_size // threads) * threads)  # a multiple of the thread count
+    return split(n, min(n, parts))
 
 
 def run(fn: Callable[[int, int], Any], chunks: list[tuple[int, int]]) -> list[Any]:
-    """``[fn(start, stop) for each chunk]``, the chunks in parallel, results in chunk order."""
+    """``[fn(start, stop) for each chunk]``, in parallel, results in chunk order.
+
+    The calling thread and the pool's workers take chunks from one shared queue, so any number
+    of chunks spreads evenly over the threads.
+    """
     if len(chunks) <= 1:
         return [fn(*chunk) for chunk in chunks]
-    futures = [_pool().submit(fn, start, stop) for start, stop in chunks[1:]]
-    results = [fn(*chunks[0])]
-    results.extend(f.result() for f in futures)
+    results: list[Any] = [None] * len(chunks)
+    queue = iter(enumerate(chunks))  # next() on it is atomic under the GIL
+
+    def work() -> None:
+        for index, (start, stop) in queue:
+            results[index] = fn(start, stop)
+
+    helpers = [_pool().submit(work) for _ in range(min(get_num_threads(), len(chunks)) - 1)]
+    work()
+    for helper in helpers:
+        helper.result()
     return results
 
 

@@ -198,7 +198,8 @@ class Conv2d(Function):
                 part += bias_col
             return cols if keep_cols else None
 
-        chunks = parallel.plan(n, work=float(o) * cg * kh * kw * n * p)
+        chunks = parallel.plan(n, work=float(o) * cg * kh * kw * n * p,
+                               buffer_bytes=float(c) * kh * kw * n * p * x.itemsize)
         cols = parallel.run(forward_chunk, chunks)
         needs = ctx.needs_input_grad
         if any(needs):

@@ -24,6 +24,17 @@ def test_plan_keeps_small_work_in_one_piece() -> None:
     assert parallel.plan(128, work=10.0) == [(0, 128)]
 
 
+def test_plan_cuts_large_buffers_into_cache_sized_chunks() -> None:
+    previous = mg.get_num_threads()
+    mg.set_num_threads(2)
+    try:
+        chunks = parallel.plan(128, work=1e12, buffer_bytes=115e6)
+    finally:
+        mg.set_num_threads(previous)
+    assert len(chunks) % 2 == 0 and len(chunks) >= 14
+    assert all((stop - start) * 115e6 / 128 <= (8 << 20) * 1.1 for start, stop in chunks)
+
+
 def test_set_num_threads_rejects_zero() -> None:
     with pytest.raises(ValueError, match="set_num_threads"):
         mg.set_num_threads(0)
@@ -50,7 +61,8 @@ def test_conv2d_chunked_equals_single_chunk(monkeypatch: pytest.MonkeyPatch, str
     single = _conv_step(1, stride, out_channels)
     # force the smallest possible chunks: every thread gets work however tiny
     original = parallel.plan
-    monkeypatch.setattr(parallel, "plan", lambda n, work, min_work=0: original(n, work, 1e-9))
+    monkeypatch.setattr(parallel, "plan",
+                        lambda n, work, buffer_bytes=0, min_work=0: original(n, work, 0, 1e-9))
     chunked = _conv_step(3, stride, out_channels)
     for a, b in zip(single, chunked):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
