@@ -18,6 +18,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+import numpy as np
 from threadpoolctl import ThreadpoolController
 
 _state: dict[str, Any] = {"threads": None, "pool": None, "controller": None}
@@ -108,6 +109,17 @@ def run(fn: Callable[[int, int], Any], chunks: list[tuple[int, int]]) -> list[An
     for helper in helpers:
         helper.result()
     return results
+
+
+# below this many elements per thread, memory-bound elementwise work stays on one thread
+ELEMENTS_PER_THREAD = 1 << 19
+
+
+def rows(fn: Callable[[int, int], Any], array: np.ndarray) -> list[Any]:
+    """``fn(start, stop)`` over chunks of ``array``'s first axis, threaded when it is large."""
+    if array.ndim == 0:
+        return [fn(0, 1)]
+    return run(fn, plan(array.shape[0], work=array.size, min_work=ELEMENTS_PER_THREAD))
 
 
 # glibc mallopt parameters

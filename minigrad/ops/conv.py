@@ -587,16 +587,24 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, geometry: _Geometry,
                 indices: list | None = None) -> np.ndarray:
-        windows = geometry.windows(x, _lowest(x.dtype))
-        out = windows.max(axis=0)  # a NaN in a window propagates, as in PyTorch
-        # The window offset of the FIRST maximum: count the offsets before it. A mask
-        # `windows == out` would split the gradient between tied elements (MNIST borders are
-        # full of tied zeros); PyTorch sends all of it to one.
-        argmax = np.zeros(out.shape, dtype=np.min_scalar_type(len(windows) - 1))
-        before_max = np.ones(out.shape, dtype=bool)
-        for k in range(len(windows) - 1):
-            before_max &= windows[k] != out
-            argmax += before_max
+        kernel = geometry.kernel[0] * geometry.kernel[1]
+        out = np.empty(x.shape[:2] + geometry.out, dtype=x.dtype)
+        argmax = np.empty(out.shape, dtype=np.min_scalar_type(kernel - 1))
+
+        def chunk(start: int, stop: int) -> None:
+            windows = geometry.windows(x[start:stop], _lowest(x.dtype))
+            best = windows.max(axis=0, out=out[start:stop])  # a NaN propagates, as in PyTorch
+            # The window offset of the FIRST maximum: count the offsets before it. A mask
+            # `windows == out` would split the gradient between tied elements (MNIST borders
+            # are full of tied zeros); PyTorch sends all of it to one.
+            first = argmax[start:stop]
+            first.fill(0)
+            before_max = np.ones(best.shape, dtype=bool)
+            for k in range(kernel - 1):
+                before_max &= windows[k] != best
+                first += before_max
+
+        parallel.rows(chunk, x)
         if indices is not None:
             indices.append(_flat_indices(argmax, geometry))
         if ctx.needs_input_grad and ctx.needs_input_grad[0]:
@@ -616,11 +624,15 @@ class MaxPool2d(Function):
         # windows do not overlap: write each offset's share straight into its strided slice
         # of the image, one pass per offset and no (KH*KW, ...) intermediate
         image = np.zeros(ctx.x_shape[:2] + geometry.padded_size, dtype=grad.dtype)
-        view = window_view(image, geometry.kernel, geometry.stride, geometry.dilation,
-                           geometry.out, writeable=True)
-        for k in range(kernel):
-            np.multiply(grad, argmax == k, out=view[:, :, k // geometry.kernel[1],
-                                                    k % geometry.kernel[1]])
+
+        def chunk(start: int, stop: int) -> None:
+            view = window_view(image[start:stop], geometry.kernel, geometry.stride,
+                               geometry.dilation, geometry.out, writeable=True)
+            for k in range(kernel):
+                np.multiply(grad[start:stop], argmax[start:stop] == k,
+                            out=view[:, :, k // geometry.kernel[1], k % geometry.kernel[1]])
+
+        parallel.rows(chunk, image)
         return (crop2d(image, geometry.pads, geometry.size),)
 
 

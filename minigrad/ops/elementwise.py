@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad import parallel
 from minigrad.autograd import Context, Function
 
 
@@ -197,16 +198,31 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    """max(a, 0); large activations are split over threads along the batch axis."""
+
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.maximum(a, 0)
+        if a.ndim == 0:
+            out = np.maximum(a, 0)
+        else:
+            out = np.empty_like(a)
+            parallel.rows(lambda start, stop: np.maximum(a[start:stop], 0, out=out[start:stop]),
+                          a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (out,) = ctx.saved
-        return grad * (out > 0)
+        if grad.ndim == 0 or grad.shape != out.shape:
+            return grad * (out > 0)
+        result = np.empty_like(grad)
+
+        def chunk(start: int, stop: int) -> None:
+            np.multiply(grad[start:stop], out[start:stop] > 0, out=result[start:stop])
+
+        parallel.rows(chunk, grad)
+        return result
 
 
 class LeakyRelu(Function):

@@ -66,3 +66,27 @@ def test_conv2d_chunked_equals_single_chunk(monkeypatch: pytest.MonkeyPatch, str
     chunked = _conv_step(3, stride, out_channels)
     for a, b in zip(single, chunked):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _relu_pool_step(threads: int) -> list[np.ndarray]:
+    previous = mg.get_num_threads()
+    mg.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(1)
+        # small integers: many ties inside pooling windows, zeros for ReLU's kink
+        x = mg.tensor(rng.integers(-2, 3, (9, 3, 8, 8)).astype(np.float64), requires_grad=True)
+        pooled = F.max_pool2d(F.relu(x), 2)
+        overlapping = F.max_pool2d(x, 3, stride=2, padding=1)
+        weights = [mg.tensor(rng.standard_normal(t.shape)) for t in (pooled, overlapping)]
+        ((pooled * weights[0]).sum() + (overlapping * weights[1]).sum()).backward()
+        return [pooled.data.copy(), overlapping.data.copy(), x.grad.data]
+    finally:
+        mg.set_num_threads(previous)
+
+
+def test_relu_and_max_pool_chunked_equal_single_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    single = _relu_pool_step(1)
+    monkeypatch.setattr(parallel, "ELEMENTS_PER_THREAD", 1)
+    chunked = _relu_pool_step(3)
+    for a, b in zip(single, chunked):
+        np.testing.assert_array_equal(a, b)
