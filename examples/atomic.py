@@ -1,33 +1,21 @@
-"""Atomic file writes: a temporary file in the target's folder, then ``os.replace``, so a reader
-(or a crash) never sees a half-written plot, history or checkpoint."""
+"""Atomic file writes for the example's outputs (minigrad.fileio underneath), so a reader (or a
+crash) never sees a half-written plot or history."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from minigrad.fileio import atomic_write
 
 __all__ = ["write_bytes", "write_json", "write_text"]
 
 
 def write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
     """Writes ``payload`` to ``path`` atomically, creating its folder; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as tmp_file:
-            tmp_file.write(payload)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    return path
+    return atomic_write(path, payload)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -25,6 +24,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from minigrad.fileio import atomic_open
 from minigrad.tensor import Tensor
 
 FORMAT = "minigrad-checkpoint"
@@ -130,39 +130,8 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     if hasattr(f, "write"):
         _write_archive(f, manifest, writer.arrays)  # type: ignore[arg-type]
         return
-    path = os.fspath(f)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            _write_archive(stream, manifest, writer.arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp's 0600 is stricter than a normal file
-        os.replace(tmp_path, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_path)
-        except OSError:
-            pass
-        raise
-    _sync_directory(directory)
-
-
-def _sync_directory(directory: str) -> None:
-    """Make the rename itself durable (POSIX); harmless where directories can't be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    with atomic_open(os.fspath(f)) as stream:
+        _write_archive(stream, manifest, writer.arrays)
 
 
 class _InvalidCheckpointError(Exception):

@@ -6,14 +6,14 @@ one big-endian int32 per dimension, then the data in C order, big-endian.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from minigrad.fileio import atomic_write
 
 __all__ = ["read_idx", "write_idx"]
 
@@ -27,22 +27,6 @@ _IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-def atomic_write(path: Path, payload: bytes) -> None:
-    """Writes ``payload`` to ``path`` through a temporary file in the same folder and a rename,
-    so that ``path`` is either absent or complete, never partially written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as tmp_file:
-            tmp_file.write(payload)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
 
 
 def read_idx_with_magic(path: str | os.PathLike) -> tuple[int, np.ndarray]:

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad.data.idx import atomic_write, read_idx_with_magic, write_idx
+from minigrad.data.idx import read_idx_with_magic, write_idx
 from minigrad.data.loader import Dataset
+from minigrad.fileio import atomic_write
 from minigrad.tensor import Tensor
 
 __all__ = [
