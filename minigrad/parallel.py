@@ -53,10 +53,13 @@ def set_num_threads(threads: int) -> None:
 
 
 def _pool() -> ThreadPoolExecutor:
-    if _state["pool"] is None:
+    # a forked child inherits the executor but not its threads: it would wait forever, so a
+    # process that did not create the pool makes its own
+    if _state["pool"] is None or _state.get("pid") != os.getpid():
         _state["pool"] = ThreadPoolExecutor(
-            max_workers=get_num_threads() - 1, thread_name_prefix="minigrad"
+            max_workers=max(1, get_num_threads() - 1), thread_name_prefix="minigrad"
         )
+        _state["pid"] = os.getpid()
     return _state["pool"]
 
 

@@ -90,3 +90,26 @@ def test_relu_and_max_pool_chunked_equal_single_chunk(monkeypatch: pytest.Monkey
     chunked = _relu_pool_step(3)
     for a, b in zip(single, chunked):
         np.testing.assert_array_equal(a, b)
+
+
+def test_chunked_work_runs_in_a_forked_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("this platform cannot fork")  # not Linux: there is no fork to survive
+    monkeypatch.setattr(parallel, "ELEMENTS_PER_THREAD", 1)
+    previous = mg.get_num_threads()
+    mg.set_num_threads(2)
+    try:
+        parallel.rows(lambda start, stop: None, np.zeros((4, 4)))  # the parent's pool exists
+        context = multiprocessing.get_context("fork")
+        child = context.Process(target=parallel.rows, args=(lambda start, stop: None,
+                                                            np.zeros((4, 4))))
+        child.start()
+        child.join(timeout=20)
+        hung = child.is_alive()
+        if hung:
+            child.kill()
+        assert not hung and child.exitcode == 0
+    finally:
+        mg.set_num_threads(previous)
