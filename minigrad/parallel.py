@@ -86,8 +86,6 @@ def plan(n: int, work: float, buffer_bytes: float = 0.0, min_work: float = 2e6
     (StrongCNN's 32->32 conv at 28x28: 70.6 ms forward+backward in 2 chunks, 57.2 in 16).
     """
     threads = min(get_num_threads(), n, max(1, int(work // min_work)))
-    if threads <= 1:
-        return split(n, 1)
     by_size = -(-int(buffer_bytes) // (8 << 20))
     parts = max(threads, -(-by_size // threads) * threads)  # a multiple of the thread count
     return split(n, min(n, parts))

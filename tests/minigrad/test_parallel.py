@@ -24,14 +24,15 @@ def test_plan_keeps_small_work_in_one_piece() -> None:
     assert parallel.plan(128, work=10.0) == [(0, 128)]
 
 
-def test_plan_cuts_large_buffers_into_cache_sized_chunks() -> None:
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_plan_cuts_large_buffers_into_cache_sized_chunks(threads: int) -> None:
     previous = mg.get_num_threads()
-    mg.set_num_threads(2)
+    mg.set_num_threads(threads)
     try:
         chunks = parallel.plan(128, work=1e12, buffer_bytes=115e6)
     finally:
         mg.set_num_threads(previous)
-    assert len(chunks) % 2 == 0 and len(chunks) >= 14
+    assert len(chunks) % threads == 0 and len(chunks) >= 14
     assert all((stop - start) * 115e6 / 128 <= (8 << 20) * 1.1 for start, stop in chunks)
 
 
