@@ -189,6 +189,29 @@ def test_conv2d_grad_matches_numeric(cfg):
         assert_grad_matches_numeric(lambda x, w, b: run_conv(cfg, x, w, b), x, w, b)
 
 
+# thresholds that force each im2col layout whatever the shape
+LAYOUTS = {"per_image": 10**9, "channel_major": 0}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@given(cfg=conv_configs(max_side=5))
+def test_conv2d_each_layout_matches_reference_and_numeric(layout, cfg):
+    previous = conv_ops.PER_IMAGE_MAX_COLUMNS
+    conv_ops.PER_IMAGE_MAX_COLUMNS = LAYOUTS[layout]
+    try:
+        x, w, b = make_arrays(cfg)
+        out = run_conv(cfg, Tensor(x), Tensor(w), None if b is None else Tensor(b))
+        expected = conv2d_reference(x, w, b, cfg["stride"], symmetric(cfg["padding"]),
+                                    cfg["dilation"], cfg["groups"])
+        np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+        if b is None:
+            assert_grad_matches_numeric(lambda x, w: run_conv(cfg, x, w), x, w)
+        else:
+            assert_grad_matches_numeric(lambda x, w, b: run_conv(cfg, x, w, b), x, w, b)
+    finally:
+        conv_ops.PER_IMAGE_MAX_COLUMNS = previous
+
+
 def test_conv2d_grad_matches_numeric_same_padding_even_kernel():
     rng = np.random.default_rng(1)
     x, w, b = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 2, 4)), \

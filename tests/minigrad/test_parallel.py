@@ -56,9 +56,13 @@ def _conv_step(threads: int, stride: int, out_channels: int) -> list[np.ndarray]
         mg.set_num_threads(previous)
 
 
+@pytest.mark.parametrize("columns", [0, 10**9])  # channel-major, per image
 @pytest.mark.parametrize("stride,out_channels", [(1, 3), (1, 6), (2, 5)])
 def test_conv2d_chunked_equals_single_chunk(monkeypatch: pytest.MonkeyPatch, stride: int,
-                                            out_channels: int) -> None:
+                                            out_channels: int, columns: int) -> None:
+    from minigrad.ops import conv
+
+    monkeypatch.setattr(conv, "PER_IMAGE_MAX_COLUMNS", columns)
     single = _conv_step(1, stride, out_channels)
     # force the smallest possible chunks: every thread gets work however tiny
     original = parallel.plan
