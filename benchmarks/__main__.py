@@ -28,6 +28,7 @@ import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402
 import minigrad.optim as optim  # noqa: E402
 from benchmarks import overhead  # noqa: E402
+from benchmarks.flops import gemm_peak_gflops, training_flops  # noqa: E402
 from benchmarks.models import NAMES, minigrad_model, torch_model  # noqa: E402
 from benchmarks.profile import profile_layers  # noqa: E402
 
@@ -211,6 +212,21 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{kind} {name}: {rows[-1]}", flush=True)
         report.append(f"### {kind} throughput, batch 128, samples/s (higher is better)\n\n"
                       + table(["model", "minigrad", "PyTorch", "ratio"], rows))
+
+    peak = gemm_peak_gflops(THREADS)
+    data["gemm_peak_gflops"] = peak
+    rows = []
+    for name in names:
+        flops = training_flops(minigrad_model(name))
+        bound = peak * 1e9 / flops
+        measured = data[f"training/{name}"]
+        shares = [f"{100 * measured[f] / bound:.0f}%" if f in measured else "—"
+                  for f in ("minigrad", "pytorch")]
+        rows.append([name, f"{flops / 1e6:.1f}", fmt(bound), *shares])
+    report.append(f"### training against the FLOP bound (fp32 GEMM peak {peak:.0f} GFLOP/s on "
+                  f"{THREADS} threads, measured)\n\n"
+                  + table(["model", "MFLOP/sample", "bound samples/s", "minigrad", "PyTorch"],
+                          rows))
 
     per_op = overhead.main(["--repeats", "5" if args.quick else "15"])
     data["overhead_us_per_op"] = per_op
