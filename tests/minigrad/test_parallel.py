@@ -32,8 +32,8 @@ def test_plan_cuts_large_buffers_into_cache_sized_chunks(threads: int) -> None:
         chunks = parallel.plan(128, work=1e12, buffer_bytes=115e6)
     finally:
         mg.set_num_threads(previous)
-    assert len(chunks) % threads == 0 and len(chunks) >= 14
-    assert all((stop - start) * 115e6 / 128 <= (8 << 20) * 1.1 for start, stop in chunks)
+    assert len(chunks) % threads == 0 and len(chunks) >= 115e6 / parallel.CHUNK_BYTES
+    assert all((stop - start) * 115e6 / 128 <= parallel.CHUNK_BYTES * 1.1 for start, stop in chunks)
 
 
 def test_set_num_threads_rejects_zero() -> None:
