@@ -48,24 +48,28 @@ class LeNet5(nn.Module):
 
 
 class SingleConvStridePool(nn.Module):
+    """examples/models.py's seed001, written with a functional forward."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv = nn.Conv2d(1, 16, 3)
         self.pool = nn.MaxPool2d(2, stride=1)
-        self.fc = nn.Linear(8 * 27 * 27, 10)
+        self.fc = nn.Linear(16 * 25 * 25, 10)
 
     def forward(self, x):
         return self.fc(self.pool(F.relu(self.conv(x))).flatten(1))
 
 
 class SigmoidConvAvgPool(nn.Module):
+    """examples/models.py's seed003, one attribute per layer."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(1, 6, 5)
+        self.conv = nn.Conv2d(1, 2, 5)
         self.act = nn.Sigmoid()
         self.pool = nn.AvgPool2d(2)
         self.flatten = nn.Flatten()
-        self.fc = nn.Linear(6 * 12 * 12, 10)
+        self.fc = nn.Linear(2 * 12 * 12, 10)
 
     def forward(self, x):
         return self.fc(self.flatten(self.pool(self.act(self.conv(x)))))
@@ -75,8 +79,8 @@ MODELS = [
     # model, parameters, receptive field, jump
     (SimpleCNN, 80 + 1168 + 7850, (10, 10), (4, 4)),
     (LeNet5, 156 + 2416 + 48120 + 10164 + 850, (16, 16), (4, 4)),
-    (SingleConvStridePool, 80 + 58330, (4, 4), (1, 1)),
-    (SigmoidConvAvgPool, 156 + 8650, (6, 6), (2, 2)),
+    (SingleConvStridePool, 160 + 100010, (4, 4), (1, 1)),
+    (SigmoidConvAvgPool, 52 + 2890, (6, 6), (2, 2)),
 ]
 
 
@@ -181,14 +185,14 @@ def test_parameter_counts_match_pytorch():
             tnn.Linear(84, 10),
         ),
         tnn.Sequential(
-            tnn.Conv2d(1, 8, 3, padding=1),
+            tnn.Conv2d(1, 16, 3),
             tnn.ReLU(),
             tnn.MaxPool2d(2, stride=1),
             tnn.Flatten(),
-            tnn.Linear(8 * 27 * 27, 10),
+            tnn.Linear(16 * 25 * 25, 10),
         ),
         tnn.Sequential(
-            tnn.Conv2d(1, 6, 5), tnn.Sigmoid(), tnn.AvgPool2d(2), tnn.Flatten(), tnn.Linear(864, 10)
+            tnn.Conv2d(1, 2, 5), tnn.Sigmoid(), tnn.AvgPool2d(2), tnn.Flatten(), tnn.Linear(288, 10)
         ),
     ]
     for (_, params, _, _), reference in zip(MODELS, theirs, strict=True):
