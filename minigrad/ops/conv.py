@@ -104,6 +104,22 @@ def crop2d(x: np.ndarray, padding: Padding, size: IntPair) -> np.ndarray:
     return x[:, :, top : top + size[0], left : left + size[1]]
 
 
+def channel_major(a: np.ndarray) -> bool:
+    """Whether a 4-D array is laid out (C, N, H, W) in memory, as conv2d's wide outputs are."""
+    return a.ndim == 4 and a.shape[0] > 1 and a.strides[0] < a.strides[1]
+
+
+def empty_4d(shape: tuple[int, ...], dtype: np.dtype, channel_major_layout: bool,
+             zeros: bool = False) -> np.ndarray:
+    """An (N, C, H, W) array, in (C, N, H, W) memory order when asked. Gradients are made in
+    their input's layout: an elementwise op mixing two layouts runs about twice as slow."""
+    make = np.zeros if zeros else np.empty
+    if channel_major_layout:
+        n, c = shape[:2]
+        return make((c, n) + tuple(shape[2:]), dtype=dtype).transpose(1, 0, 2, 3)
+    return make(shape, dtype=dtype)
+
+
 def window_view(
     xp: np.ndarray,
     kernel: IntPair,
@@ -195,6 +211,7 @@ class Conv2d(Function):
             ctx.save_for_backward(weight if needs[0] else None)
             ctx.cols, ctx.chunks, ctx.kernel, ctx.per_image = cols, chunks, (kh, kw), per_image
             ctx.weight_shape = weight.shape
+            ctx.x_channel_major = channel_major(x)
             ctx.x_shape, ctx.padded_size, ctx.out_size = x.shape, padded, (oh, ow)
             ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
         return out
@@ -262,7 +279,7 @@ def _backward_per_image(ctx: Context, grad: np.ndarray, weight: np.ndarray, need
     _, cg, kh, kw = ctx.weight_shape
     p = oh * ow
     needs = ctx.needs_input_grad
-    grad_x = np.empty((n, c, h, w), dtype=grad.dtype) if needs[0] else None
+    grad_x = empty_4d((n, c, h, w), grad.dtype, ctx.x_channel_major) if needs[0] else None
 
     def backward_chunk(start: int, stop: int) -> tuple[Any, Any]:
         m = stop - start
@@ -324,8 +341,10 @@ def _backward_channel_major(ctx: Context, grad: np.ndarray, weight: np.ndarray,
     c, h, w = ctx.x_shape[1:]
     p = oh * ow
     needs = ctx.needs_input_grad
-    # (C, N, H, W), channel-major like the columns; each chunk fills its own slice
-    grad_x = np.empty((c, n, h, w), dtype=grad.dtype) if needs[0] else None
+    # (C, N, H, W) memory like the columns when x has it: each chunk's GEMM then writes its
+    # slice in place; for an (N, C, H, W) x each chunk transposes its result into place
+    in_place = ctx.x_channel_major
+    grad_x = empty_4d((n, c, h, w), grad.dtype, in_place) if needs[0] else None
 
     def backward_chunk(start: int, stop: int) -> tuple[Any, Any]:
         m = stop - start
@@ -341,13 +360,18 @@ def _backward_channel_major(ctx: Context, grad: np.ndarray, weight: np.ndarray,
             # cols @ g.T than on g @ cols.T for every conv shape of the example models
             grad_w = np.matmul(cols, g.transpose(0, 2, 1)).transpose(0, 2, 1)
         if grad_x is not None:
-            # this chunk's images in every channel row: (G, C/G, m*H*W), a strided view
-            target = grad_x.reshape(groups, c // groups, n * h * w)
-            _conv_input_grad(ctx, g, weight, m, target[:, :, start * h * w : stop * h * w])
+            if in_place:
+                # this chunk's images in every channel row: (G, C/G, m*H*W), a strided view
+                target = grad_x.transpose(1, 0, 2, 3).reshape(groups, c // groups, n * h * w)
+                _conv_input_grad(ctx, g, weight, m, target[:, :, start * h * w : stop * h * w])
+            else:
+                part = np.empty((groups, c // groups, m * h * w), dtype=grad.dtype)
+                _conv_input_grad(ctx, g, weight, m, part)
+                grad_x[start:stop] = part.reshape(c, m, h, w).transpose(1, 0, 2, 3)
         return grad_b, grad_w
 
     parts = parallel.run(backward_chunk, ctx.chunks)
-    return (None if grad_x is None else grad_x.transpose(1, 0, 2, 3)), parts
+    return grad_x, parts
 
 
 def _conv_input_grad(ctx: Context, g: np.ndarray, weight: np.ndarray, m: int,
@@ -706,6 +730,7 @@ class MaxPool2d(Function):
             ctx.save_for_backward(argmax)
             ctx.geometry = geometry
             ctx.x_shape = x.shape
+            ctx.x_channel_major = channel_major(x)
         return out
 
     @staticmethod
@@ -718,7 +743,8 @@ class MaxPool2d(Function):
             return (geometry.scatter((argmax == offsets) * grad, ctx.x_shape),)
         # windows do not overlap: write each offset's share straight into its strided slice
         # of the image, one pass per offset and no (KH*KW, ...) intermediate
-        image = np.zeros(ctx.x_shape[:2] + geometry.padded_size, dtype=grad.dtype)
+        image = empty_4d(ctx.x_shape[:2] + geometry.padded_size, grad.dtype,
+                         ctx.x_channel_major, zeros=True)
 
         def chunk(start: int, stop: int) -> None:
             view = window_view(image[start:stop], geometry.kernel, geometry.stride,

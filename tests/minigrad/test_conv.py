@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minigrad.ops import conv as conv_ops
-from minigrad.ops.conv import conv2d, fold, unfold
+from minigrad.ops.conv import conv2d, fold, max_pool2d, unfold
 from minigrad.tensor import Tensor
 from minigrad.testing import assert_grad_matches_numeric
 
@@ -208,6 +208,29 @@ def test_conv2d_each_layout_matches_reference_and_numeric(layout, cfg):
             assert_grad_matches_numeric(lambda x, w: run_conv(cfg, x, w), x, w)
         else:
             assert_grad_matches_numeric(lambda x, w, b: run_conv(cfg, x, w, b), x, w, b)
+    finally:
+        conv_ops.PER_IMAGE_MAX_COLUMNS = previous
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("pool", [True, False])
+def test_conv_relu_pool_conv_chain_grads_match_numeric(layout, stride, pool):
+    # a wide conv's channel-major output feeds ReLU, a pool and another conv: every backward
+    # writes its gradient in its own input's memory layout, and the chain must stay exact
+    previous = conv_ops.PER_IMAGE_MAX_COLUMNS
+    conv_ops.PER_IMAGE_MAX_COLUMNS = LAYOUTS[layout]
+    try:
+        rng = np.random.default_rng(stride)
+        x = rng.standard_normal((3, 2, 8, 8))
+        w1, b1 = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+        w2 = rng.standard_normal((4, 3, 2, 2))
+
+        def chain(x, w1, b1, w2):
+            hidden = conv2d(x, w1, b1, padding=1).relu()
+            return conv2d(max_pool2d(hidden, 2) if pool else hidden, w2, stride=stride)
+
+        assert_grad_matches_numeric(chain, x, w1, b1, w2)
     finally:
         conv_ops.PER_IMAGE_MAX_COLUMNS = previous
 
