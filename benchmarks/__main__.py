@@ -99,7 +99,7 @@ def _time_steps(framework: str, name: str, batch_size: int, train: bool, steps: 
             fn = torch_step(torch_model(name, model), x, y, train)
         else:
             fn = minigrad_step(model, x, y, train)
-    for _ in range(2):
+    for _ in range(5):  # a fresh process: let the heap, caches and threads settle first
         fn()
     times = []
     for _ in range(steps):
@@ -140,7 +140,7 @@ def _isolated(framework: str, name: str, batch_size: int, train: bool, steps: in
 def throughput(name: str, batch_size: int, train: bool, repeats: int, torch_ok: bool
                ) -> dict[str, float]:
     """Samples/s: rounds alternate the frameworks, each run in a fresh process; medians."""
-    steps = 3 if name == "StrongCNN" else max(3, min(10, 4000 // batch_size))
+    steps = 5 if name == "StrongCNN" else max(10, min(30, 4000 // batch_size))
     frameworks = ["minigrad"] + (["pytorch"] if torch_ok else [])
     times: dict[str, list[float]] = {f: [] for f in frameworks}
     for _ in range(repeats):
