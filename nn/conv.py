@@ -9,8 +9,8 @@ import numpy as np
 import minigrad.functional as F
 from minigrad.tensor import Tensor
 from nn import init
+from nn.linear import add_weight_and_bias
 from nn.module import Module
-from nn.parameter import Parameter
 
 
 def _pair(value: Any, name: str) -> tuple[int, int]:
@@ -70,12 +70,7 @@ class Conv2d(Module):
             self.padding = _pair(padding, "padding")
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_weight_and_bias(self, shape, bias, dtype)
 
     def reset_parameters(self) -> None:
         init.default_weight_and_bias_(self.weight, self.bias)

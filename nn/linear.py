@@ -37,12 +37,7 @@ class Linear(Module):
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_features,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_weight_and_bias(self, (out_features, in_features), bias, dtype)
 
     def reset_parameters(self) -> None:
         init.default_weight_and_bias_(self.weight, self.bias)
@@ -55,3 +50,15 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool,
+                        dtype: np.dtype) -> None:
+    """Register ``weight`` (and ``bias`` of size weight_shape[0], or None) on ``module`` and
+    initialise them with ``module.reset_parameters()``."""
+    module.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(np.empty(weight_shape[:1], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
