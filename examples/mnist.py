@@ -1,7 +1,7 @@
 """Train a CNN on MNIST with minigrad, then plot what it learned.
 
     python examples/mnist.py                                # StrongCNN, Adam, shifts, full MNIST
-    python examples/mnist.py --model lenet5 --epochs 8 --offline-split ../shared/data/mnist
+    python examples/mnist.py --model lenet5 --epochs 8 --offline-split path/to/mnist
     python examples/mnist.py --resume runs/mnist/checkpoint.npz --epochs 6
 
 Each epoch shows a progress bar (loss, accuracy, samples/s) on a terminal and prints a summary

@@ -1,7 +1,7 @@
 """Max pooling against average pooling: SimpleCNN trained twice on the same data, from the same
 initial weights, in the same batch order; one plot of test accuracy and training loss.
 
-    python examples/pooling_comparison.py --offline-split ../shared/data/mnist --epochs 5
+    python examples/pooling_comparison.py --offline-split path/to/mnist --epochs 5
 
 Writes ``pooling_comparison.png`` and ``pooling_comparison.json`` (both histories) to ``--out``
 (default ``runs/pooling``) and prints each run's final test accuracy.
