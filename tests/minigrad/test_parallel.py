@@ -118,3 +118,20 @@ def test_chunked_work_runs_in_a_forked_child(monkeypatch: pytest.MonkeyPatch) ->
         assert not hung and child.exitcode == 0
     finally:
         mg.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("tuning", ["1", "0"])
+def test_import_sets_blas_to_one_thread_unless_opted_out(tuning: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy, threadpoolctl, minigrad;"
+        "blas = [i for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'];"
+        "print(minigrad.process_settings['blas_single_thread'], blas[0]['num_threads'])"
+    )
+    env = dict(os.environ, MINIGRAD_PROCESS_TUNING=tuning, OPENBLAS_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == (["True", "1"] if tuning == "1" else ["False", "2"])
