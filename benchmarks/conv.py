@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,41 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-class MinigradNet:
+class _Net:
+    """What both frameworks' nets share: a training step and per-layer timings."""
+
+    x: Any
+    params: list
+
+    def layer_fns(self) -> list[Callable]:
+        raise NotImplementedError
+
+    @staticmethod
+    def ones_like(out: Any) -> Any:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        for p in self.params:
+            p.grad = None
+        out = self.x
+        for fn in self.layer_fns():
+            out = fn(out)
+        out.sum().backward()
+
+    def layer_times(self, inputs: list) -> list[tuple[float, float]]:
+        """(forward, backward) seconds of each layer on its own input."""
+        times = []
+        for fn, x in zip(self.layer_fns(), inputs, strict=True):
+            holder: list = []
+            forward = _timed(lambda: holder.append(fn(x)))  # noqa: B023 - called right here
+            out = holder[0]
+            grad = self.ones_like(out)
+            backward = _timed(lambda: out.backward(grad))  # noqa: B023 - called right here
+            times.append((forward, backward))
+        return times
+
+
+class MinigradNet(_Net):
     def __init__(self, images: np.ndarray, rng: np.random.Generator) -> None:
         self.x = Tensor(images)
         self.params = [
@@ -63,14 +98,6 @@ class MinigradNet:
             lambda x: max_pool2d(x, 2),
         ]
 
-    def step(self) -> None:
-        for p in self.params:
-            p.grad = None
-        out = self.x
-        for fn in self.layer_fns():
-            out = fn(out)
-        out.sum().backward()
-
     def layer_inputs(self) -> list[Tensor]:
         """The input each layer sees in the network, detached; all but the images need grad."""
         inputs, out = [], self.x
@@ -79,19 +106,12 @@ class MinigradNet:
             out = Tensor(fn(out).data, requires_grad=True)
         return inputs
 
-    def layer_times(self, inputs: list[Tensor]) -> list[tuple[float, float]]:
-        times = []
-        for fn, x in zip(self.layer_fns(), inputs, strict=True):
-            holder: list[Tensor] = []
-            forward = _timed(lambda: holder.append(fn(x)))  # noqa: B023 - called right here
-            out = holder[0]
-            grad = np.ones(out.shape, dtype=out.dtype)
-            backward = _timed(lambda: out.backward(grad))  # noqa: B023 - called right here
-            times.append((forward, backward))
-        return times
+    @staticmethod
+    def ones_like(out: Tensor) -> np.ndarray:
+        return np.ones(out.shape, dtype=out.dtype)
 
 
-class TorchNet:
+class TorchNet(_Net):
     def __init__(self, images: np.ndarray, params: list[Tensor]) -> None:
         self.x = torch.from_numpy(images)
         self.params = [torch.tensor(p.data, requires_grad=True) for p in params]
@@ -105,14 +125,6 @@ class TorchNet:
             lambda x: torch_f.max_pool2d(x, 2),
         ]
 
-    def step(self) -> None:
-        for p in self.params:
-            p.grad = None
-        out = self.x
-        for fn in self.layer_fns():
-            out = fn(out)
-        out.sum().backward()
-
     def layer_inputs(self) -> list:
         inputs, out = [], self.x
         with torch.no_grad():
@@ -121,16 +133,9 @@ class TorchNet:
                 out = fn(out).clone().requires_grad_(True)
         return inputs
 
-    def layer_times(self, inputs: list) -> list[tuple[float, float]]:
-        times = []
-        for fn, x in zip(self.layer_fns(), inputs, strict=True):
-            holder: list = []
-            forward = _timed(lambda: holder.append(fn(x)))  # noqa: B023 - called right here
-            out = holder[0]
-            grad = torch.ones_like(out)
-            backward = _timed(lambda: out.backward(grad))  # noqa: B023 - called right here
-            times.append((forward, backward))
-        return times
+    @staticmethod
+    def ones_like(out: Any) -> Any:
+        return torch.ones_like(out)
 
 
 def main() -> None:

@@ -12,14 +12,15 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 import minigrad as mg
 
 
-def chain_minigrad(length: int, size: int) -> Callable[[], None]:
-    x = mg.tensor(np.linspace(0.1, 1.0, size, dtype=np.float32), requires_grad=True)
+def _chain(x: Any, length: int) -> Callable[[], None]:
+    """Forward ``length`` alternating tiny ops from ``x`` (either framework), then backward."""
 
     def run() -> None:
         y = x
@@ -29,6 +30,12 @@ def chain_minigrad(length: int, size: int) -> Callable[[], None]:
         x.grad = None
 
     return run
+
+
+def chain_minigrad(length: int, size: int) -> Callable[[], None]:
+    x = mg.tensor(np.linspace(0.1, 1.0, size, dtype=np.float32), requires_grad=True)
+
+    return _chain(x, length)
 
 
 def chain_torch(length: int, size: int) -> Callable[[], None] | None:
@@ -38,14 +45,7 @@ def chain_torch(length: int, size: int) -> Callable[[], None] | None:
         return None
     x = torch.linspace(0.1, 1.0, size, dtype=torch.float32, requires_grad=True)
 
-    def run() -> None:
-        y = x
-        for i in range(length):
-            y = y * 1.0001 if i % 2 else y + 0.001
-        y.sum().backward()
-        x.grad = None
-
-    return run
+    return _chain(x, length)
 
 
 def measure(fns: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:

@@ -31,6 +31,18 @@ __all__ = [
 ]
 
 
+def _finish_epoch_plot(figure: Figure, axes_list: tuple, title: str | None,
+                       path: str | os.PathLike) -> Path:
+    """Grid, legend and whole-number epoch ticks on each axes, the title, then save."""
+    for axes in axes_list:
+        axes.grid(alpha=0.3)
+        axes.legend()
+        axes.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        figure.suptitle(title)
+    return save_figure(figure, path)
+
+
 def save_figure(figure: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
     """Renders ``figure`` to PNG and writes it to ``path`` atomically."""
     buffer = io.BytesIO()
@@ -61,13 +73,7 @@ def plot_history(
         f"test {final:.2f}%", xy=(1, 0), xycoords="axes fraction", ha="right", va="bottom",
         xytext=(-6, 6), textcoords="offset points",
     )
-    for axes in (loss_axes, accuracy_axes):
-        axes.grid(alpha=0.3)
-        axes.legend()
-        axes.xaxis.get_major_locator().set_params(integer=True)
-    if title:
-        figure.suptitle(title)
-    return save_figure(figure, path)
+    return _finish_epoch_plot(figure, (loss_axes, accuracy_axes), title, path)
 
 
 def _first(model: nn.Module, kind: type) -> Any:
@@ -220,10 +226,4 @@ def plot_pooling_comparison(
         loss_axes.plot(epochs, [e["train_loss"] for e in history], "o-", label=name)
     accuracy_axes.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
     loss_axes.set(xlabel="epoch", ylabel="cross-entropy loss", title="training loss")
-    for axes in (accuracy_axes, loss_axes):
-        axes.grid(alpha=0.3)
-        axes.legend()
-        axes.xaxis.get_major_locator().set_params(integer=True)
-    if title:
-        figure.suptitle(title)
-    return save_figure(figure, path)
+    return _finish_epoch_plot(figure, (accuracy_axes, loss_axes), title, path)

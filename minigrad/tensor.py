@@ -494,29 +494,29 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise math
 
-    def _float_self(self, op: str) -> Tensor:
+    def _float_self(self) -> Tensor:
         return self if _is_float(self.data.dtype) else self.to(DEFAULT_FLOAT)
 
     def exp(self) -> Tensor:
-        return ew.Exp.apply(self._float_self("exp"))
+        return ew.Exp.apply(self._float_self())
 
     def log(self) -> Tensor:
-        return ew.Log.apply(self._float_self("log"))
+        return ew.Log.apply(self._float_self())
 
     def sqrt(self) -> Tensor:
-        return ew.Sqrt.apply(self._float_self("sqrt"))
+        return ew.Sqrt.apply(self._float_self())
 
     def sin(self) -> Tensor:
-        return ew.Sin.apply(self._float_self("sin"))
+        return ew.Sin.apply(self._float_self())
 
     def cos(self) -> Tensor:
-        return ew.Cos.apply(self._float_self("cos"))
+        return ew.Cos.apply(self._float_self())
 
     def tanh(self) -> Tensor:
-        return ew.Tanh.apply(self._float_self("tanh"))
+        return ew.Tanh.apply(self._float_self())
 
     def sigmoid(self) -> Tensor:
-        return ew.Sigmoid.apply(self._float_self("sigmoid"))
+        return ew.Sigmoid.apply(self._float_self())
 
     def relu(self) -> Tensor:
         return ew.Relu.apply(self)

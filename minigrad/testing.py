@@ -28,6 +28,7 @@ __all__ = [
     "arrays",
     "tensors",
     "away_from",
+    "classification_cases",
     "assert_grad_matches_numeric",
     "assert_not_mutated",
 ]
@@ -133,3 +134,15 @@ def assert_grad_matches_numeric(
     gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol)
     for i, (t, a) in enumerate(zip(inputs, originals)):
         np.testing.assert_array_equal(t.data, a, err_msg=f"input {i} was mutated by fn")
+
+
+def classification_cases(max_batch: int = 5, max_classes: int = 5
+                         ) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(logits (N, C), int64 targets (N,), positive class weights (C,)) for loss tests."""
+    return st.tuples(st.integers(1, max_batch), st.integers(2, max_classes)).flatmap(
+        lambda nc: st.tuples(
+            arrays(nc, min_value=-5, max_value=5),
+            arrays((nc[0],), dtype=np.int64, elements=st.integers(0, nc[1] - 1)),
+            arrays((nc[1],), elements=st.floats(0.1, 2.0)),
+        )
+    )

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad.testing import arrays, broadcastable_shapes, shapes
+from minigrad.testing import arrays, broadcastable_shapes, classification_cases, shapes
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -42,13 +42,7 @@ def check(fn_mg, fn_torch, *arrays_in, rtol=1e-10, atol=1e-12):
             assert_close(ours.grad, theirs.grad, rtol, atol)
 
 
-classification = st.tuples(st.integers(1, 5), st.integers(2, 5)).flatmap(
-    lambda nc: st.tuples(
-        arrays(nc, min_value=-5, max_value=5),
-        arrays((nc[0],), dtype=np.int64, elements=st.integers(0, nc[1] - 1)),
-        arrays((nc[1],), elements=st.floats(0.1, 2.0)),
-    )
-)
+classification = classification_cases()
 
 
 @given(classification, st.sampled_from(["mean", "sum", "none"]),

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad.testing import arrays, assert_grad_matches_numeric, away_from
+from minigrad.testing import arrays, assert_grad_matches_numeric, away_from, classification_cases
 
 
 def np_log_softmax(x, axis=1):
@@ -41,13 +41,7 @@ def np_cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="
     return losses.sum() / sum(denominators)
 
 
-classification = st.tuples(st.integers(1, 5), st.integers(2, 5)).flatmap(
-    lambda nc: st.tuples(
-        arrays(nc, min_value=-5, max_value=5),
-        arrays((nc[0],), dtype=np.int64, elements=st.integers(0, nc[1] - 1)),
-        arrays((nc[1],), elements=st.floats(0.1, 2.0)),
-    )
-)
+classification = classification_cases()
 
 
 @given(classification, st.sampled_from(["mean", "sum", "none"]),

@@ -15,6 +15,7 @@ from minigrad.testing import (
     assert_not_mutated,
     away_from,
     broadcastable_shapes,
+    classification_cases,
     shapes,
     tensors,
 )
@@ -85,3 +86,13 @@ def test_assert_grad_matches_numeric_catches_mutation_and_wrong_forward():
     with pytest.raises(AssertionError, match="reference"):
         assert_grad_matches_numeric(lambda t: t * 2, np.ones(3), reference=lambda a: a * 3)
     assert_grad_matches_numeric(lambda t: t * 2, np.ones(3), reference=lambda a: a * 2)
+
+
+@given(classification_cases(max_batch=4, max_classes=6))
+def test_classification_cases_are_consistent(case):
+    logits, targets, weights = case
+    n, c = logits.shape
+    assert 1 <= n <= 4 and 2 <= c <= 6
+    assert targets.shape == (n,) and targets.dtype == np.int64
+    assert ((targets >= 0) & (targets < c)).all()
+    assert weights.shape == (c,) and (weights > 0).all()
