@@ -103,7 +103,7 @@ class MinigradNet(_Net):
         inputs, out = [], self.x
         for fn in self.layer_fns():
             inputs.append(out)
-            out = Tensor(fn(out).data, requires_grad=True)
+            out = Tensor(fn(out).numpy(), requires_grad=True)
         return inputs
 
     @staticmethod
@@ -114,7 +114,7 @@ class MinigradNet(_Net):
 class TorchNet(_Net):
     def __init__(self, images: np.ndarray, params: list[Tensor]) -> None:
         self.x = torch.from_numpy(images)
-        self.params = [torch.tensor(p.data, requires_grad=True) for p in params]
+        self.params = [torch.tensor(p.numpy(), requires_grad=True) for p in params]
 
     def layer_fns(self) -> list[Callable]:
         w1, b1, w2, b2 = self.params

@@ -1,6 +1,6 @@
 """Time per layer: every primitive call of one training step, forward and backward.
 
-Each Function subclass's forward and backward are wrapped with timers for the duration of the
+Each Primitive subclass's forward and backward are wrapped with timers for the duration of the
 measurement; a call is labelled by its op and its position in the forward pass (Conv2d#0,
 Relu#0, …), so the table reads like the model's layer list.
 """
@@ -18,7 +18,7 @@ import numpy as np
 import minigrad as mg
 import minigrad.functional as F
 import minigrad.optim as optim
-from minigrad.autograd import Function
+from minigrad.autograd.engine import Primitive
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -70,7 +70,7 @@ def profile_layers(model: Any, x: np.ndarray, y: np.ndarray, repeats: int = 5
     """Rows of {layer, shape, forward_ms, backward_ms} for one SGD training step."""
     recorder = _Recorder()
     originals = []
-    for cls in _subclasses(Function):
+    for cls in _subclasses(Primitive):
         if "forward" in cls.__dict__ or "backward" in cls.__dict__:
             originals.append((cls, cls.__dict__.get("forward"), cls.__dict__.get("backward")))
             cls.forward = staticmethod(recorder.wrap_forward(cls, cls.forward))

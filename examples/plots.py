@@ -90,11 +90,11 @@ def plot_filters(model: nn.Module, path: str | os.PathLike, max_filters: int = 3
     starts with a linear layer) each unit's 784 input weights as a 28x28 image."""
     conv = _first(model, nn.Conv2d)
     if conv is not None:
-        weights = conv.weight.data[:, 0]
+        weights = conv.weight.detach().numpy()[:, 0]
         title = f"first conv layer: {conv.out_channels} filters of {conv.kernel_size}"
     else:
         linear = _first(model, nn.Linear)
-        weights = linear.weight.data.reshape(linear.out_features, 28, 28)
+        weights = linear.weight.detach().numpy().reshape(linear.out_features, 28, 28)
         title = f"first linear layer: input weights of {min(max_filters, len(weights))} units"
     weights = weights[:max_filters]
     rows, columns = _grid(len(weights), 8)
@@ -131,7 +131,7 @@ def plot_feature_maps(
         for name, module in model.features.named_children():
             output = module(output)
             if isinstance(module, (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.LeakyReLU)):
-                stages.append((f"features.{name}: {type(module).__name__}", output.data[0]))
+                stages.append((f"features.{name}: {type(module).__name__}", output.detach().numpy()[0]))
     panels = [
         [maps[c] for c in range(min(max_channels, len(maps)))] if maps.ndim == 3
         else [_as_image(maps)]

@@ -53,7 +53,7 @@ def train_epoch(
         optimizer.step()
         batch = len(labels)
         total_loss += loss.item() * batch
-        correct += int((logits.data.argmax(1) == labels.data).sum())
+        correct += int((logits.detach().numpy().argmax(1) == labels.numpy()).sum())
         seen += batch
         elapsed = time.perf_counter() - start
         postfix = {
@@ -80,8 +80,8 @@ def predict(model: nn.Module, loader: Iterable[Any]) -> tuple[np.ndarray, np.nda
     all_logits, all_labels = [], []
     with mg.no_grad():
         for images, labels in loader:
-            all_logits.append(model(images).data)
-            all_labels.append(labels.data)
+            all_logits.append(model(images).numpy())
+            all_labels.append(labels.numpy())
     return np.concatenate(all_logits), np.concatenate(all_labels)
 
 

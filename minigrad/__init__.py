@@ -9,7 +9,6 @@ import importlib
 from typing import Any
 
 from minigrad.autograd import (
-    Function,
     enable_grad,
     grad,
     is_grad_enabled,

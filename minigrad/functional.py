@@ -47,7 +47,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    return where(input.data > 0, input, (input.clamp(max=0.0).exp() - 1.0) * alpha)
+    return where(input._data > 0, input, (input.clamp(max=0.0).exp() - 1.0) * alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -63,7 +63,7 @@ def silu(input: Tensor) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     scaled = input * beta
     soft = (scaled.clamp(max=threshold).exp() + 1.0).log() * (1.0 / beta)
-    return where(scaled.data > threshold, input, soft)
+    return where(scaled._data > threshold, input, soft)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -161,9 +161,9 @@ def _class_scores(input: Tensor, target: Tensor, op: str) -> tuple[Tensor, np.nd
     """Bring (N, C, d1, ...) scores to (M, C) and the targets to (M,)."""
     if input.ndim == 1:
         input = input.unsqueeze(0)
-        target_array = np.asarray(target.data).reshape(1)
+        target_array = np.asarray(target._data).reshape(1)
     else:
-        target_array = np.asarray(target.data)
+        target_array = np.asarray(target._data)
     if input.ndim > 2:
         classes = input.shape[1]
         input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
@@ -201,7 +201,7 @@ def _nll_from_log_probs(
     safe_target = np.where(keep, target_array, 0)
     row_weight = keep.astype(log_probs.dtype)
     if weight is not None:
-        row_weight = row_weight * weight.data.astype(log_probs.dtype)[safe_target]
+        row_weight = row_weight * weight._data.astype(log_probs.dtype)[safe_target]
     picked = reduce.Gather.apply(log_probs, index=safe_target[:, None], axis=1).squeeze(1)
     loss = -picked * _wrap(row_weight)
     if label_smoothing > 0.0:
@@ -263,7 +263,7 @@ def cross_entropy(
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(…) int64 class indices -> (…, num_classes) int64 one-hot."""
-    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects integer class indices, got dtype {labels.dtype}")
     if num_classes < 0:

@@ -54,7 +54,7 @@ def gradcheck(
     def projected() -> float:
         with no_grad():
             outs = _outputs(fn(*args))
-        return float(sum(np.sum(o.data * v) for o, v in zip(outs, projections)))
+        return float(sum(np.sum(o._data * v) for o, v in zip(outs, projections)))
 
     active = [(o, v) for o, v in zip(outputs, projections) if o.requires_grad]
     if active:
@@ -70,10 +70,10 @@ def gradcheck(
     worst: tuple[float, str] = (-1.0, "")
     ok = True
     for i, (t, g) in enumerate(zip(checked, analytic)):
-        analytic_grad = np.zeros(t.shape) if g is None else g.data
+        analytic_grad = np.zeros(t.shape) if g is None else g._data
         numeric = np.zeros(t.shape)
-        flat = t.data.reshape(-1)
-        if flat.size and not np.shares_memory(flat, t.data):  # empty arrays share nothing
+        flat = t._data.reshape(-1)
+        if flat.size and not np.shares_memory(flat, t._data):  # empty arrays share nothing
             raise ValueError("gradcheck: inputs must be contiguous arrays")
         for k in range(flat.size):
             original = flat[k]

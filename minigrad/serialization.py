@@ -74,7 +74,7 @@ class _Writer:
         if isinstance(obj, Tensor):
             return {
                 "t": "tensor",
-                "k": self._array(obj.data, path),
+                "k": self._array(obj._data, path),
                 "rg": bool(obj.requires_grad),
             }
         if isinstance(obj, np.ndarray):

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd
-from minigrad.autograd import Node, Version, _GradMode
+from minigrad.autograd import engine as autograd
+from minigrad.autograd.engine import Node, Version, _GradMode
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce, shape
 
@@ -54,12 +54,12 @@ def _as_dtype(dtype: Any) -> np.dtype | None:
 def _infer_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     """PyTorch's rules: Python floats give float32, ints int64, bools bool; arrays keep dtype."""
     if isinstance(data, Tensor):
-        array = data.data
+        array = data._data
     elif isinstance(data, np.ndarray):
         array = data
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-            data = [x.data if isinstance(x, Tensor) else x for x in data]
+            data = [x._data if isinstance(x, Tensor) else x for x in data]
         array = np.asarray(data)
         if dtype is None and array.dtype.kind == "f":
             array = array.astype(DEFAULT_FLOAT)
@@ -86,7 +86,7 @@ def _check_can_require_grad(dtype: np.dtype, op: str = "requires_grad") -> None:
 def _wrap(array: np.ndarray) -> Tensor:
     """A new constant Tensor around ``array`` (no copy, no graph)."""
     t = Tensor.__new__(Tensor)
-    t.data = array
+    t._data = array
     t.grad = None
     t.requires_grad = False
     t._node = None
@@ -126,15 +126,15 @@ def _sizes(args: tuple) -> tuple[_py_int, ...]:
 class Tensor:
     """An n-dimensional array that records the operations applied to it for backward."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_retains_grad")
+    __slots__ = ("_data", "grad", "requires_grad", "_node", "_version", "_retains_grad")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: _py_bool = False) -> None:
-        self.data = _infer_array(data, _as_dtype(dtype))
+        self._data = _infer_array(data, _as_dtype(dtype))
         self.grad: Tensor | None = None
         if requires_grad:
-            _check_can_require_grad(self.data.dtype)
+            _check_can_require_grad(self._data.dtype)
         self.requires_grad = _py_bool(requires_grad)
         self._node: Node | None = None
         self._version = Version()
@@ -144,15 +144,15 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[_py_int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> _py_int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> _py_bool:
@@ -177,44 +177,60 @@ class Tensor:
     def size(self, dim: _py_int | None = None) -> Any:
         """The shape, or the length of one dimension."""
         if dim is None:
-            return self.data.shape
-        return self.data.shape[dim]
+            return self._data.shape
+        return self._data.shape[dim]
 
     def dim(self) -> _py_int:
-        return self.data.ndim
+        return self._data.ndim
 
     ndimension = dim
 
     def numel(self) -> _py_int:
-        return self.data.size
+        return self._data.size
 
     def element_size(self) -> _py_int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     def is_floating_point(self) -> _py_bool:
-        return _is_float(self.data.dtype)
+        return _is_float(self._data.dtype)
 
     # ------------------------------------------------------------------ conversion
 
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
-        return self.data
+    @property
+    def data(self) -> Tensor:
+        """A detached Tensor sharing memory with this one, as in PyTorch (``p.data -= lr * g``)."""
+        out = _wrap(self._data)
+        return out
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = array
+
+    def numpy(self, *, force: _py_bool = False) -> np.ndarray:
+        """The underlying array, shared, not copied (``detach().numpy()`` on a graph tensor)."""
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; use "
+                "tensor.detach().numpy() instead"
+            )
+        return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
                 f"item: only a tensor with one element can be converted to a Python number, "
                 f"this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> _py_float:
         return _py_float(self.item())
@@ -223,37 +239,37 @@ class Tensor:
         return _py_int(self.item())
 
     def __index__(self) -> _py_int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError(f"only integer tensors of one element can be used as an index, "
                             f"got dtype {self.dtype} and shape {self.shape}")
         return _py_int(self.item())
 
     def __bool__(self) -> _py_bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
                 f"bool: the truth value of a tensor with shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
             )
-        return _py_bool(self.data.item())
+        return _py_bool(self._data.item())
 
     def __len__(self) -> _py_int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        for i in range(self.data.shape[0]):
+        for i in range(self._data.shape[0]):
             yield self[i]
 
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data, separator=", ", prefix="tensor(", precision=4, threshold=1000
+            self._data, separator=", ", prefix="tensor(", precision=4, threshold=1000
         )
         extras = []
-        if self.data.dtype not in (DEFAULT_FLOAT, np.dtype(np.int64), np.dtype(np.bool_)):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (DEFAULT_FLOAT, np.dtype(np.int64), np.dtype(np.bool_)):
+            extras.append(f"dtype={self._data.dtype}")
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node.name()}>")
         elif self.requires_grad:
@@ -268,7 +284,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
-        out = _wrap(self.data)
+        out = _wrap(self._data)
         out._version = self._version
         return out
 
@@ -279,7 +295,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: _py_bool = True) -> Tensor:
         if requires_grad:
-            _check_can_require_grad(self.data.dtype, "requires_grad_")
+            _check_can_require_grad(self._data.dtype, "requires_grad_")
         if self._node is not None and not requires_grad:
             raise RuntimeError(
                 "requires_grad_: you can only change requires_grad of leaf tensors; use "
@@ -312,10 +328,10 @@ class Tensor:
         if dtype is None:
             return self
         dtype = _as_dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self._data.dtype:
             return self
         if self.requires_grad and not _is_float(dtype):
-            return _wrap(self.data.astype(dtype))
+            return _wrap(self._data.astype(dtype))
         return shape.Cast.apply(self, dtype=dtype)
 
     def astype(self, dtype: Any) -> Tensor:
@@ -355,21 +371,21 @@ class Tensor:
         a = self
         if isinstance(other, Tensor):
             b = other
-            da, db = a.data.dtype, b.data.dtype
+            da, db = a._data.dtype, b._data.dtype
             if da == db:
                 return a, b
             fa, fb = _is_float(da), _is_float(db)
             if fa != fb:
                 target = da if fa else db
-            elif a.data.ndim == 0 and b.data.ndim > 0:
+            elif a._data.ndim == 0 and b._data.ndim > 0:
                 target = db
-            elif b.data.ndim == 0 and a.data.ndim > 0:
+            elif b._data.ndim == 0 and a._data.ndim > 0:
                 target = da
             else:
                 target = np.result_type(da, db)
             return a.to(target), b.to(target)
         if isinstance(other, _Scalar):
-            dtype = a.data.dtype
+            dtype = a._data.dtype
             if isinstance(other, (_py_float, np.floating)) and not _is_float(dtype):
                 a = a.to(DEFAULT_FLOAT)
                 dtype = DEFAULT_FLOAT
@@ -409,7 +425,7 @@ class Tensor:
 
     def _true_div_operands(self, other: Any) -> tuple[Tensor, Tensor]:
         a, b = self._operands(other, "div")
-        if not _is_float(a.data.dtype):  # integer division is true division, as in PyTorch
+        if not _is_float(a._data.dtype):  # integer division is true division, as in PyTorch
             a, b = a.to(DEFAULT_FLOAT), b.to(DEFAULT_FLOAT)
         return a, b
 
@@ -423,11 +439,11 @@ class Tensor:
 
     def __floordiv__(self, other: Any) -> Tensor:
         a, b = self._operands(other, "floor_divide")
-        return _wrap(np.floor_divide(a.data, b.data))
+        return _wrap(np.floor_divide(a._data, b._data))
 
     def __mod__(self, other: Any) -> Tensor:
         a, b = self._operands(other, "remainder")
-        return _wrap(np.mod(a.data, b.data))
+        return _wrap(np.mod(a._data, b._data))
 
     def __neg__(self) -> Tensor:
         return ew.Neg.apply(self)
@@ -495,7 +511,7 @@ class Tensor:
     # ------------------------------------------------------------------ elementwise math
 
     def _float_self(self) -> Tensor:
-        return self if _is_float(self.data.dtype) else self.to(DEFAULT_FLOAT)
+        return self if _is_float(self._data.dtype) else self.to(DEFAULT_FLOAT)
 
     def exp(self) -> Tensor:
         return ew.Exp.apply(self._float_self())
@@ -547,22 +563,22 @@ class Tensor:
         return minimum(self, other)
 
     def sign(self) -> Tensor:
-        return _wrap(np.sign(self.data))
+        return _wrap(np.sign(self._data))
 
     def floor(self) -> Tensor:
-        return _wrap(np.floor(self.data))
+        return _wrap(np.floor(self._data))
 
     def ceil(self) -> Tensor:
-        return _wrap(np.ceil(self.data))
+        return _wrap(np.ceil(self._data))
 
     def round(self) -> Tensor:
-        return _wrap(np.round(self.data))
+        return _wrap(np.round(self._data))
 
     def isnan(self) -> Tensor:
-        return _wrap(np.isnan(self.data))
+        return _wrap(np.isnan(self._data))
 
     def isfinite(self) -> Tensor:
-        return _wrap(np.isfinite(self.data))
+        return _wrap(np.isfinite(self._data))
 
     def softmax(self, dim: _py_int) -> Tensor:
         return reduce.Softmax.apply(self, axis=_one_dim(dim, self.ndim, "softmax"))
@@ -571,14 +587,14 @@ class Tensor:
         return reduce.LogSoftmax.apply(self, axis=_one_dim(dim, self.ndim, "log_softmax"))
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        mask_array = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        mask_array = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         return where(mask_array, value, self)
 
     # ------------------------------------------------------------------ comparisons
 
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
-        b = other.data if isinstance(other, Tensor) else other
-        return _wrap(np.asarray(ufunc(self.data, b)))
+        b = other._data if isinstance(other, Tensor) else other
+        return _wrap(np.asarray(ufunc(self._data, b)))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -610,35 +626,35 @@ class Tensor:
         return self._compare(other, np.logical_xor if self.dtype == np.bool_ else np.bitwise_xor)
 
     def __invert__(self) -> Tensor:
-        return _wrap(np.invert(self.data))
+        return _wrap(np.invert(self._data))
 
     def logical_not(self) -> Tensor:
-        return _wrap(np.logical_not(self.data))
+        return _wrap(np.logical_not(self._data))
 
     def equal(self, other: Tensor) -> _py_bool:
-        return self.shape == other.shape and _py_bool(np.array_equal(self.data, other.data))
+        return self.shape == other.shape and _py_bool(np.array_equal(self._data, other._data))
 
     def allclose(self, other: Any, rtol: _py_float = 1e-5, atol: _py_float = 1e-8) -> _py_bool:
-        b = other.data if isinstance(other, Tensor) else other
-        return _py_bool(np.allclose(self.data, b, rtol=rtol, atol=atol))
+        b = other._data if isinstance(other, Tensor) else other
+        return _py_bool(np.allclose(self._data, b, rtol=rtol, atol=atol))
 
     # ------------------------------------------------------------------ reductions
 
     def sum(self, dim: Any = None, keepdim: _py_bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
-        if x.data.dtype == np.bool_:
+        if x._data.dtype == np.bool_:
             x = x.to(np.int64)
         axis = _normalize_dims(dim, x.ndim, "sum")
         return reduce.Sum.apply(x, axis=axis, keepdims=keepdim)
 
     def mean(self, dim: Any = None, keepdim: _py_bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
-        if not _is_float(x.data.dtype):
+        if not _is_float(x._data.dtype):
             raise RuntimeError(
                 f"mean: input dtype should be floating point, got {x.dtype}; use x.float().mean()"
             )
         axis = _normalize_dims(dim, x.ndim, "mean")
-        count = x.data.size if axis is None else int(np.prod([x.shape[d] for d in axis]))
+        count = x._data.size if axis is None else int(np.prod([x.shape[d] for d in axis]))
         return x.sum(dim=axis, keepdim=keepdim) * (1.0 / builtins.max(count, 1))
 
     def var(
@@ -653,7 +669,7 @@ class Tensor:
         if correction is None:
             correction = 0 if unbiased is False else 1
         axis = _normalize_dims(dim, self.ndim, "var")
-        count = self.data.size if axis is None else int(np.prod([self.shape[d] for d in axis]))
+        count = self._data.size if axis is None else int(np.prod([self.shape[d] for d in axis]))
         centered = self - self.mean(dim=axis, keepdim=True)
         return (centered * centered).sum(dim=axis, keepdim=keepdim) * (
             1.0 / builtins.max(count - correction, 0)
@@ -670,7 +686,7 @@ class Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def _extreme(self, dim: Any, keepdim: _py_bool, op: str) -> Any:
-        if self.data.size == 0:
+        if self._data.size == 0:
             raise RuntimeError(f"{op}: the input is empty (shape {self.shape}); nothing to reduce")
         flip = op == "min"
         if dim is None:
@@ -679,7 +695,7 @@ class Tensor:
             return reduce.MaxAll.apply(self)
         axis = _one_dim(dim, self.ndim, op)
         arg = np.argmin if flip else np.argmax
-        index = np.expand_dims(arg(self.data, axis=axis), axis) if self.ndim else None
+        index = np.expand_dims(arg(self._data, axis=axis), axis) if self.ndim else None
         if index is None:
             return ValuesIndices(self.clone(), _wrap(np.zeros((), np.int64)))
         values = reduce.Gather.apply(self, index=index, axis=axis)
@@ -708,26 +724,26 @@ class Tensor:
 
     def argmax(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
         if dim is None:
-            return _wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+            return _wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
         axis = _one_dim(dim, self.ndim, "argmax")
-        return _wrap(np.argmax(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
+        return _wrap(np.argmax(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
 
     def argmin(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
         if dim is None:
-            return _wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
+            return _wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
         axis = _one_dim(dim, self.ndim, "argmin")
-        return _wrap(np.argmin(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
+        return _wrap(np.argmin(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
 
     def logsumexp(self, dim: Any, keepdim: _py_bool = False) -> Tensor:
         axis = _normalize_dims(dim, self.ndim, "logsumexp")
-        shift = np.max(self.data, axis=axis, keepdims=True)
+        shift = np.max(self._data, axis=axis, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0).astype(self.dtype)
         shifted = (self - _wrap(shift)).exp().sum(dim=axis, keepdim=True).log() + _wrap(shift)
         return shifted if keepdim else shifted.squeeze(axis)
 
     def gather(self, dim: _py_int, index: Any) -> Tensor:
         axis = _one_dim(dim, self.ndim, "gather")
-        idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
         if idx.ndim != self.ndim:
             raise ValueError(
                 f"gather: index has {idx.ndim} dimensions but the input has {self.ndim} "
@@ -736,10 +752,10 @@ class Tensor:
         return reduce.Gather.apply(self, index=idx, axis=axis)
 
     def all(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
-        return _wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)))
+        return _wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)))
 
     def any(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
-        return _wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)))
+        return _wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
 
     # ------------------------------------------------------------------ shape
 
@@ -914,11 +930,11 @@ class Tensor:
         if isinstance(value, Tensor):
             value_t = value if value.dtype == self.dtype else value.to(self.dtype)
         else:
-            value_t = _wrap(np.asarray(value, dtype=self.data.dtype))
+            value_t = _wrap(np.asarray(value, dtype=self._data.dtype))
         if _needs_graph(self, value_t):
             self._rebase(lambda alias: shape.SetItem.apply(alias, value_t, index=index))
         else:
-            self.data[index] = value_t.data
+            self._data[index] = value_t._data
         self._version.value += 1
 
     # ------------------------------------------------------------------ in-place
@@ -940,7 +956,7 @@ class Tensor:
                 "(base[index] = value)"
             )
         boundary = autograd.new_version_boundary()
-        alias = _wrap(self.data.copy())
+        alias = _wrap(self._data.copy())
         alias._node, alias.requires_grad = self._node, self.requires_grad
         result = compute(alias)
         if result.shape != self.shape:
@@ -948,7 +964,7 @@ class Tensor:
                 f"in-place: the result has shape {result.shape} but the tensor being modified "
                 f"has shape {self.shape}; in-place operations cannot change the shape"
             )
-        np.copyto(self.data, result.data)
+        np.copyto(self._data, result._data)
         node = result._node
         if node is not None and result is not alias:
             # nodes recorded before this change used the old value: the engine sends their
@@ -961,10 +977,10 @@ class Tensor:
         if _needs_graph(self, other_t):
             self._rebase(lambda alias: out_of_place(alias, other))
         else:
-            b = other.data if other_t is not None else other
+            b = other._data if other_t is not None else other
             if ufunc is not None:
                 try:
-                    ufunc(self.data, b, out=self.data, casting="same_kind")
+                    ufunc(self._data, b, out=self._data, casting="same_kind")
                 except TypeError:
                     raise RuntimeError(
                         f"{op}: result type of {self.dtype} {op} {type(b).__name__} can't be "
@@ -973,7 +989,7 @@ class Tensor:
                 except ValueError as e:
                     raise RuntimeError(f"{op}: {e} (tensor shape {self.shape})") from None
             else:
-                np.copyto(self.data, out_of_place(_wrap(self.data), other).data)
+                np.copyto(self._data, out_of_place(_wrap(self._data), other)._data)
         self._version.value += 1
         return self
 
@@ -1026,14 +1042,14 @@ class Tensor:
             # the new value depends on src only: the old content gets no gradient
             self._rebase(lambda alias: alias * 0 + src_t.to(self.dtype))
         else:
-            np.copyto(self.data, src_t.data, casting="unsafe")
+            np.copyto(self._data, src_t._data, casting="unsafe")
         self._version.value += 1
         return self
 
     def fill_(self, value: Any) -> Tensor:
         if _needs_graph(self, value if isinstance(value, Tensor) else None):
             return self.copy_(value)
-        self.data.fill(value.item() if isinstance(value, Tensor) else value)
+        self._data.fill(value.item() if isinstance(value, Tensor) else value)
         self._version.value += 1
         return self
 
@@ -1056,7 +1072,7 @@ class Tensor:
                 f"in-place: a leaf tensor of shape {self.shape} that requires grad is being "
                 "modified in place; do it under `with mg.no_grad():`"
             )
-        np.copyto(self.data, values, casting="unsafe")
+        np.copyto(self._data, values, casting="unsafe")
         self._version.value += 1
         return self
 
@@ -1109,7 +1125,7 @@ def _convert_index(index: Any) -> Any:
 
 def _convert_index_part(part: Any) -> Any:
     if isinstance(part, Tensor):
-        part = part.data
+        part = part._data
     if isinstance(part, list):
         part = np.asarray(part)
     if isinstance(part, np.ndarray) and part.dtype != np.bool_ and part.dtype.kind not in "iu":
@@ -1124,7 +1140,7 @@ def _convert_index_part(part: Any) -> Any:
 
 def tensor(data: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
     """A new tensor, copying ``data``: Python floats give float32, ints int64, arrays keep dtype."""
-    source = data.data if isinstance(data, Tensor) else data
+    source = data._data if isinstance(data, Tensor) else data
     array = np.array(source, copy=True) if isinstance(source, np.ndarray) else source
     return Tensor(array, dtype=dtype, requires_grad=requires_grad)
 
@@ -1285,7 +1301,7 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise ``input if condition else other``, differentiable in input and other."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
     if isinstance(input, Tensor):

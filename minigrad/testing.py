@@ -129,11 +129,11 @@ def assert_grad_matches_numeric(
     inputs = [Tensor(np.array(a, copy=True), requires_grad=True) for a in originals]
     if reference is not None:
         out = fn(*inputs)
-        np.testing.assert_allclose(out.data, reference(*originals), rtol=1e-7, atol=1e-10,
+        np.testing.assert_allclose(out._data, reference(*originals), rtol=1e-7, atol=1e-10,
                                    err_msg="forward differs from the reference")
     gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol)
     for i, (t, a) in enumerate(zip(inputs, originals)):
-        np.testing.assert_array_equal(t.data, a, err_msg=f"input {i} was mutated by fn")
+        np.testing.assert_array_equal(t._data, a, err_msg=f"input {i} was mutated by fn")
 
 
 def classification_cases(max_batch: int = 5, max_classes: int = 5

@@ -15,7 +15,7 @@ from minigrad.tensor import Tensor
 
 
 def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
-    np.copyto(tensor.data, values, casting="unsafe")
+    np.copyto(tensor._data, values, casting="unsafe")
     tensor._version.value += 1
     return tensor
 
@@ -53,7 +53,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight ``(out, in, *kernel)``: in·k and out·k."""
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if len(shape) < 2:
         raise ValueError(
             f"fan in and fan out can not be computed for a tensor with fewer than 2 "
@@ -72,12 +72,12 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with U(a, b)."""
-    return _fill(tensor, generator().uniform(a, b, size=tensor.data.shape))
+    return _fill(tensor, generator().uniform(a, b, size=tensor._data.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with N(mean, std²)."""
-    return _fill(tensor, generator().normal(mean, std, size=tensor.data.shape))
+    return _fill(tensor, generator().normal(mean, std, size=tensor._data.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -114,7 +114,7 @@ def kaiming_uniform_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
     """He uniform: U(-b, b), b = gain·sqrt(3 / fan); Linear and Conv2d use a=sqrt(5)."""
-    if 0 in tensor.data.shape:
+    if 0 in tensor._data.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
@@ -126,7 +126,7 @@ def kaiming_normal_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
     """He normal: N(0, std²), std = gain / sqrt(fan)."""
-    if 0 in tensor.data.shape:
+    if 0 in tensor._data.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)

@@ -27,7 +27,7 @@ class IncompatibleKeys(NamedTuple):
 def _dtype_of(arg: Any) -> np.dtype | None:
     """A NumPy float dtype from ``to()``'s argument, or None for a device such as 'cpu'."""
     if isinstance(arg, Tensor):
-        return arg.data.dtype
+        return arg._data.dtype
     if isinstance(arg, str):
         if arg.split(":")[0] == "cpu":
             return None
@@ -321,7 +321,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data[...] = 0
+                param.grad._data[...] = 0
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Convert floating-point parameters and buffers to a dtype, in place.
@@ -341,10 +341,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to: only floating point dtypes are supported, got {dtype}")
         for tensor in (*self.parameters(), *self.buffers()):
-            if tensor.data.dtype.kind == "f" and tensor.data.dtype != dtype:
-                tensor.data = tensor.data.astype(dtype)
+            if tensor._data.dtype.kind == "f" and tensor._data.dtype != dtype:
+                tensor._data = tensor._data.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(dtype)
+                    tensor.grad._data = tensor.grad._data.astype(dtype)
         return self
 
     def float(self) -> Module:
@@ -396,7 +396,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value._data if isinstance(value, Tensor) else value
             if not isinstance(array, (np.ndarray, np.generic, int, float, bool)):
                 errors.append(
                     f'While copying the parameter named "{key}", expected a Tensor or an '
@@ -404,10 +404,10 @@ class Module:
                 )
                 continue
             array = np.asarray(array)
-            if array.shape != target.data.shape:
+            if array.shape != target._data.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {array.shape} from "
-                    f"checkpoint, the shape in current model is {target.data.shape}."
+                    f"checkpoint, the shape in current model is {target._data.shape}."
                 )
                 continue
             copies.append((target, array))
@@ -427,7 +427,7 @@ class Module:
                 + "\nThe module was left unchanged."
             )
         for target, array in copies:
-            np.copyto(target.data, array, casting="unsafe")
+            np.copyto(target._data, array, casting="unsafe")
             target._version.value += 1
         return IncompatibleKeys(missing, unexpected)
 

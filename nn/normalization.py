@@ -33,7 +33,7 @@ def batch_norm(
     channels = input.shape[1]
     stat_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
-        count = input.data.size // channels
+        count = input._data.size // channels
         if count <= 1:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, got input "
@@ -44,13 +44,13 @@ def batch_norm(
         centered = input - mean
         var = (centered * centered).mean(dim=axes, keepdim=True)
         if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * mean.data.reshape(channels)
+            running_mean._data *= 1 - momentum
+            running_mean._data += momentum * mean._data.reshape(channels)
             running_mean._version.value += 1
         if running_var is not None:
-            unbiased = var.data.reshape(channels) * (count / (count - 1))
-            running_var.data *= 1 - momentum
-            running_var.data += momentum * unbiased
+            unbiased = var._data.reshape(channels) * (count / (count - 1))
+            running_var._data *= 1 - momentum
+            running_var._data += momentum * unbiased
             running_var._version.value += 1
         out = centered / (var + eps).sqrt()
     else:
@@ -109,16 +109,16 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
         if self.weight is not None:
-            self.weight.data[...] = 1
+            self.weight._data[...] = 1
         if self.bias is not None:
-            self.bias.data[...] = 0
+            self.bias._data[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in self._expected_dims:
@@ -134,10 +134,10 @@ class _BatchNorm(Module):
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             self.num_batches_tracked._version.value += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / int(self.num_batches_tracked.data)
+                factor = 1.0 / int(self.num_batches_tracked._data)
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
         return batch_norm(

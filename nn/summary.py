@@ -174,7 +174,7 @@ def summary(model: Module, input_shape: tuple[int, ...], dtype: Any = None) -> S
                 )
             ):
                 state["rf"] = rf = None
-        num_params = sum(p.data.size for p in module.parameters())
+        num_params = sum(p._data.size for p in module.parameters())
         layers.append(
             LayerSummary(
                 name=name,
@@ -226,8 +226,8 @@ def summary(model: Module, input_shape: tuple[int, ...], dtype: Any = None) -> S
         input_shape=input_shape,
         output_shape=_shape_of(output),
         layers=layers,
-        total_params=sum(p.data.size for p in params),
-        trainable_params=sum(p.data.size for p in params if p.requires_grad),
+        total_params=sum(p._data.size for p in params),
+        trainable_params=sum(p._data.size for p in params if p.requires_grad),
         receptive_field=state["stack_rf"],
         jump=state["stack_jump"],
     )

@@ -19,7 +19,7 @@ __all__ = ["DataLoader", "Dataset", "TensorDataset", "collate"]
 
 
 def _as_array(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value._data if isinstance(value, Tensor) else np.asarray(value)
 
 
 def _as_tensor(value: Any) -> Tensor:

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad import parallel
-from minigrad.autograd import Context, Function
+from minigrad.autograd.engine import Context, Primitive
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -171,7 +171,7 @@ def col2im(
 # --------------------------------------------------------------------------- conv2d
 
 
-class Conv2d(Function):
+class Conv2d(Primitive):
     """(N, C, H, W) * (O, C/G, KH, KW) [+ (O,)] -> (N, O, OH, OW), cross-correlation.
 
     The batch is cut into chunks (minigrad.parallel), one or more per thread; each chunk builds
@@ -430,7 +430,7 @@ def _input_grad_transposed(ctx: Context, g: np.ndarray, weight: np.ndarray, m: i
 # --------------------------------------------------------------------------- unfold / fold
 
 
-class Unfold(Function):
+class Unfold(Primitive):
     """im2col: (N, C, H, W) -> (N, C*KH*KW, L), one column per window, as torch's unfold."""
 
     @staticmethod
@@ -453,7 +453,7 @@ class Unfold(Function):
         return (crop2d(image, ctx.padding, (h, w)),)
 
 
-class Fold(Function):
+class Fold(Primitive):
     """col2im: (N, C*KH*KW, L) -> (N, C, H, W), summing overlapping windows, as torch's fold."""
 
     @staticmethod
@@ -700,7 +700,7 @@ def _lowest(dtype: np.dtype) -> Any:
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-class MaxPool2d(Function):
+class MaxPool2d(Primitive):
     """(N, C, H, W) -> (N, C, OH, OW), the maximum of each window; ties go to the first."""
 
     @staticmethod
@@ -780,7 +780,7 @@ def _window_counts(size: int, kernel: int, stride: int, padding: int, out: int,
     return np.minimum(end, size) - np.maximum(start, 0)
 
 
-class AvgPool2d(Function):
+class AvgPool2d(Primitive):
     """(N, C, H, W) -> (N, C, OH, OW), the mean of each window."""
 
     @staticmethod
@@ -819,7 +819,7 @@ def _averaging_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-class AdaptiveAvgPool2d(Function):
+class AdaptiveAvgPool2d(Primitive):
     """(N, C, H, W) -> (N, C, OH, OW), averaging PyTorch's adaptive windows: A_h @ x @ A_w.T."""
 
     @staticmethod

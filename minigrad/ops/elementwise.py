@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import parallel
-from minigrad.autograd import Context, Function
+from minigrad.autograd.engine import Context, Primitive
 
 
-class Add(Function):
+class Add(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
@@ -19,7 +19,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a - b
@@ -29,7 +29,7 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
@@ -42,7 +42,7 @@ class Mul(Function):
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
-class Div(Function):
+class Div(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
@@ -57,7 +57,7 @@ class Div(Function):
         return grad_a, grad_b
 
 
-class Neg(Function):
+class Neg(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         return -a
@@ -67,7 +67,7 @@ class Neg(Function):
         return -grad
 
 
-class Pow(Function):
+class Pow(Primitive):
     """a ** b for two tensors; the exponent's gradient is a**b * log(a) (defined for a > 0)."""
 
     @staticmethod
@@ -88,7 +88,7 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class PowScalar(Function):
+class PowScalar(Primitive):
     """a ** exponent for a Python number exponent."""
 
     @staticmethod
@@ -106,7 +106,7 @@ class PowScalar(Function):
         return grad * (exponent * a ** (exponent - 1))
 
 
-class Exp(Function):
+class Exp(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         out = np.exp(a)
@@ -119,7 +119,7 @@ class Exp(Function):
         return grad * out
 
 
-class Log(Function):
+class Log(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a)
@@ -131,7 +131,7 @@ class Log(Function):
         return grad / a
 
 
-class Sqrt(Function):
+class Sqrt(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         out = np.sqrt(a)
@@ -144,7 +144,7 @@ class Sqrt(Function):
         return grad / (out + out)
 
 
-class Sin(Function):
+class Sin(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a)
@@ -156,7 +156,7 @@ class Sin(Function):
         return grad * np.cos(a)
 
 
-class Cos(Function):
+class Cos(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a)
@@ -168,7 +168,7 @@ class Cos(Function):
         return -grad * np.sin(a)
 
 
-class Tanh(Function):
+class Tanh(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         out = np.tanh(a)
@@ -181,7 +181,7 @@ class Tanh(Function):
         return grad * (1 - out * out)
 
 
-class Sigmoid(Function):
+class Sigmoid(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         # exp(-a) overflows to inf for very negative a, and 1 / (1 + inf) is the exact limit 0;
@@ -197,7 +197,7 @@ class Sigmoid(Function):
         return grad * out * (1 - out)
 
 
-class Relu(Function):
+class Relu(Primitive):
     """max(a, 0); large activations are split over threads along the batch axis."""
 
     @staticmethod
@@ -225,7 +225,7 @@ class Relu(Function):
         return result
 
 
-class LeakyRelu(Function):
+class LeakyRelu(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, negative_slope: float) -> np.ndarray:
         # slope per element (1 or negative_slope), by arithmetic: np.where is far slower here
@@ -241,7 +241,7 @@ class LeakyRelu(Function):
         return grad * slope
 
 
-class Abs(Function):
+class Abs(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a)
@@ -253,7 +253,7 @@ class Abs(Function):
         return grad * np.sign(a)
 
 
-class Clamp(Function):
+class Clamp(Primitive):
     """Clamp to [min, max]; the gradient flows where the input was inside (bounds included)."""
 
     @staticmethod
@@ -275,7 +275,7 @@ class Clamp(Function):
         return grad * inside
 
 
-class Maximum(Function):
+class Maximum(Primitive):
     """Elementwise maximum; on ties the gradient is split evenly, as PyTorch does."""
 
     @staticmethod
@@ -290,7 +290,7 @@ class Maximum(Function):
         return grad * share_a.astype(grad.dtype), grad * (1 - share_a).astype(grad.dtype)
 
 
-class Minimum(Function):
+class Minimum(Primitive):
     """Elementwise minimum; on ties the gradient is split evenly, as PyTorch does."""
 
     @staticmethod
@@ -305,7 +305,7 @@ class Minimum(Function):
         return grad * share_a.astype(grad.dtype), grad * (1 - share_a).astype(grad.dtype)
 
 
-class Where(Function):
+class Where(Primitive):
     """where(condition, a, b); condition is a bool attribute, not a differentiable input."""
 
     @staticmethod

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Context, Function
+from minigrad.autograd.engine import Context, Primitive
 
 
-class MatMul(Function):
+class MatMul(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)

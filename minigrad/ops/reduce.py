@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Context, Function
+from minigrad.autograd.engine import Context, Primitive
 
 
 def _expand_reduced(grad: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
@@ -14,7 +14,7 @@ def _expand_reduced(grad: np.ndarray, axis: tuple[int, ...] | None, keepdims: bo
     return np.expand_dims(grad, axis)
 
 
-class Sum(Function):
+class Sum(Primitive):
     @staticmethod
     def forward(
         ctx: Context, a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool
@@ -27,7 +27,7 @@ class Sum(Function):
         return np.broadcast_to(_expand_reduced(grad, ctx.axis, ctx.keepdims), ctx.shape)
 
 
-class MaxAll(Function):
+class MaxAll(Primitive):
     """Maximum of all elements; tied maxima share the gradient evenly, as in PyTorch."""
 
     @staticmethod
@@ -50,7 +50,7 @@ def along_axis_index(index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
     return tuple(grids)
 
 
-class Gather(Function):
+class Gather(Primitive):
     """out[..., i, ...] = a[..., index[..., i, ...], ...] along ``axis`` (torch.gather)."""
 
     @staticmethod
@@ -69,7 +69,7 @@ class Gather(Function):
         return out
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Primitive):
     """log_softmax along ``axis``, fused for numerical stability (logits of +-1e4 are fine)."""
 
     @staticmethod
@@ -86,7 +86,7 @@ class LogSoftmax(Function):
         return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
 
 
-class Softmax(Function):
+class Softmax(Primitive):
     """softmax along ``axis``, shifted by the maximum so large logits do not overflow."""
 
     @staticmethod

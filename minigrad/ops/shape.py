@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import Context, Function
+from minigrad.autograd.engine import Context, Primitive
 
 
-class Reshape(Function):
+class Reshape(Primitive):
     is_view = True
 
     @staticmethod
@@ -22,7 +22,7 @@ class Reshape(Function):
         return grad.reshape(ctx.shape)
 
 
-class Permute(Function):
+class Permute(Primitive):
     is_view = True
 
     @staticmethod
@@ -35,7 +35,7 @@ class Permute(Function):
         return grad.transpose(np.argsort(ctx.dims))
 
 
-class Expand(Function):
+class Expand(Primitive):
     """Broadcast to a larger shape; the engine sums the gradient back."""
 
     is_view = True
@@ -57,7 +57,7 @@ def is_basic_index(index: Any) -> bool:
     )
 
 
-class GetItem(Function):
+class GetItem(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, index: Any) -> np.ndarray:
         ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
@@ -79,7 +79,7 @@ class GetItemView(GetItem):
     is_view = True
 
 
-class SetItem(Function):
+class SetItem(Primitive):
     """out = a with out[index] = value (the out-of-place form of ``a[index] = value``)."""
 
     @staticmethod
@@ -109,7 +109,7 @@ class SetItem(Function):
         return grad_a, grad_value
 
 
-class Cat(Function):
+class Cat(Primitive):
     @staticmethod
     def forward(ctx: Context, *arrays: np.ndarray, axis: int) -> np.ndarray:
         ctx.axis = axis
@@ -121,7 +121,7 @@ class Cat(Function):
         return tuple(np.split(grad, ctx.splits, axis=ctx.axis))
 
 
-class Pad(Function):
+class Pad(Primitive):
     """Constant padding; ``pad_width`` is NumPy's ((before, after), ...) per axis."""
 
     @staticmethod
@@ -136,7 +136,7 @@ class Pad(Function):
         return grad[ctx.crop]
 
 
-class Cast(Function):
+class Cast(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, dtype: np.dtype) -> np.ndarray:
         ctx.dtype = a.dtype
@@ -147,7 +147,7 @@ class Cast(Function):
         return grad.astype(ctx.dtype)
 
 
-class Clone(Function):
+class Clone(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         return a.copy()

@@ -68,8 +68,8 @@ class Adam(Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                p = param.data
-                grad = param.grad.data
+                p = param._data
+                grad = param.grad._data
                 if group["maximize"]:
                     grad = -grad
                 state = self.state.setdefault(param, {})
@@ -86,8 +86,8 @@ class Adam(Optimizer):
                         p *= 1 - lr * weight_decay
                     else:
                         grad = grad + weight_decay * p
-                exp_avg = state["exp_avg"].data
-                exp_avg_sq = state["exp_avg_sq"].data
+                exp_avg = state["exp_avg"]._data
+                exp_avg_sq = state["exp_avg_sq"]._data
                 _lerp_(exp_avg, grad, 1 - beta1)
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1 - beta2) * grad * grad
@@ -96,7 +96,7 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2**0.5
                 if group["amsgrad"]:
-                    max_exp_avg_sq = state["max_exp_avg_sq"].data
+                    max_exp_avg_sq = state["max_exp_avg_sq"]._data
                     np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
                     denom = np.sqrt(max_exp_avg_sq) / bias_correction2_sqrt
                 else:

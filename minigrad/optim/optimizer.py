@@ -85,7 +85,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 else:
-                    param.grad.data[...] = 0
+                    param.grad._data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError
@@ -167,13 +167,13 @@ class Optimizer:
     @staticmethod
     def _cast_state(param: Tensor, key: str, value: Any) -> Any:
         if isinstance(value, Tensor):
-            array = value.data
+            array = value._data
             if key != "step" and array.dtype.kind == "f":
-                array = array.astype(param.data.dtype)
-            if key != "step" and array.shape != param.data.shape:
+                array = array.astype(param._data.dtype)
+            if key != "step" and array.shape != param._data.shape:
                 raise ValueError(
                     f"Optimizer.load_state_dict: state '{key}' has shape {array.shape} but its "
-                    f"parameter has shape {param.data.shape}"
+                    f"parameter has shape {param._data.shape}"
                 )
             return Tensor(np.array(array, copy=True))
         return copy.deepcopy(value)

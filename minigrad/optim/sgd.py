@@ -59,8 +59,8 @@ class SGD(Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                p = param.data
-                grad = param.grad.data
+                p = param._data
+                grad = param.grad._data
                 if group["maximize"]:
                     grad = -grad
                 if weight_decay != 0:
@@ -72,13 +72,13 @@ class SGD(Optimizer):
                         buffer = Tensor(np.array(grad, dtype=p.dtype, copy=True))
                         state["momentum_buffer"] = buffer
                     else:
-                        buf = buffer.data
+                        buf = buffer._data
                         buf *= momentum
                         buf += (1 - dampening) * grad
                     if group["nesterov"]:
-                        grad = grad + momentum * buffer.data
+                        grad = grad + momentum * buffer._data
                     else:
-                        grad = buffer.data
+                        grad = buffer._data
                 p += -lr * grad
                 _bump_version(param)
         return loss

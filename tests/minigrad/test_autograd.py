@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.autograd import Context, Function, unbroadcast
+from minigrad.autograd.engine import Context, Primitive, unbroadcast
 
 
 def leaf(values, dtype=mg.float64):
@@ -25,7 +25,7 @@ def test_long_chain_backpropagates_without_recursion_error():
     for _ in range(100_000):
         y = y + 0.0
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [1.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [1.0])
 
 
 def test_diamond_graph_sums_gradients_of_every_use():
@@ -34,7 +34,7 @@ def test_diamond_graph_sums_gradients_of_every_use():
     b = x * x
     c = a + b + x  # x used three times, directly and through two branches
     c.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 3.0 + 2 * x.numpy() + 1.0)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 3.0 + 2 * x.detach().numpy() + 1.0)
 
 
 def test_tensor_used_many_times_in_one_op_chain():
@@ -43,20 +43,20 @@ def test_tensor_used_many_times_in_one_op_chain():
     for _ in range(50):
         y = y + x
     y.backward(mg.ones(1, dtype=mg.float64))
-    np.testing.assert_array_equal(x.grad.numpy(), [51.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [51.0])
 
 
 def test_same_tensor_as_both_inputs():
     x = leaf([3.0])
     (x * x).backward(mg.ones(1, dtype=mg.float64))
-    np.testing.assert_array_equal(x.grad.numpy(), [6.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [6.0])
 
 
 def test_grad_accumulates_across_backward_calls():
     x = leaf([1.0, 2.0])
     (x * 2.0).sum().backward()
     (x * 3.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [5.0, 5.0])
 
 
 def test_accumulated_grad_does_not_alias_other_arrays():
@@ -64,10 +64,10 @@ def test_accumulated_grad_does_not_alias_other_arrays():
     y = x + 0.0
     y.retain_grad()
     y.sum().backward()
-    first = x.grad.numpy().copy()
+    first = x.grad.detach().numpy().copy()
     (x * 1.0).sum().backward()
-    np.testing.assert_array_equal(y.grad.numpy(), [1.0, 1.0])  # not changed by the second pass
-    np.testing.assert_array_equal(x.grad.numpy(), first * 2)
+    np.testing.assert_array_equal(y.grad.detach().numpy(), [1.0, 1.0])  # not changed by the second pass
+    np.testing.assert_array_equal(x.grad.detach().numpy(), first * 2)
 
 
 def test_grad_only_written_to_leaves_unless_retained():
@@ -77,7 +77,7 @@ def test_grad_only_written_to_leaves_unless_retained():
     kept.retain_grad()
     (hidden + kept).sum().backward()
     assert hidden.grad is None
-    np.testing.assert_array_equal(kept.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(kept.grad.detach().numpy(), [1.0, 1.0])
     assert x.is_leaf and not hidden.is_leaf
 
 
@@ -86,8 +86,8 @@ def test_broadcast_gradients_are_unbroadcast_to_input_shape():
     y = leaf(np.ones(4))
     (x * y).sum().backward()
     assert x.grad.shape == (3, 1) and y.grad.shape == (4,)
-    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 1), 4.0))
-    np.testing.assert_array_equal(y.grad.numpy(), np.full(4, 3.0))
+    np.testing.assert_array_equal(x.grad.detach().numpy(), np.full((3, 1), 4.0))
+    np.testing.assert_array_equal(y.grad.detach().numpy(), np.full(4, 3.0))
 
 
 def test_unbroadcast_sums_leading_and_size_one_axes():
@@ -106,7 +106,7 @@ def test_gradient_dtype_matches_input_dtype():
 # ---------------------------------------------------------------------- freeing
 
 
-class _SaveInput(Function):
+class _SaveInput(Primitive):
     """y = 2 * x, saving x (a fresh copy) so a test can watch when the graph lets go of it."""
 
     @staticmethod
@@ -129,7 +129,7 @@ def test_saved_array_is_freed_after_backward():
     del y
     gc.collect()
     assert ref() is None
-    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]))
+    np.testing.assert_allclose(x.grad.detach().numpy(), np.exp([1.0, 2.0]))
 
 
 def test_intermediate_arrays_are_freed_while_the_loss_is_alive():
@@ -148,7 +148,7 @@ def test_intermediate_arrays_are_freed_while_the_loss_is_alive():
     gc.collect()
     assert ref() is None
     assert ref_copy() is None
-    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) + 2.0)
+    np.testing.assert_allclose(x.grad.detach().numpy(), np.exp([1.0, 2.0]) + 2.0)
 
 
 def test_retain_graph_keeps_saved_arrays():
@@ -173,7 +173,7 @@ def test_retain_graph_allows_second_backward():
     loss = (x * x).sum()
     loss.backward(retain_graph=True)
     loss.backward()
-    np.testing.assert_array_equal(x.grad.numpy(), 4 * x.numpy())
+    np.testing.assert_array_equal(x.grad.detach().numpy(), 4 * x.detach().numpy())
 
 
 # ---------------------------------------------------------------------- backward() arguments
@@ -188,7 +188,7 @@ def test_backward_on_non_scalar_without_gradient_raises():
 def test_backward_with_explicit_gradient():
     x = leaf([1.0, 2.0])
     (x * 3.0).backward(mg.tensor([1.0, 10.0], dtype=mg.float64))
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 30.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [3.0, 30.0])
 
 
 def test_backward_with_wrong_gradient_shape_raises():
@@ -203,7 +203,7 @@ def test_backward_on_tensor_without_graph_raises():
 
 
 def test_backward_returning_wrong_number_of_gradients_raises():
-    class Bad(Function):
+    class Bad(Primitive):
         @staticmethod
         def forward(ctx, a, b):
             return a + b
@@ -219,7 +219,7 @@ def test_backward_returning_wrong_number_of_gradients_raises():
 def test_needs_input_grad_reflects_inputs():
     seen = []
 
-    class Probe(Function):
+    class Probe(Primitive):
         @staticmethod
         def forward(ctx, a, b):
             seen.append(ctx.needs_input_grad)
@@ -290,7 +290,7 @@ def test_detach_cuts_the_graph_and_shares_data():
     d = (x * 2.0).detach()
     assert not d.requires_grad and d.grad_fn is None
     y = x * 1.0
-    assert np.shares_memory(y.detach().numpy(), y.numpy())
+    assert np.shares_memory(y.detach().numpy(), y.detach().numpy())
 
 
 # ---------------------------------------------------------------------- mg.grad
@@ -301,8 +301,8 @@ def test_grad_function_returns_gradients_without_touching_dot_grad():
     w = leaf([3.0, 4.0])
     out = x * w
     gx, gw = mg.grad(out, [x, w], grad_outputs=mg.tensor([1.0, -1.0], dtype=mg.float64))
-    np.testing.assert_array_equal(gx.numpy(), [3.0, -4.0])
-    np.testing.assert_array_equal(gw.numpy(), [1.0, -2.0])
+    np.testing.assert_array_equal(gx.detach().numpy(), [3.0, -4.0])
+    np.testing.assert_array_equal(gw.detach().numpy(), [1.0, -2.0])
     assert x.grad is None and w.grad is None
 
 
@@ -311,11 +311,11 @@ def test_grad_function_of_intermediate_and_unused_inputs():
     h = x * x
     unused = leaf([1.0])
     (gh,) = mg.grad((h * 3.0).sum(), h, retain_graph=True)
-    np.testing.assert_array_equal(gh.numpy(), [3.0])
+    np.testing.assert_array_equal(gh.detach().numpy(), [3.0])
     with pytest.raises(RuntimeError, match="allow_unused"):
         mg.grad((h * 3.0).sum(), [x, unused], retain_graph=True)
     gx, gu = mg.grad((h * 3.0).sum(), [x, unused], allow_unused=True)
-    np.testing.assert_array_equal(gx.numpy(), [12.0])
+    np.testing.assert_array_equal(gx.detach().numpy(), [12.0])
     assert gu is None
 
 
@@ -366,7 +366,7 @@ def test_in_place_on_leaf_requiring_grad_raises():
             mutate()
     with mg.no_grad():
         x.add_(1.0)
-    np.testing.assert_array_equal(x.numpy(), [2.0, 3.0])
+    np.testing.assert_array_equal(x.detach().numpy(), [2.0, 3.0])
 
 
 def test_in_place_on_non_leaf_gives_out_of_place_gradient():
@@ -384,7 +384,7 @@ def test_in_place_on_non_leaf_gives_out_of_place_gradient():
             y = mg.where(np.array([False, True, False]), w[0] * 4.0, y)
             y = y.relu()
         (y * y).sum().backward()
-        return x.grad.numpy(), w.grad.numpy()
+        return x.grad.detach().numpy(), w.grad.detach().numpy()
 
     for got, want in zip(run(True), run(False), strict=True):
         np.testing.assert_allclose(got, want)
@@ -397,10 +397,10 @@ def test_uses_of_a_tensor_before_an_in_place_change_keep_the_old_gradient():
     y.mul_(3.0)
     after = y + 0.0
     before.sum().backward(retain_graph=True)
-    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [1.0, 1.0])
     x.grad = None
     after.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [3.0, 3.0])
 
 
 def test_setitem_with_a_grad_value_into_a_plain_tensor():
@@ -409,7 +409,7 @@ def test_setitem_with_a_grad_value_into_a_plain_tensor():
     early = buf * 1.0 + w  # uses the old content of buf
     buf[1] = w[0] * 5.0
     (buf.sum() + early.sum()).backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [5.0 + 3.0])
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [5.0 + 3.0])
 
 
 def test_in_place_on_a_view_of_a_graph_tensor_raises_clearly():
@@ -435,7 +435,7 @@ def test_cast_to_int_leaves_the_graph():
 
 
 def test_iter_graph_names_nodes():
-    from minigrad.autograd import iter_graph
+    from minigrad.autograd.engine import iter_graph
 
     x = leaf([1.0])
     names = [n.name() for n in iter_graph((x.exp() * 2.0).sum())]

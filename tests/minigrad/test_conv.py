@@ -112,7 +112,7 @@ def test_conv2d_forward_matches_loop_reference(cfg):
     expected = conv2d_reference(x, w, b, cfg["stride"], symmetric(cfg["padding"]),
                                 cfg["dilation"], cfg["groups"])
     assert out.shape == expected.shape
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out._data, expected, rtol=1e-10, atol=1e-12)
 
 
 @given(conv_configs())
@@ -127,7 +127,7 @@ def test_conv2d_float32_stays_float32(cfg):
     expected = conv2d_reference(x.astype(np.float64), w.astype(np.float64),
                                 None if b is None else b.astype(np.float64), cfg["stride"],
                                 symmetric(cfg["padding"]), cfg["dilation"], cfg["groups"])
-    np.testing.assert_allclose(out.data, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out._data, expected, rtol=1e-4, atol=1e-4)
 
 
 def test_conv2d_notebook_4x4_example():
@@ -139,10 +139,10 @@ def test_conv2d_notebook_4x4_example():
     filters = np.zeros((2, 1, 3, 3))
     filters[0, 0, 0, 0], filters[0, 0, 1, 0] = 1.0, -1.0
     filters[1, 0, 0, 0], filters[1, 0, 0, 1] = -1.0, 1.0
-    out = conv2d(Tensor(image), Tensor(filters)).data
+    out = conv2d(Tensor(image), Tensor(filters))._data
     np.testing.assert_array_equal(out[0, 0], [[-4, -4], [-4, -4]])
     np.testing.assert_array_equal(out[0, 1], [[1, 1], [1, 1]])
-    with_bias = conv2d(Tensor(image), Tensor(filters), Tensor(np.array([4.0, -1.0]))).data
+    with_bias = conv2d(Tensor(image), Tensor(filters), Tensor(np.array([4.0, -1.0])))._data
     np.testing.assert_array_equal(with_bias, np.zeros((1, 2, 2, 2)))
 
 
@@ -171,10 +171,10 @@ def test_conv2d_padding_same_keeps_size_and_valid_is_zero_padding(kernel, dilati
     pads = ((totals[0] // 2, totals[0] - totals[0] // 2),
             (totals[1] // 2, totals[1] - totals[1] // 2))
     expected = conv2d_reference(x, w, None, (1, 1), pads, (dilation, dilation))
-    np.testing.assert_allclose(same.data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(same._data, expected, rtol=1e-10, atol=1e-12)
     valid = conv2d(Tensor(x), Tensor(w), padding="valid", dilation=dilation)
-    np.testing.assert_array_equal(valid.data,
-                                  conv2d(Tensor(x), Tensor(w), dilation=dilation).data)
+    np.testing.assert_array_equal(valid._data,
+                                  conv2d(Tensor(x), Tensor(w), dilation=dilation)._data)
 
 
 # --------------------------------------------------------------------------- gradients
@@ -203,7 +203,7 @@ def test_conv2d_each_layout_matches_reference_and_numeric(layout, cfg):
         out = run_conv(cfg, Tensor(x), Tensor(w), None if b is None else Tensor(b))
         expected = conv2d_reference(x, w, b, cfg["stride"], symmetric(cfg["padding"]),
                                     cfg["dilation"], cfg["groups"])
-        np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out._data, expected, rtol=1e-10, atol=1e-12)
         if b is None:
             assert_grad_matches_numeric(lambda x, w: run_conv(cfg, x, w), x, w)
         else:
@@ -263,9 +263,9 @@ def test_conv2d_skips_input_grad_when_not_needed(monkeypatch):
     conv2d(x, w, padding=1).sum().backward()
     assert x.grad is None
     expected = np.array([[[[
-        np.pad(x.data, ((0, 0), (0, 0), (1, 1), (1, 1)))[:, 0, u:u + 6, v:v + 6].sum()
+        np.pad(x._data, ((0, 0), (0, 0), (1, 1), (1, 1)))[:, 0, u:u + 6, v:v + 6].sum()
         for v in range(3)] for u in range(3)]]] * 3)
-    np.testing.assert_allclose(w.grad.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(w.grad._data, expected, rtol=1e-12)
 
 
 def test_conv2d_bias_only_and_input_only_grads():
@@ -275,7 +275,7 @@ def test_conv2d_bias_only_and_input_only_grads():
     b = Tensor(rng.standard_normal(4), requires_grad=True)
     out = conv2d(x, w, b, stride=2)
     out.backward(np.ones(out.shape))
-    np.testing.assert_allclose(b.grad.data, np.full(4, 2 * 2 * 2.0))
+    np.testing.assert_allclose(b.grad._data, np.full(4, 2 * 2 * 2.0))
     assert w.grad is None and x.grad.shape == x.shape
 
 
@@ -301,13 +301,13 @@ def test_unfold_matches_loop_reference_and_fold_is_its_adjoint(config):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((2, 3, *size))
     cols = unfold(Tensor(x), kernel, dilation, padding, stride)
-    np.testing.assert_array_equal(cols.data, unfold_reference(x, kernel, dilation, padding,
+    np.testing.assert_array_equal(cols._data, unfold_reference(x, kernel, dilation, padding,
                                                               stride))
     y = rng.standard_normal(cols.shape)
     image = fold(Tensor(y), size, kernel, dilation, padding, stride)
     assert image.shape == x.shape
     # <unfold(x), y> == <x, fold(y)>: fold sums the windows back where unfold copied them out
-    np.testing.assert_allclose(np.sum(cols.data * y), np.sum(x * image.data), rtol=1e-10)
+    np.testing.assert_allclose(np.sum(cols._data * y), np.sum(x * image._data), rtol=1e-10)
 
 
 @given(window_configs())
@@ -324,8 +324,8 @@ def test_unfold_and_fold_grads_match_numeric(config):
 def test_conv2d_equals_unfold_then_matmul():
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
-    cols = unfold(Tensor(x), (3, 2), padding=1, stride=(2, 1)).data
-    out = conv2d(Tensor(x), Tensor(w), padding=1, stride=(2, 1)).data
+    cols = unfold(Tensor(x), (3, 2), padding=1, stride=(2, 1))._data
+    out = conv2d(Tensor(x), Tensor(w), padding=1, stride=(2, 1))._data
     np.testing.assert_allclose(out.reshape(2, 4, -1), w.reshape(4, -1) @ cols, rtol=1e-12)
 
 
@@ -373,6 +373,6 @@ def test_conv2d_matches_torch(cfg):
         ref_inputs[0], ref_inputs[1], ref_inputs[2] if b is not None else None,
         cfg["stride"], cfg["padding"], cfg["dilation"], cfg["groups"])
     ref.backward(torch.tensor(grad))
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(out._data, ref.detach().numpy(), rtol=1e-6, atol=1e-6)
     for mine, theirs in zip(inputs, ref_inputs, strict=True):
-        np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(mine.grad._data, theirs.grad.detach().numpy(), rtol=1e-6, atol=1e-6)

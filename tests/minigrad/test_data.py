@@ -30,7 +30,7 @@ class _PerItem(Dataset):
 
 
 def _labels(loader: DataLoader) -> list[np.ndarray]:
-    return [labels.data for _, labels in loader]
+    return [labels._data for _, labels in loader]
 
 
 loader_args = st.fixed_dictionaries(
@@ -65,15 +65,15 @@ def test_dataloader_batch_shapes_dtypes_and_len(args):
     loader = DataLoader(_numbered(num_samples), **args)
     batches = list(loader)
     assert len(batches) == len(loader)
-    sizes = [len(labels.data) for _, labels in batches]
+    sizes = [len(labels._data) for _, labels in batches]
     full, rest = divmod(num_samples, batch_size)
     expected = [batch_size] * full + ([rest] if rest and not args["drop_last"] else [])
     assert sizes == expected
     for features, labels in batches:
         assert isinstance(features, Tensor) and isinstance(labels, Tensor)
-        assert features.shape == (len(labels.data), 3)
+        assert features.shape == (len(labels._data), 3)
         assert features.dtype == np.float32 and labels.dtype == np.int64
-        np.testing.assert_array_equal(features.data[:, 0], labels.data)
+        np.testing.assert_array_equal(features._data[:, 0], labels._data)
 
 
 @given(loader_args)
@@ -92,8 +92,8 @@ def test_dataloader_generic_dataset_matches_vectorized(args):
     generic = DataLoader(_PerItem(num_samples), **args)
     vectorized = DataLoader(_numbered(num_samples), **args)
     for (x_a, y_a), (x_b, y_b) in zip(generic, vectorized, strict=True):
-        np.testing.assert_array_equal(x_a.data, x_b.data)
-        np.testing.assert_array_equal(y_a.data, y_b.data)
+        np.testing.assert_array_equal(x_a._data, x_b._data)
+        np.testing.assert_array_equal(y_a._data, y_b._data)
         assert x_a.dtype == x_b.dtype and y_a.dtype == y_b.dtype == np.int64
 
 
@@ -121,7 +121,7 @@ def test_dataloader_gathers_array_batches_without_per_sample_calls(monkeypatch):
         raise AssertionError("the loader must gather TensorDataset batches by fancy indexing")
 
     monkeypatch.setattr(TensorDataset, "__getitem__", forbidden)
-    assert sum(len(y.data) for _, y in DataLoader(dataset, batch_size=32, shuffle=True)) == 100
+    assert sum(len(y._data) for _, y in DataLoader(dataset, batch_size=32, shuffle=True)) == 100
 
 
 def test_dataloader_accepts_any_sized_indexable_and_dict_samples():
@@ -135,7 +135,7 @@ def test_dataloader_accepts_any_sized_indexable_and_dict_samples():
     batches = list(DataLoader(Records(), batch_size=2))
     assert [batch["x"].shape for batch in batches] == [(2, 2), (2, 2), (1, 2)]
     assert batches[0]["y"].dtype == np.int64
-    np.testing.assert_array_equal(batches[2]["y"].data, [4])
+    np.testing.assert_array_equal(batches[2]["y"]._data, [4])
 
 
 def test_dataloader_single_array_dataset_yields_one_tuple():
@@ -158,7 +158,7 @@ def test_tensordataset_accepts_tensors_and_arrays():
     dataset = TensorDataset(Tensor(np.zeros((4, 2), np.float32)), np.arange(4, dtype=np.uint8))
     assert len(dataset) == 4
     features, label = dataset[3]
-    assert features.shape == (2,) and label.dtype == np.int64 and int(label.data) == 3
+    assert features.shape == (2,) and label.dtype == np.int64 and int(label._data) == 3
     batch_x, batch_y = dataset.get_batch(np.array([0, 2]))
     assert batch_x.shape == (2, 2)
     np.testing.assert_array_equal(batch_y, [0, 2])

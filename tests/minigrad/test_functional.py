@@ -68,7 +68,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
     logits = mg.tensor([[1e4, -1e4, 0.0], [0.0, 1e4, -1e4]], requires_grad=True)
     loss = F.cross_entropy(logits, mg.tensor([1, 1]))
     loss.backward()
-    assert np.isfinite(loss.item()) and np.isfinite(logits.grad.numpy()).all()
+    assert np.isfinite(loss.item()) and np.isfinite(logits.grad.detach().numpy()).all()
     np.testing.assert_allclose(loss.item(), 1e4, rtol=1e-6)
     assert loss.dtype == np.float32
 
@@ -158,13 +158,13 @@ def test_dropout_scales_kept_elements_and_is_identity_in_eval():
     mg.manual_seed(0)
     x = mg.ones(10_000, requires_grad=True)
     y = F.dropout(x, p=0.25)
-    kept = y.numpy() != 0
-    np.testing.assert_allclose(y.numpy()[kept], 1 / 0.75, rtol=1e-6)
+    kept = y.detach().numpy() != 0
+    np.testing.assert_allclose(y.detach().numpy()[kept], 1 / 0.75, rtol=1e-6)
     assert 0.70 < kept.mean() < 0.80
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), kept / 0.75, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.detach().numpy(), kept / 0.75, rtol=1e-6)
     assert F.dropout(x, p=0.5, training=False) is x
-    assert (F.dropout(x, p=1.0).numpy() == 0).all()
+    assert (F.dropout(x, p=1.0).detach().numpy() == 0).all()
     with pytest.raises(ValueError, match="dropout"):
         F.dropout(x, p=1.5)
 
@@ -172,7 +172,7 @@ def test_dropout_scales_kept_elements_and_is_identity_in_eval():
 def test_one_hot():
     out = F.one_hot(mg.tensor([[0, 2], [1, 0]]), num_classes=4)
     assert out.dtype == np.int64 and out.shape == (2, 2, 4)
-    np.testing.assert_array_equal(out.numpy()[0, 1], [0, 0, 1, 0])
+    np.testing.assert_array_equal(out.detach().numpy()[0, 1], [0, 0, 1, 0])
     assert F.one_hot(mg.tensor([3, 1])).shape == (2, 4)
     with pytest.raises(ValueError, match="one_hot"):
         F.one_hot(mg.tensor([5]), num_classes=3)
@@ -182,9 +182,9 @@ def test_one_hot():
 
 def test_softmax_wrappers_match_methods():
     x = mg.randn(3, 4)
-    np.testing.assert_allclose(F.softmax(x, dim=0).numpy(), x.softmax(0).numpy())
-    np.testing.assert_allclose(F.log_softmax(x).numpy(), x.log_softmax(-1).numpy())
-    np.testing.assert_allclose(F.softmax(x, 1).numpy().sum(1), np.ones(3), rtol=1e-6)
+    np.testing.assert_allclose(F.softmax(x, dim=0).detach().numpy(), x.softmax(0).detach().numpy())
+    np.testing.assert_allclose(F.log_softmax(x).detach().numpy(), x.log_softmax(-1).detach().numpy())
+    np.testing.assert_allclose(F.softmax(x, 1).detach().numpy().sum(1), np.ones(3), rtol=1e-6)
 
 
 def test_binary_cross_entropy_variants_agree():
@@ -192,7 +192,7 @@ def test_binary_cross_entropy_variants_agree():
     target = mg.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=mg.float64)
     a = F.binary_cross_entropy(logits.sigmoid(), target).item()
     b = F.binary_cross_entropy_with_logits(logits, target).item()
-    p = 1 / (1 + np.exp(-logits.numpy()))
-    t = target.numpy()
+    p = 1 / (1 + np.exp(-logits.detach().numpy()))
+    t = target.detach().numpy()
     np.testing.assert_allclose(a, -(t * np.log(p) + (1 - t) * np.log(1 - p)).mean(), rtol=1e-10)
     np.testing.assert_allclose(a, b, rtol=1e-10)

@@ -248,9 +248,9 @@ def test_mnist_dataset_batches(tmp_path):
     assert image.shape == (1, 28, 28) and image.dtype == np.float32 and label == labels[3]
     batches = list(DataLoader(dataset, batch_size=4))
     assert [x.shape for x, _ in batches] == [(4, 1, 28, 28), (4, 1, 28, 28), (2, 1, 28, 28)]
-    np.testing.assert_allclose(batches[0][0].data[3], image.data)
+    np.testing.assert_allclose(batches[0][0]._data[3], image._data)
     raw = MNIST(tmp_path, download=False, normalize=False)
-    np.testing.assert_allclose(raw[0][0].data[0], images[0] / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(raw[0][0]._data[0], images[0] / 255.0, rtol=1e-6)
 
 
 def test_default_root(monkeypatch, tmp_path):

@@ -61,7 +61,7 @@ def test_max_all_and_min_all_grad_matches_numeric(a):
 def test_max_all_splits_gradient_among_ties():
     x = mg.tensor([1.0, 3.0, 3.0, 0.0], requires_grad=True)
     x.max().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.5, 0.5, 0.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [0.0, 0.5, 0.5, 0.0])
 
 
 @given(array_and_dim(elements=distinct, unique=True))
@@ -70,8 +70,8 @@ def test_max_min_with_dim_values_indices_and_grad(case):
     axis = dim % a.ndim
     for name, np_fn, np_arg in (("max", np.max, np.argmax), ("min", np.min, np.argmin)):
         values, indices = getattr(mg.tensor(a), name)(dim, keepdim)
-        np.testing.assert_array_equal(values.numpy(), np_fn(a, axis=axis, keepdims=keepdim))
-        np.testing.assert_array_equal(indices.numpy(), np_arg(a, axis=axis, keepdims=keepdim))
+        np.testing.assert_array_equal(values.detach().numpy(), np_fn(a, axis=axis, keepdims=keepdim))
+        np.testing.assert_array_equal(indices.detach().numpy(), np_arg(a, axis=axis, keepdims=keepdim))
         assert indices.dtype == np.int64
         assert_grad_matches_numeric(
             lambda x, name=name: getattr(x, name)(dim, keepdim).values, a,
@@ -96,7 +96,7 @@ def test_gather_with_repeated_indices_grad_matches_numeric(case):
 def test_gather_accumulates_repeated_indices():
     x = mg.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
     x.gather(1, mg.tensor([[2, 2, 0, 2]])).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [[1.0, 0.0, 3.0]])
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -116,8 +116,8 @@ def test_softmax_family_grad_matches_numeric(name, data):
 def test_softmax_family_is_stable_for_huge_logits():
     x = mg.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype=mg.float64)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        p = x.softmax(1).numpy()
-        log_p = x.log_softmax(1).numpy()
+        p = x.softmax(1).detach().numpy()
+        log_p = x.log_softmax(1).detach().numpy()
     np.testing.assert_allclose(p, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-12)
     np.testing.assert_allclose(log_p, [[0.0, -2e4, -1e4], [-np.log(3)] * 3], rtol=1e-12)
 
@@ -196,5 +196,5 @@ def test_argmax_argmin():
     a = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
     x = mg.tensor(a)
     assert x.argmax().item() == 3
-    np.testing.assert_array_equal(x.argmax(1).numpy(), [1, 0])
-    np.testing.assert_array_equal(x.argmin(0, keepdim=True).numpy(), [[0, 1, 0]])
+    np.testing.assert_array_equal(x.argmax(1).detach().numpy(), [1, 0])
+    np.testing.assert_array_equal(x.argmin(0, keepdim=True).detach().numpy(), [[0, 1, 0]])

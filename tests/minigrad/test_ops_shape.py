@@ -67,17 +67,17 @@ def test_getitem_boolean_mask_grad_matches_numeric(case):
 def test_getitem_repeated_indices_accumulate():
     x = mg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[3.0, 3.0], [0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [[3.0, 3.0], [0.0, 0.0], [1.0, 1.0]])
     x.grad = None
     x[mg.tensor([1, 1]), mg.tensor([0, 0])].sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.0], [2.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [[0.0, 0.0], [2.0, 0.0], [0.0, 0.0]])
 
 
 def test_getitem_mixed_slice_ellipsis_none():
     a = np.arange(24.0).reshape(2, 3, 4)
     x = mg.tensor(a)
     for index in [(..., 1), (None, 0, slice(None, None, 2)), (1, ..., None), (slice(1, None), -1)]:
-        np.testing.assert_array_equal(x[index].numpy(), a[index])
+        np.testing.assert_array_equal(x[index].detach().numpy(), a[index])
 
 
 def test_getitem_errors_name_the_shape():
@@ -115,8 +115,8 @@ def test_setitem_boolean_mask_grad():
     y[mg.tensor([True, False, True])] = v
     (y * mg.tensor([1.0, 2.0, 3.0])).sum().backward()
     np.testing.assert_array_equal(y.detach().numpy(), [7.0, 4.0, 7.0])
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 4.0, 0.0])
-    np.testing.assert_array_equal(v.grad.numpy(), [4.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [0.0, 4.0, 0.0])
+    np.testing.assert_array_equal(v.grad.detach().numpy(), [4.0])
 
 
 @given(shapes(min_dims=1, **SMALL), st.data())
@@ -169,14 +169,14 @@ def test_cast_gradient_comes_back_in_the_input_dtype():
     assert y.dtype == np.float32 and y.requires_grad
     (y * 3.0).sum().backward()
     assert x.grad.dtype == np.float64
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [3.0, 3.0])
 
 
 @given(one_array())
 def test_clone_grad_matches_numeric_and_copies(a):
     assert_grad_matches_numeric(lambda x: x.clone() * 1.0, a, reference=lambda x: x)
     t = mg.tensor(a)
-    assert not np.shares_memory(t.clone().numpy(), t.numpy()) or a.size == 0
+    assert not np.shares_memory(t.clone().detach().numpy(), t.detach().numpy()) or a.size == 0
 
 
 # ---------------------------------------------------------------------- composite shape ops
@@ -211,7 +211,7 @@ def test_split_sections_and_stack():
         x.split([3, 6])
     s = mg.stack([mg.ones(2, 3), mg.zeros(2, 3)], dim=1)
     assert s.shape == (2, 2, 3)
-    np.testing.assert_array_equal(s.numpy()[:, 0], np.ones((2, 3)))
+    np.testing.assert_array_equal(s.detach().numpy()[:, 0], np.ones((2, 3)))
     with pytest.raises(ValueError, match="stack: "):
         mg.stack([mg.ones(2), mg.ones(3)])
 
@@ -279,5 +279,5 @@ def test_views_share_memory_and_version():
     v = x[0]
     with mg.no_grad():
         v.add_(1.0)
-    np.testing.assert_array_equal(x.numpy()[0], [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.detach().numpy()[0], [1.0, 1.0, 1.0])
     assert x._version.value == v._version.value == 1

@@ -26,9 +26,9 @@ def run(optimizer_class, steps=5, **kwargs):
     history = []
     for _ in range(steps):
         opt.zero_grad()
-        param.grad = mg.tensor(quadratic_grad(param.data))
+        param.grad = mg.tensor(quadratic_grad(param._data))
         opt.step()
-        history.append(param.data.copy())
+        history.append(param._data.copy())
     return history, opt, param
 
 
@@ -122,13 +122,13 @@ def test_first_adam_step_moves_each_coordinate_by_lr():
 )
 def test_step_updates_in_place_without_graph(make):
     param = mg.tensor(P0.copy(), requires_grad=True)
-    array = param.data
+    array = param._data
     version = param._version.value
     opt = make([param])
     loss = ((param - mg.tensor(TARGET)) ** 2).sum()
     loss.backward()
     opt.step()
-    assert param.data is array  # same array, updated in place
+    assert param._data is array  # same array, updated in place
     assert param._node is None and param.requires_grad
     assert param._version.value > version
     assert not np.array_equal(array, P0)
@@ -140,7 +140,7 @@ def test_parameters_without_grad_are_skipped():
     opt = optim.Adam([a, b], lr=0.1)
     a.grad = mg.ones(*a.shape, dtype=mg.float64)
     opt.step()
-    np.testing.assert_array_equal(b.data, P0)
+    np.testing.assert_array_equal(b._data, P0)
     assert b not in opt.state
 
 
@@ -149,7 +149,7 @@ def test_zero_grad_set_to_none_and_to_zero():
     opt = optim.SGD([param], lr=0.1)
     param.grad = mg.ones(2, 3, dtype=mg.float64)
     opt.zero_grad(set_to_none=False)
-    assert np.all(param.grad.data == 0)
+    assert np.all(param.grad._data == 0)
     opt.zero_grad()
     assert param.grad is None
 
@@ -161,8 +161,8 @@ def test_param_groups_with_own_hyperparameters():
     a.grad = mg.ones(2)
     b.grad = mg.ones(2)
     opt.step()
-    np.testing.assert_allclose(a.data, -0.1)
-    np.testing.assert_allclose(b.data, -1.0)
+    np.testing.assert_allclose(a._data, -0.1)
+    np.testing.assert_allclose(b._data, -1.0)
     assert opt.param_groups[1]["momentum"] == 0.5
 
 
@@ -211,7 +211,7 @@ def test_state_dict_resumes_identically(optimizer_class, kwargs):
     full, _, _ = run(optimizer_class, steps=6, **kwargs)
     _, opt, param = run(optimizer_class, steps=3, **kwargs)
     saved_state = copy.deepcopy(opt.state_dict())
-    saved_param = param.data.copy()
+    saved_param = param._data.copy()
 
     resumed = mg.tensor(saved_param, requires_grad=True)
     new_opt = optimizer_class([resumed], **(kwargs | {"lr": 123.0}))
@@ -219,9 +219,9 @@ def test_state_dict_resumes_identically(optimizer_class, kwargs):
     assert new_opt.param_groups[0]["lr"] == kwargs["lr"]
     for step in range(3, 6):
         new_opt.zero_grad()
-        resumed.grad = mg.tensor(quadratic_grad(resumed.data))
+        resumed.grad = mg.tensor(quadratic_grad(resumed._data))
         new_opt.step()
-        np.testing.assert_array_equal(resumed.data, full[step])
+        np.testing.assert_array_equal(resumed._data, full[step])
 
 
 def test_state_dict_format_is_pytorch_like():
@@ -244,11 +244,11 @@ def test_float32_parameters_stay_float32():
     param = mg.tensor(P0.astype(np.float32), requires_grad=True)
     for make in (lambda: optim.SGD([param], lr=0.1, momentum=0.9), lambda: optim.Adam([param])):
         opt = make()
-        param.grad = mg.tensor(quadratic_grad(param.data).astype(np.float32))
+        param.grad = mg.tensor(quadratic_grad(param._data).astype(np.float32))
         opt.step()
-        assert param.data.dtype == np.float32
+        assert param._data.dtype == np.float32
         assert all(
-            v.data.dtype == np.float32
+            v._data.dtype == np.float32
             for v in opt.state[param].values()
             if isinstance(v, mg.Tensor)
         )
@@ -278,8 +278,8 @@ def test_optimizers_match_pytorch_step_by_step(name, kwargs):
     for _ in range(10):
         our_opt.zero_grad()
         their_opt.zero_grad()
-        ours.grad = mg.tensor(quadratic_grad(ours.data))
+        ours.grad = mg.tensor(quadratic_grad(ours._data))
         theirs.grad = torch.tensor(quadratic_grad(theirs.detach().numpy()))
         our_opt.step()
         their_opt.step()
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(ours._data, theirs.detach().numpy(), rtol=1e-13, atol=1e-14)

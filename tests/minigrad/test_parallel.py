@@ -51,7 +51,7 @@ def _conv_step(threads: int, stride: int, out_channels: int) -> list[np.ndarray]
         b = mg.tensor(rng.standard_normal(out_channels), requires_grad=True)
         y = F.conv2d(x, w, b, stride=stride, padding=1)
         (y * mg.tensor(rng.standard_normal(y.shape))).sum().backward()
-        return [y.data.copy(), x.grad.data, w.grad.data, b.grad.data]
+        return [y._data.copy(), x.grad._data, w.grad._data, b.grad._data]
     finally:
         mg.set_num_threads(previous)
 
@@ -84,7 +84,7 @@ def _relu_pool_step(threads: int) -> list[np.ndarray]:
         overlapping = F.max_pool2d(x, 3, stride=2, padding=1)
         weights = [mg.tensor(rng.standard_normal(t.shape)) for t in (pooled, overlapping)]
         ((pooled * weights[0]).sum() + (overlapping * weights[1]).sum()).backward()
-        return [pooled.data.copy(), overlapping.data.copy(), x.grad.data]
+        return [pooled._data.copy(), overlapping._data.copy(), x.grad._data]
     finally:
         mg.set_num_threads(previous)
 

@@ -126,8 +126,8 @@ def test_max_pool2d_matches_loop_reference_with_ties(cfg):
     expected, expected_index = max_pool_reference(x, cfg["kernel"], cfg["stride"],
                                                   cfg["padding"], cfg["dilation"],
                                                   cfg["ceil_mode"])
-    np.testing.assert_array_equal(out.data, expected)
-    np.testing.assert_array_equal(index.data, expected_index)
+    np.testing.assert_array_equal(out._data, expected)
+    np.testing.assert_array_equal(index._data, expected_index)
     assert index.dtype == np.int64
 
 
@@ -139,14 +139,14 @@ def test_max_pool2d_ties_send_each_window_gradient_to_its_first_maximum(cfg):
     out = run_max(cfg, x)
     grad = rng.standard_normal(out.shape)
     out.backward(grad)
-    _, index = max_pool_reference(x.data, cfg["kernel"], cfg["stride"], cfg["padding"],
+    _, index = max_pool_reference(x._data, cfg["kernel"], cfg["stride"], cfg["padding"],
                                   cfg["dilation"], cfg["ceil_mode"])
     expected = np.zeros(x.shape).reshape(cfg["n"], cfg["c"], -1)
     for b in range(cfg["n"]):
         for ch in range(cfg["c"]):
             np.add.at(expected[b, ch], index[b, ch].ravel(), grad[b, ch].ravel())
-    np.testing.assert_allclose(x.grad.data, expected.reshape(x.shape), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(x.grad.data.sum(), grad.sum(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(x.grad._data, expected.reshape(x.shape), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad._data.sum(), grad.sum(), rtol=1e-9, atol=1e-9)
 
 
 def test_max_pool2d_all_zero_borders_give_one_gradient_per_window():
@@ -156,7 +156,7 @@ def test_max_pool2d_all_zero_borders_give_one_gradient_per_window():
     x = Tensor(image, requires_grad=True)
     out = max_pool2d(x, 2)
     out.sum().backward()
-    grad = x.grad.data[0, 0]
+    grad = x.grad._data[0, 0]
     windows = grad.reshape(4, 2, 4, 2).transpose(0, 2, 1, 3).reshape(16, 4)
     np.testing.assert_array_equal((windows != 0).sum(axis=1), np.ones(16))
     assert grad.sum() == 16
@@ -170,9 +170,9 @@ def test_max_pool2d_overlapping_windows_accumulate():
     x = Tensor(np.array([[[[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]]),
                requires_grad=True)
     out = max_pool2d(x, 2, stride=1)
-    np.testing.assert_array_equal(out.data, [[[[1.0, 1.0], [0.0, 0.0]]]])
+    np.testing.assert_array_equal(out._data, [[[[1.0, 1.0], [0.0, 0.0]]]])
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[[[0, 2, 0], [1, 1, 0], [0, 0, 0]]]])
+    np.testing.assert_array_equal(x.grad._data, [[[[0, 2, 0], [1, 1, 0], [0, 0, 0]]]])
 
 
 @given(pool_configs(max_side=5))
@@ -184,7 +184,7 @@ def test_max_pool2d_grad_matches_numeric(cfg):
 def test_max_pool2d_nan_propagates():
     x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
     x[0, 0, 1, 1] = np.nan
-    out = max_pool2d(Tensor(x), 2).data
+    out = max_pool2d(Tensor(x), 2)._data
     assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 0, 1, 1])
 
 
@@ -197,7 +197,7 @@ def test_avg_pool2d_matches_loop_reference(cfg):
     out = run_avg(cfg, Tensor(x))
     expected = avg_pool_reference(x, cfg["kernel"], cfg["stride"], cfg["padding"],
                                   cfg["ceil_mode"], cfg["count_include_pad"])
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out._data, expected, rtol=1e-12, atol=1e-12)
 
 
 @given(pool_configs(dilation=False, max_side=5))
@@ -208,17 +208,17 @@ def test_avg_pool2d_grad_matches_numeric(cfg):
 
 def test_avg_pool2d_padding_counts_exactly():
     ones = Tensor(np.ones((1, 1, 4, 4)))
-    include = avg_pool2d(ones, 3, stride=1, padding=1).data[0, 0]
+    include = avg_pool2d(ones, 3, stride=1, padding=1)._data[0, 0]
     # a corner window holds 4 real pixels out of 9, an edge window 6, an inner window 9
     np.testing.assert_allclose(include, np.array([[4, 6, 6, 4], [6, 9, 9, 6], [6, 9, 9, 6],
                                                   [4, 6, 6, 4]]) / 9)
-    exclude = avg_pool2d(ones, 3, stride=1, padding=1, count_include_pad=False).data
+    exclude = avg_pool2d(ones, 3, stride=1, padding=1, count_include_pad=False)._data
     np.testing.assert_allclose(exclude, np.ones((1, 1, 4, 4)))
 
 
 def test_avg_pool2d_ceil_mode_divides_partial_windows_by_their_size():
     x = Tensor(np.arange(25, dtype=np.float64).reshape(1, 1, 5, 5))
-    out = avg_pool2d(x, 2, ceil_mode=True).data[0, 0]
+    out = avg_pool2d(x, 2, ceil_mode=True)._data[0, 0]
     assert out.shape == (3, 3)
     assert out[0, 0] == (0 + 1 + 5 + 6) / 4
     assert out[0, 2] == (4 + 9) / 2  # the last column window holds one column
@@ -233,7 +233,7 @@ def test_avg_pool2d_ceil_mode_divides_partial_windows_by_their_size():
 def test_adaptive_avg_pool2d_matches_loop_reference_and_grad(h, w, oh, ow, seed):
     x = np.random.default_rng(seed).standard_normal((2, 2, h, w))
     out = adaptive_avg_pool2d(Tensor(x), (oh, ow))
-    np.testing.assert_allclose(out.data, adaptive_reference(x, (oh, ow)), rtol=1e-12,
+    np.testing.assert_allclose(out._data, adaptive_reference(x, (oh, ow)), rtol=1e-12,
                                atol=1e-12)
     assert_grad_matches_numeric(lambda t: adaptive_avg_pool2d(t, (oh, ow)), x)
 
@@ -242,8 +242,8 @@ def test_adaptive_avg_pool2d_divisible_is_avg_pool_and_global_is_mean():
     x = np.random.default_rng(5).standard_normal((2, 3, 8, 6)).astype(np.float32)
     out = adaptive_avg_pool2d(Tensor(x), (4, 2))
     assert out.dtype == np.float32
-    np.testing.assert_allclose(out.data, avg_pool2d(Tensor(x), (2, 3)).data, rtol=1e-6)
-    np.testing.assert_allclose(adaptive_avg_pool2d(Tensor(x), 1).data,
+    np.testing.assert_allclose(out._data, avg_pool2d(Tensor(x), (2, 3))._data, rtol=1e-6)
+    np.testing.assert_allclose(adaptive_avg_pool2d(Tensor(x), 1)._data,
                                x.mean(axis=(2, 3), keepdims=True), rtol=1e-5)
     assert adaptive_avg_pool2d(Tensor(x), (None, 3)).shape == (2, 3, 8, 3)
 
@@ -292,12 +292,12 @@ def test_pools_match_torch(cfg):
         mine, theirs = mine_fn(mine_x), torch_fn(torch_x)
         if indices:
             (mine, mine_index), (theirs, theirs_index) = mine, theirs
-            np.testing.assert_array_equal(mine_index.data, theirs_index.numpy())
+            np.testing.assert_array_equal(mine_index._data, theirs_index.detach().numpy())
         grad = grad_rng.standard_normal(mine.shape)
         mine.backward(grad)
         theirs.backward(torch.tensor(grad))
-        np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose(mine_x.grad.data, torch_x.grad.numpy(), rtol=1e-6,
+        np.testing.assert_allclose(mine._data, theirs.detach().numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(mine_x.grad._data, torch_x.grad.detach().numpy(), rtol=1e-6,
                                    atol=1e-6)
 
     k, s, p, d, ceil = (cfg["kernel"], cfg["stride"], cfg["padding"], cfg["dilation"],

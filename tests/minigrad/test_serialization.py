@@ -19,7 +19,7 @@ def assert_same(a, b):
     assert type(a) is type(b)
     if isinstance(a, mg.Tensor):
         assert a.dtype == b.dtype and a.shape == b.shape
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a._data, b._data)
         assert a.requires_grad == b.requires_grad
     elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype
@@ -73,7 +73,7 @@ def test_file_objects(tmp_path):
     buffer = io.BytesIO()
     mg.save({"x": mg.arange(5)}, buffer)
     buffer.seek(0)
-    np.testing.assert_array_equal(mg.load(buffer)["x"].data, np.arange(5))
+    np.testing.assert_array_equal(mg.load(buffer)["x"]._data, np.arange(5))
 
 
 def test_checkpoint_is_a_readable_npz(tmp_path):
@@ -82,7 +82,7 @@ def test_checkpoint_is_a_readable_npz(tmp_path):
     mg.save(model.state_dict(), path)
     with np.load(path, allow_pickle=False) as archive:
         assert {"weight", "bias", "__minigrad__"} <= set(archive.files)
-        np.testing.assert_array_equal(archive["weight"], model.weight.data)
+        np.testing.assert_array_equal(archive["weight"], model.weight._data)
 
 
 def test_model_round_trip_gives_bit_identical_outputs(tmp_path):
@@ -97,8 +97,8 @@ def test_model_round_trip_gives_bit_identical_outputs(tmp_path):
     target.load_state_dict(mg.load(tmp_path / "m.npz"))
     target.eval()
     x = mg.randn(4, 6)
-    assert np.array_equal(source(x).data, target(x).data)
-    assert target[1].num_batches_tracked.data.dtype == np.int64
+    assert np.array_equal(source(x)._data, target(x)._data)
+    assert target[1].num_batches_tracked._data.dtype == np.int64
 
 
 def test_optimizer_state_round_trip_resumes_identically(tmp_path):
@@ -126,7 +126,7 @@ def test_optimizer_state_round_trip_resumes_identically(tmp_path):
     restored_opt.load_state_dict(checkpoint["optim"])
     assert checkpoint["epoch"] == 3
     train(restored, restored_opt, 2, seed=1)
-    np.testing.assert_array_equal(restored.weight.data, model.weight.data)
+    np.testing.assert_array_equal(restored.weight._data, model.weight._data)
 
 
 def test_unsupported_objects_are_rejected_before_writing(tmp_path):

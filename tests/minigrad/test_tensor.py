@@ -23,10 +23,10 @@ def test_tensor_copies_but_from_numpy_shares():
     a = np.zeros(3)
     t = mg.tensor(a)
     a[0] = 1.0
-    assert t.numpy()[0] == 0.0
+    assert t.detach().numpy()[0] == 0.0
     shared = mg.from_numpy(a)
     a[1] = 2.0
-    assert shared.numpy()[1] == 2.0
+    assert shared.detach().numpy()[1] == 2.0
     with pytest.raises(TypeError, match="from_numpy"):
         mg.from_numpy([1.0])
 
@@ -52,7 +52,7 @@ def test_int_tensor_with_float_scalar_becomes_float32():
     assert (x + 1).dtype == np.int64
     assert (x / 2).dtype == np.float32
     assert (x ** 0.5).dtype == np.float32
-    np.testing.assert_allclose((x * 2.5).numpy(), [2.5, 5.0])
+    np.testing.assert_allclose((x * 2.5).detach().numpy(), [2.5, 5.0])
 
 
 def test_tensor_tensor_promotion():
@@ -66,27 +66,27 @@ def test_tensor_tensor_promotion():
 def test_creation_functions():
     assert mg.zeros(2, 3).shape == (2, 3) and mg.zeros((2, 3)).dtype == np.float32
     assert mg.ones(4, dtype=mg.int64).dtype == np.int64
-    np.testing.assert_array_equal(mg.full((2,), 7).numpy(), [7, 7])
+    np.testing.assert_array_equal(mg.full((2,), 7).detach().numpy(), [7, 7])
     assert mg.full((2,), 7).dtype == np.int64
     assert mg.arange(5).dtype == np.int64 and mg.arange(0.0, 1.0, 0.5).dtype == np.float32
-    np.testing.assert_array_equal(mg.arange(2, 8, 3).numpy(), [2, 5])
-    np.testing.assert_array_equal(mg.eye(2).numpy(), np.eye(2))
+    np.testing.assert_array_equal(mg.arange(2, 8, 3).detach().numpy(), [2, 5])
+    np.testing.assert_array_equal(mg.eye(2).detach().numpy(), np.eye(2))
     assert mg.linspace(0, 1, 5).shape == (5,)
     x = mg.randn(3, 2, requires_grad=True)
     assert x.requires_grad and x.is_leaf and x.dtype == np.float32
     assert mg.zeros_like(x).shape == (3, 2) and not mg.zeros_like(x).requires_grad
     assert mg.ones_like(x, dtype=mg.float64).dtype == np.float64
-    assert mg.rand(5).numpy().min() >= 0
+    assert mg.rand(5).detach().numpy().min() >= 0
     r = mg.randint(0, 3, (100,))
-    assert r.dtype == np.int64 and set(np.unique(r.numpy())) <= {0, 1, 2}
+    assert r.dtype == np.int64 and set(np.unique(r.detach().numpy())) <= {0, 1, 2}
     assert sorted(mg.randperm(5).tolist()) == [0, 1, 2, 3, 4]
 
 
 def test_manual_seed_makes_random_reproducible():
     mg.manual_seed(3)
-    a = mg.randn(4).numpy().copy()
+    a = mg.randn(4).detach().numpy().copy()
     mg.manual_seed(3)
-    np.testing.assert_array_equal(mg.randn(4).numpy(), a)
+    np.testing.assert_array_equal(mg.randn(4).detach().numpy(), a)
 
 
 def test_attributes():
@@ -110,14 +110,14 @@ def test_conversions():
     assert bool(mg.tensor([1.0]))
     with pytest.raises(TypeError):
         len(mg.tensor(1.0))
-    np.testing.assert_array_equal(np.asarray(x), x.numpy())
+    np.testing.assert_array_equal(np.asarray(x), x.detach().numpy())
     assert [row.shape for row in mg.zeros(3, 2)] == [(2,)] * 3
 
 
 def test_dtype_conversion_methods():
     x = mg.tensor([1.7, -2.2])
     assert x.double().dtype == np.float64 and x.half().dtype == np.float16
-    np.testing.assert_array_equal(x.long().numpy(), [1, -2])
+    np.testing.assert_array_equal(x.long().detach().numpy(), [1, -2])
     assert x.int().dtype == np.int32 and x.bool().dtype == np.bool_
     assert x.to(mg.float64).dtype == np.float64 and x.to("cpu") is x
     assert x.type_as(mg.zeros(1, dtype=mg.float64)).dtype == np.float64
@@ -136,10 +136,10 @@ def test_comparisons_and_logic_return_bool_tensors_without_graph():
     x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     mask = x > 1.5
     assert mask.dtype == np.bool_ and not mask.requires_grad
-    np.testing.assert_array_equal(mask.numpy(), [False, True, True])
-    np.testing.assert_array_equal((mask & (x < 3)).numpy(), [False, True, False])
-    np.testing.assert_array_equal((~mask).numpy(), [True, False, False])
-    assert (x == x).all().item() and x.equal(x.detach()) and x.allclose(x.numpy() + 1e-9)
+    np.testing.assert_array_equal(mask.detach().numpy(), [False, True, True])
+    np.testing.assert_array_equal((mask & (x < 3)).detach().numpy(), [False, True, False])
+    np.testing.assert_array_equal((~mask).detach().numpy(), [True, False, False])
+    assert (x == x).all().item() and x.equal(x.detach()) and x.allclose(x.detach().numpy() + 1e-9)
 
 
 def test_masked_fill_and_where_gradients():
@@ -147,13 +147,13 @@ def test_masked_fill_and_where_gradients():
     y = x.masked_fill(x > 1.5, 0.0)
     np.testing.assert_array_equal(y.detach().numpy(), [1.0, 0.0, 0.0])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [1.0, 0.0, 0.0])
 
 
 def test_floor_div_mod_and_non_differentiable_ops():
     x = mg.tensor([7, -7])
-    np.testing.assert_array_equal((x // 2).numpy(), [3, -4])
-    np.testing.assert_array_equal((x % 3).numpy(), [1, 2])
+    np.testing.assert_array_equal((x // 2).detach().numpy(), [3, -4])
+    np.testing.assert_array_equal((x % 3).detach().numpy(), [1, 2])
     f = mg.tensor([-1.5, 2.5], requires_grad=True)
     assert not f.sign().requires_grad and not f.floor().requires_grad
 
@@ -177,10 +177,10 @@ def test_in_place_without_graph_updates_data_and_version():
     x.add_(1.0).mul_(3.0)
     x -= 1.0
     x /= 5.0
-    np.testing.assert_allclose(x.numpy(), [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(x.detach().numpy(), [1.0, 1.0, 1.0])
     assert x._version.value == version + 4
     x.zero_()
-    assert (x.numpy() == 0).all()
+    assert (x.detach().numpy() == 0).all()
     with pytest.raises(RuntimeError, match="add_: "):
         x.add_(mg.ones(4))
     i = mg.tensor([1, 2])
@@ -190,7 +190,7 @@ def test_in_place_without_graph_updates_data_and_version():
 
 def test_module_level_functions_call_methods():
     x = mg.tensor([[1.0, -2.0], [3.0, 4.0]])
-    np.testing.assert_array_equal(mg.abs(x).numpy(), np.abs(x.numpy()))
-    np.testing.assert_array_equal(mg.sum(x, 0).numpy(), [4.0, 2.0])
+    np.testing.assert_array_equal(mg.abs(x).detach().numpy(), np.abs(x.detach().numpy()))
+    np.testing.assert_array_equal(mg.sum(x, 0).detach().numpy(), [4.0, 2.0])
     assert mg.max(x).item() == 4.0
     assert mg.flatten(x).shape == (4,)

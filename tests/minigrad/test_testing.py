@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad.autograd import Context, Function
+from minigrad.autograd.engine import Context, Primitive
 from minigrad.testing import (
     arrays,
     assert_grad_matches_numeric,
@@ -62,7 +62,7 @@ def test_tensors_dtype_and_requires_grad(t64, t32, ti):
     assert ti.dtype == np.int64 and not ti.requires_grad
 
 
-class MutatingDouble(Function):
+class MutatingDouble(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         a *= 1.0000001

@@ -14,7 +14,7 @@ def test_sequential_applies_in_order():
     seq = nn.Sequential(first, nn.ReLU(), second)
     x = mg.randn(5, 3)
     expected = second(first(x).relu())
-    np.testing.assert_array_equal(seq(x).data, expected.data)
+    np.testing.assert_array_equal(seq(x)._data, expected._data)
 
 
 def test_sequential_indexing_and_slicing():

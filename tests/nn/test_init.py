@@ -14,7 +14,7 @@ def filled(fn, shape=(200, 300), **kwargs):
     t = mg.zeros(*shape)
     out = fn(t, **kwargs)
     assert out is t
-    return t.data
+    return t._data
 
 
 def test_constant_initialisers():
@@ -73,7 +73,7 @@ def test_default_init_of_linear_and_conv_is_pytorchs():
     mg.manual_seed(0)
     for layer, fan_in in ((nn.Linear(400, 300), 400), (nn.Conv2d(16, 32, 5), 16 * 25)):
         bound = 1 / math.sqrt(fan_in)  # kaiming_uniform(a=sqrt(5)) and the bias rule agree
-        w, b = layer.weight.data, layer.bias.data
+        w, b = layer.weight._data, layer.bias._data
         assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
         assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
         assert np.abs(b).max() <= bound
@@ -82,15 +82,15 @@ def test_default_init_of_linear_and_conv_is_pytorchs():
 
 def test_manual_seed_makes_init_reproducible():
     mg.manual_seed(42)
-    a = nn.Linear(4, 4).weight.data.copy()
+    a = nn.Linear(4, 4).weight._data.copy()
     mg.manual_seed(42)
-    np.testing.assert_array_equal(nn.Linear(4, 4).weight.data, a)
+    np.testing.assert_array_equal(nn.Linear(4, 4).weight._data, a)
 
 
 def test_default_init_distribution_matches_pytorch():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     theirs = torch.nn.Conv2d(8, 16, 3).weight.detach().numpy()
-    ours = nn.Conv2d(8, 16, 3).weight.data
+    ours = nn.Conv2d(8, 16, 3).weight._data
     assert abs(np.abs(ours).max() - np.abs(theirs).max()) < 0.01
     assert abs(ours.std() - theirs.std()) < 0.01

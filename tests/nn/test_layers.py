@@ -86,8 +86,8 @@ def adaptive_avg_reference(x, out_h, out_w):
 def test_linear_forward_and_grads():
     layer = nn.Linear(5, 3).double()
     x = randn(4, 5)
-    expected = x @ layer.weight.data.T + layer.bias.data
-    np.testing.assert_allclose(layer(mg.tensor(x)).data, expected, rtol=1e-12)
+    expected = x @ layer.weight._data.T + layer.bias._data
+    np.testing.assert_allclose(layer(mg.tensor(x))._data, expected, rtol=1e-12)
     check_grads(layer, randn(2, 5))
     no_bias = nn.Linear(5, 3, bias=False)
     assert no_bias.bias is None and len(list(no_bias.parameters())) == 1
@@ -99,8 +99,8 @@ def test_linear_float32_forward():
     x = randn(3, 7).astype(np.float32)
     out = layer(mg.tensor(x))
     assert out.dtype == np.float32
-    expected = x.astype(np.float64) @ layer.weight.data.T.astype(np.float64) + layer.bias.data
-    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    expected = x.astype(np.float64) @ layer.weight._data.T.astype(np.float64) + layer.bias._data
+    np.testing.assert_allclose(out._data, expected, rtol=1e-5, atol=1e-6)
 
 
 CONV_CASES = [
@@ -115,11 +115,11 @@ CONV_CASES = [
 def test_conv2d_forward_matches_loop_reference(kwargs):
     layer = nn.Conv2d(**kwargs).double()
     x = randn(2, kwargs["in_channels"], 7, 6)
-    bias = None if layer.bias is None else layer.bias.data
+    bias = None if layer.bias is None else layer.bias._data
     expected = conv2d_reference(
-        x, layer.weight.data, bias, layer.stride, layer.padding, layer.dilation, layer.groups
+        x, layer.weight._data, bias, layer.stride, layer.padding, layer.dilation, layer.groups
     )
-    np.testing.assert_allclose(layer(mg.tensor(x)).data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer(mg.tensor(x))._data, expected, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("kwargs", CONV_CASES)
@@ -138,9 +138,9 @@ def test_conv2d_same_and_valid_padding():
             x, ((0, 0), (0, 0), (total // 2, total - total // 2), (total // 2, total - total // 2))
         )
         expected = conv2d_reference(
-            padded, layer.weight.data, layer.bias.data, (1, 1), (0, 0), (1, 1), 1
+            padded, layer.weight._data, layer.bias._data, (1, 1), (0, 0), (1, 1), 1
         )
-        np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out._data, expected, rtol=1e-10, atol=1e-12)
     assert nn.Conv2d(1, 1, 3, padding="valid")(mg.zeros(1, 1, 5, 5)).shape == (1, 1, 3, 3)
     with pytest.raises(ValueError, match="strided"):
         nn.Conv2d(1, 1, 3, stride=2, padding="same")
@@ -162,7 +162,7 @@ def test_max_pool2d_forward_and_grads(kernel, stride, padding):
     layer = nn.MaxPool2d(kernel, stride=stride, padding=padding)
     x = randn(2, 3, 6, 6)
     expected = pool_reference(x, kernel, stride or kernel, padding, np.max, -np.inf)
-    np.testing.assert_allclose(layer(mg.tensor(x)).data, expected)
+    np.testing.assert_allclose(layer(mg.tensor(x))._data, expected)
     check_grads(layer, RNG.permutation(2 * 2 * 5 * 5).reshape(2, 2, 5, 5) / 10.0)  # no ties
 
 
@@ -171,7 +171,7 @@ def test_avg_pool2d_forward_and_grads(kernel, stride, padding):
     layer = nn.AvgPool2d(kernel, stride=stride, padding=padding)
     x = randn(2, 3, 6, 6)
     expected = pool_reference(x, kernel, stride or kernel, padding, np.mean, 0.0)
-    np.testing.assert_allclose(layer(mg.tensor(x)).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(layer(mg.tensor(x))._data, expected, rtol=1e-12)
     check_grads(layer, randn(1, 2, 5, 5))
 
 
@@ -181,7 +181,7 @@ def test_adaptive_avg_pool2d_forward_and_grads(output_size):
     x = randn(2, 3, 7, 6)
     out_h, out_w = (output_size, output_size) if isinstance(output_size, int) else output_size
     np.testing.assert_allclose(
-        layer(mg.tensor(x)).data, adaptive_avg_reference(x, out_h, out_w), rtol=1e-12
+        layer(mg.tensor(x))._data, adaptive_avg_reference(x, out_h, out_w), rtol=1e-12
     )
     check_grads(layer, randn(1, 2, 5, 4))
 
@@ -191,9 +191,9 @@ def test_adaptive_avg_pool2d_forward_and_grads(output_size):
 
 def test_flatten_and_identity():
     x = randn(2, 3, 4, 5)
-    np.testing.assert_array_equal(nn.Flatten()(mg.tensor(x)).data, x.reshape(2, 60))
-    np.testing.assert_array_equal(nn.Flatten(0, 2)(mg.tensor(x)).data, x.reshape(24, 5))
-    np.testing.assert_array_equal(nn.Identity(3, k=1)(mg.tensor(x)).data, x)
+    np.testing.assert_array_equal(nn.Flatten()(mg.tensor(x))._data, x.reshape(2, 60))
+    np.testing.assert_array_equal(nn.Flatten(0, 2)(mg.tensor(x))._data, x.reshape(24, 5))
+    np.testing.assert_array_equal(nn.Identity(3, k=1)(mg.tensor(x))._data, x)
     check_grads(nn.Flatten(), randn(2, 2, 3))
     check_grads(nn.Identity(), randn(2, 2))
 
@@ -219,16 +219,16 @@ ACTIVATIONS = [
 def test_activation_forward_and_grads(layer, reference):
     x = randn(3, 4, 2)
     x[np.abs(x) < 1e-3] = 0.5  # keep away from the ReLU kink
-    np.testing.assert_allclose(layer(mg.tensor(x)).data, reference(x), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(layer(mg.tensor(x))._data, reference(x), rtol=1e-12, atol=1e-15)
     check_grads(layer, x)
 
 
 def test_softmax_without_dim_uses_pytorch_legacy_choice():
     x = randn(2, 3)
-    np.testing.assert_allclose(nn.Softmax()(mg.tensor(x)).data, softmax_reference(x, 1))
+    np.testing.assert_allclose(nn.Softmax()(mg.tensor(x))._data, softmax_reference(x, 1))
     x3 = randn(2, 3, 4)
     np.testing.assert_allclose(
-        nn.LogSoftmax()(mg.tensor(x3)).data, np.log(softmax_reference(x3, 0))
+        nn.LogSoftmax()(mg.tensor(x3))._data, np.log(softmax_reference(x3, 0))
     )
 
 
@@ -238,13 +238,13 @@ def test_softmax_without_dim_uses_pytorch_legacy_choice():
 def test_dropout_train_and_eval():
     layer = nn.Dropout(0.3)
     x = np.ones((200, 50))
-    out = layer(mg.tensor(x)).data
+    out = layer(mg.tensor(x))._data
     kept = out != 0
     assert abs(kept.mean() - 0.7) < 0.02
     np.testing.assert_allclose(out[kept], 1 / 0.7)
     layer.eval()
-    np.testing.assert_array_equal(layer(mg.tensor(x)).data, x)
-    assert np.all(nn.Dropout(1.0)(mg.tensor(x)).data == 0)
+    np.testing.assert_array_equal(layer(mg.tensor(x))._data, x)
+    assert np.all(nn.Dropout(1.0)(mg.tensor(x))._data == 0)
     with pytest.raises(ValueError, match="probability"):
         nn.Dropout(1.5)
 
@@ -274,25 +274,25 @@ def batch_norm_reference(x, gamma, beta, eps, axes):
 )
 def test_batch_norm_training_forward_and_running_stats(layer_class, shape, axes):
     layer = layer_class(3, momentum=0.2).double()
-    layer.weight.data[:] = [1.5, -0.5, 2.0]
-    layer.bias.data[:] = [0.1, 0.2, -0.3]
+    layer.weight._data[:] = [1.5, -0.5, 2.0]
+    layer.bias._data[:] = [0.1, 0.2, -0.3]
     x = randn(*shape) * 2 + 1
     out = layer(mg.tensor(x))
-    expected = batch_norm_reference(x, layer.weight.data, layer.bias.data, 1e-5, axes)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    expected = batch_norm_reference(x, layer.weight._data, layer.bias._data, 1e-5, axes)
+    np.testing.assert_allclose(out._data, expected, rtol=1e-10, atol=1e-12)
     count = x.size // 3
-    np.testing.assert_allclose(layer.running_mean.data, 0.2 * x.mean(axis=axes), rtol=1e-12)
+    np.testing.assert_allclose(layer.running_mean._data, 0.2 * x.mean(axis=axes), rtol=1e-12)
     np.testing.assert_allclose(
-        layer.running_var.data, 0.8 + 0.2 * x.var(axis=axes) * count / (count - 1), rtol=1e-12
+        layer.running_var._data, 0.8 + 0.2 * x.var(axis=axes) * count / (count - 1), rtol=1e-12
     )
-    assert layer.num_batches_tracked.data == 1
+    assert layer.num_batches_tracked._data == 1
 
 
 def test_batch_norm_eval_uses_running_stats():
     layer = nn.BatchNorm2d(2).double()
-    layer.running_mean.data[:] = [0.5, -1.0]
-    layer.running_var.data[:] = [4.0, 0.25]
-    layer.weight.data[:] = [2.0, 1.0]
+    layer.running_mean._data[:] = [0.5, -1.0]
+    layer.running_var._data[:] = [4.0, 0.25]
+    layer.weight._data[:] = [2.0, 1.0]
     layer.eval()
     x = randn(3, 2, 4, 4)
     expected = (
@@ -300,9 +300,9 @@ def test_batch_norm_eval_uses_running_stats():
         / np.sqrt(np.array([4.0, 0.25]).reshape(1, 2, 1, 1) + 1e-5)
         * np.array([2.0, 1.0]).reshape(1, 2, 1, 1)
     )
-    np.testing.assert_allclose(layer(mg.tensor(x)).data, expected, rtol=1e-12)
-    np.testing.assert_array_equal(layer.running_mean.data, [0.5, -1.0])  # not updated in eval
-    assert layer.num_batches_tracked.data == 0
+    np.testing.assert_allclose(layer(mg.tensor(x))._data, expected, rtol=1e-12)
+    np.testing.assert_array_equal(layer.running_mean._data, [0.5, -1.0])  # not updated in eval
+    assert layer.num_batches_tracked._data == 0
     check_grads(layer, randn(2, 2, 3, 3))
 
 
@@ -312,14 +312,14 @@ def test_batch_norm_cumulative_average_and_no_tracking():
     for batch in batches:
         layer(mg.tensor(batch))
     np.testing.assert_allclose(
-        layer.running_mean.data, np.mean([b.mean(axis=0) for b in batches], axis=0), rtol=1e-12
+        layer.running_mean._data, np.mean([b.mean(axis=0) for b in batches], axis=0), rtol=1e-12
     )
     free = nn.BatchNorm1d(2, affine=False, track_running_stats=False).double()
     assert free.running_mean is None and list(free.parameters()) == []
     x = randn(6, 2)
     free.eval()  # no running statistics: batch statistics even in eval mode
     np.testing.assert_allclose(
-        free(mg.tensor(x)).data, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-12
+        free(mg.tensor(x))._data, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-12
     )
     assert list(free.state_dict()) == []
 
@@ -347,8 +347,8 @@ def test_batch_norm_state_dict_keys_and_errors():
 def test_batch_norm_training_grads(layer_class, shape):
     layer = layer_class(2)
     layer.double()
-    layer.weight.data[:] = [1.5, 0.7]
-    layer.bias.data[:] = [0.2, -0.1]
+    layer.weight._data[:] = [1.5, 0.7]
+    layer.bias._data[:] = [0.2, -0.1]
     check_grads(layer, randn(*shape))
 
 
@@ -357,4 +357,4 @@ def test_functional_batch_norm_is_exported():
 
     x = mg.tensor(randn(4, 3))
     out = F.batch_norm(x, None, None, training=True)
-    np.testing.assert_allclose(out.data, (x.data - x.data.mean(0)) / np.sqrt(x.data.var(0) + 1e-5))
+    np.testing.assert_allclose(out._data, (x._data - x._data.mean(0)) / np.sqrt(x._data.var(0) + 1e-5))

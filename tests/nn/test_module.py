@@ -107,7 +107,7 @@ def test_zero_grad_and_requires_grad_():
     net(mg.randn(5, 3)).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in net.parameters())
+    assert all(np.all(p.grad._data == 0) for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
     net.block.requires_grad_(False)
@@ -117,7 +117,7 @@ def test_zero_grad_and_requires_grad_():
 def test_call_runs_forward_and_missing_forward_is_an_error():
     net = Net()
     x = mg.randn(2, 3)
-    np.testing.assert_array_equal(net(x).data, net.forward(x).data)
+    np.testing.assert_array_equal(net(x)._data, net.forward(x)._data)
     with pytest.raises(NotImplementedError, match="forward"):
         nn.Module()(x)
 
@@ -135,7 +135,7 @@ def test_assignment_errors():
     with pytest.raises(TypeError, match="buffer 'count'"):
         block.count = 3
     block.count = mg.ones(1)  # a tensor replaces the buffer
-    assert block.count.data[0] == 1
+    assert block.count._data[0] == 1
     block.scale = None
     assert "scale" not in dict(block.named_parameters())
 
@@ -186,19 +186,19 @@ def test_state_dict_contents_and_order():
     ]
     assert all(not t.requires_grad for t in state.values())
     # detached views of the live arrays, like PyTorch
-    assert state["block.fc.weight"].data is net.block.fc.weight.data
+    assert state["block.fc.weight"]._data is net.block.fc.weight._data
 
 
 def test_load_state_dict_round_trip():
     source, target = Net(), Net()
     target.load_state_dict(copy.deepcopy(source.state_dict()))
     x = mg.randn(4, 3)
-    np.testing.assert_array_equal(source(x).data, target(x).data)
+    np.testing.assert_array_equal(source(x)._data, target(x)._data)
 
 
 def test_load_state_dict_strict_errors_name_keys_and_leave_model_unchanged():
     net = Net()
-    before = {k: v.data.copy() for k, v in net.state_dict().items()}
+    before = {k: v._data.copy() for k, v in net.state_dict().items()}
     bad = {k: mg.zeros(*v.shape) for k, v in Net().state_dict().items()}
     del bad["head.1.bias"]
     bad["extra.weight"] = mg.zeros(1)
@@ -208,17 +208,17 @@ def test_load_state_dict_strict_errors_name_keys_and_leave_model_unchanged():
     assert "Missing key(s)" in message and '"head.1.bias"' in message
     assert "Unexpected key(s)" in message and '"extra.weight"' in message
     for k, v in net.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v._data, before[k])
 
 
 def test_load_state_dict_shape_mismatch_is_an_error_even_when_not_strict():
     net = Net()
-    before = net.block.fc.weight.data.copy()
-    state = {k: v.data.copy() * 0 for k, v in net.state_dict().items()}
+    before = net.block.fc.weight._data.copy()
+    state = {k: v._data.copy() * 0 for k, v in net.state_dict().items()}
     state["head.1.weight"] = np.zeros((3, 3), dtype=np.float32)
     with pytest.raises(RuntimeError, match=r"size mismatch for head.1.weight.*\(3, 3\).*\(2, 4\)"):
         net.load_state_dict(state, strict=False)
-    np.testing.assert_array_equal(net.block.fc.weight.data, before)
+    np.testing.assert_array_equal(net.block.fc.weight._data, before)
 
 
 def test_load_state_dict_not_strict_reports_keys():
@@ -228,7 +228,7 @@ def test_load_state_dict_not_strict_reports_keys():
     result = net.load_state_dict(partial, strict=False)
     assert result.unexpected_keys == ["unknown"]
     assert "head.1.bias" in result.missing_keys
-    assert np.all(state["block.fc.weight"].data == 0)
+    assert np.all(state["block.fc.weight"]._data == 0)
 
 
 def test_load_state_dict_bumps_version_so_saved_graphs_notice():
@@ -241,8 +241,8 @@ def test_load_state_dict_bumps_version_so_saved_graphs_notice():
 def test_deepcopy_gives_independent_model():
     net = Net()
     clone = copy.deepcopy(net)
-    clone.block.fc.weight.data[...] = 0
-    assert not np.all(net.block.fc.weight.data == 0)
+    clone.block.fc.weight._data[...] = 0
+    assert not np.all(net.block.fc.weight._data == 0)
     assert isinstance(clone.block.fc.weight, nn.Parameter)
 
 
@@ -264,7 +264,7 @@ def test_repr_tree():
 def test_parameter_shares_data_and_prints():
     array = np.ones(3, dtype=np.float32)
     p = nn.Parameter(array)
-    assert p.data is array and p.requires_grad
+    assert p._data is array and p.requires_grad
     assert repr(p).startswith("Parameter containing:\ntensor(")
     assert not nn.Parameter(mg.ones(2), requires_grad=False).requires_grad
 

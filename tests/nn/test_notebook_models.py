@@ -145,12 +145,12 @@ def test_summary_rows_of_simple_cnn():
 
 def test_summary_leaves_the_model_as_it_was():
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Dropout(0.5), nn.Flatten())
-    state = {k: v.data.copy() for k, v in model.state_dict().items()}
+    state = {k: v._data.copy() for k, v in model.state_dict().items()}
     nn.summary(model, (1, 1, 5, 5))  # batch of one: only works because it runs in eval mode
     assert all(m.training for m in model.modules())
     assert all("forward" not in vars(m) for m in model.modules())
     for key, value in model.state_dict().items():
-        np.testing.assert_array_equal(value.data, state[key])
+        np.testing.assert_array_equal(value._data, state[key])
     frozen = nn.Linear(3, 2).requires_grad_(False)
     report = nn.summary(frozen, (1, 3))
     assert report.trainable_params == 0 and report.receptive_field is None

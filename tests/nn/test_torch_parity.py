@@ -62,7 +62,7 @@ def assert_params_close(ours, theirs, rtol=1e-10, atol=1e-12):
     their_state = theirs.state_dict()
     for key, value in ours.state_dict().items():
         np.testing.assert_allclose(
-            value.data, their_state[key].numpy(), rtol=rtol, atol=atol, err_msg=key
+            value._data, their_state[key].detach().numpy(), rtol=rtol, atol=atol, err_msg=key
         )
 
 
@@ -77,14 +77,14 @@ def test_forward_backward_and_running_stats_match():
     their_params = dict(theirs.named_parameters())
     for name, param in ours.named_parameters():
         np.testing.assert_allclose(
-            param.grad.data, their_params[name].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name
+            param.grad._data, their_params[name].grad.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=name
         )
     assert_params_close(ours, theirs)  # running statistics included
     ours.eval()
     theirs.eval()
     x2, _ = batch(1)
     np.testing.assert_allclose(
-        ours(mg.tensor(x2)).data, theirs(torch.tensor(x2)).detach().numpy(), rtol=1e-10, atol=1e-12
+        ours(mg.tensor(x2))._data, theirs(torch.tensor(x2)).detach().numpy(), rtol=1e-10, atol=1e-12
     )
 
 

@@ -1,6 +1,6 @@
-"""The autograd engine: Function, Context, grad mode and the backward pass.
+"""The autograd engine: Primitive, Context, grad mode and the backward pass.
 
-A primitive is a ``Function`` subclass with ``forward(ctx, *arrays, **attrs)`` and
+A primitive is a ``Primitive`` subclass with ``forward(ctx, *arrays, **attrs)`` and
 ``backward(ctx, grad)`` on NumPy arrays. The engine, here and only here, records the graph,
 orders it topologically without recursion, unbroadcasts gradients, checks their shapes,
 accumulates them and frees what backward no longer needs.
@@ -9,6 +9,7 @@ accumulates them and frees what backward no longer needs.
 from __future__ import annotations
 
 import functools
+import threading
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,40 +23,57 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- grad mode
 
 
-class _GradMode:
+class _GradMode(threading.local):
+    """Grad mode, per thread as in PyTorch: ``no_grad`` in one thread leaves the others alone."""
+
     enabled = True
+    inference = False
+
+
+_GradMode = _GradMode()  # type: ignore[misc]  # the one per-thread instance
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations are currently recorded for backward."""
+    """Whether operations are currently recorded for backward (in this thread)."""
     return _GradMode.enabled
 
 
+def is_inference_mode_enabled() -> bool:
+    return _GradMode.inference
+
+
 class _SetGradMode:
-    """Context manager and decorator that sets grad mode and restores it afterwards."""
+    """Context manager and decorator that sets grad mode and restores it afterwards.
+
+    The previous mode is kept per thread, so one instance may be entered by several threads.
+    """
 
     mode = True
+    inference = False
 
     def __enter__(self) -> None:
-        self._previous = _GradMode.enabled
+        stack = _GradMode.__dict__.setdefault("stack", [])
+        stack.append((_GradMode.enabled, _GradMode.inference))
         _GradMode.enabled = self.mode
+        _GradMode.inference = self.inference
 
     def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self._previous
+        _GradMode.enabled, _GradMode.inference = _GradMode.__dict__["stack"].pop()
 
     def __call__(self, fn: Callable) -> Callable:
-        mode = self.mode
-
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            previous = _GradMode.enabled
-            _GradMode.enabled = mode
-            try:
+            with self:
                 return fn(*args, **kwargs)
-            finally:
-                _GradMode.enabled = previous
 
         return wrapper
+
+
+def _maybe_bare_decorator(cls: type, args: tuple) -> Any:
+    """``@mg.no_grad`` without parentheses decorates the function directly, as in PyTorch."""
+    if len(args) == 1 and callable(args[0]) and not isinstance(args[0], bool):
+        return cls()(args[0])
+    return None
 
 
 class no_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
@@ -75,6 +93,20 @@ class set_grad_enabled(_SetGradMode):  # noqa: N801 - PyTorch's name
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
+        self.inference = _GradMode.inference
+
+
+class inference_mode(_SetGradMode):  # noqa: N801 - PyTorch's name
+    """``torch.inference_mode()``: no graph is recorded (as ``no_grad`` here)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not mode
+        self.inference = bool(mode)
+
+    def __call__(self, fn: Any = None) -> Any:  # also usable as a bare @inference_mode
+        if isinstance(fn, bool) or fn is None:
+            return inference_mode(True if fn is None else fn)
+        return super().__call__(fn)
 
 
 # --------------------------------------------------------------------------- version counter
@@ -89,11 +121,11 @@ class Version:
         self.value = 0
 
 
-# --------------------------------------------------------------------------- Function
+# --------------------------------------------------------------------------- Primitive
 
 
 class Context:
-    """What a Function's forward leaves for its backward."""
+    """What a Primitive's forward leaves for its backward."""
 
     # class-level defaults keep the per-op object creation cheap (no __init__ call)
     saved: tuple = ()
@@ -113,11 +145,11 @@ _sequence = itertools.count()
 
 
 class Node:
-    """A recorded application of a Function: the graph edge from an output to its inputs."""
+    """A recorded application of a Primitive: the graph edge from an output to its inputs."""
 
     __slots__ = ("fn", "ctx", "inputs", "version_checks", "freed", "seq", "previous")
 
-    def __init__(self, fn: type[Function], ctx: Context, inputs: tuple[Tensor, ...]) -> None:
+    def __init__(self, fn: type[Primitive], ctx: Context, inputs: tuple[Tensor, ...]) -> None:
         self.fn = fn
         self.ctx = ctx
         self.inputs = inputs
@@ -145,8 +177,8 @@ def _shares_base(a: Any, b: np.ndarray) -> bool:
     return base_a is base_b
 
 
-class Function:
-    """Base class of every primitive. Subclasses define static forward and backward."""
+class Primitive:
+    """Base class of every engine primitive (ndarrays in and out). Subclasses define static forward and backward."""
 
     # True for ops whose output may be a view of their first input: the output then shares
     # the input's version counter, so in-place changes through either are seen by both.
@@ -172,7 +204,7 @@ class Function:
             record = False
         ctx.needs_input_grad = needs
         try:
-            out_data = cls.forward(ctx, *[t.data for t in inputs], **attrs)
+            out_data = cls.forward(ctx, *[t._data for t in inputs], **attrs)
         except ValueError:
             # name the op and the shapes instead of NumPy's message (costs nothing otherwise)
             message = _broadcast_error(cls, inputs)
@@ -180,7 +212,7 @@ class Function:
                 raise
             raise ValueError(message) from None
         out = _tensor_class.__new__(_tensor_class)
-        out.data = out_data
+        out._data = out_data
         out.grad = None
         out._retains_grad = False
         out._version = inputs[0]._version if cls.is_view else Version()
@@ -188,7 +220,7 @@ class Function:
             node = Node(cls, ctx, inputs)
             saved = ctx.saved
             if saved:
-                checks = [(t, t._version.value) for t in inputs if _saved_any(saved, t.data)]
+                checks = [(t, t._version.value) for t in inputs if _saved_any(saved, t._data)]
                 if _saved_any(saved, out_data):
                     checks.append((out, out._version.value))
                 node.version_checks = tuple(checks)
@@ -204,9 +236,9 @@ class Function:
 _tensor_class: Any = None
 
 
-def _broadcast_error(cls: type[Function], inputs: Sequence[Tensor]) -> str | None:
+def _broadcast_error(cls: type[Primitive], inputs: Sequence[Tensor]) -> str | None:
     """The message for a forward that failed because its inputs do not broadcast, else None."""
-    shapes = [t.data.shape for t in inputs]
+    shapes = [t._data.shape for t in inputs]
     if len(shapes) < 2:
         return None
     try:
@@ -349,11 +381,11 @@ def run_backward(
                 parent = _as_used_by(parent, node.seq)
             if g is None or not parent.requires_grad:
                 continue
-            shape = parent.data.shape
+            shape = parent._data.shape
             if g.shape != shape:
                 g = unbroadcast(np.asarray(g), shape)
-            if g.dtype != parent.data.dtype:
-                g = g.astype(parent.data.dtype)
+            if g.dtype != parent._data.dtype:
+                g = g.astype(parent._data.dtype)
             pkey = id(parent)
             previous = grads.get(pkey)
             # out-of-place sum: gradients may alias each other (Add passes grad through twice)
@@ -376,9 +408,9 @@ def _accumulate_grad(tensor: Tensor, grad: np.ndarray) -> None:
 
     if tensor.grad is None:
         # copy: the array may alias another tensor's gradient or a saved array
-        tensor.grad = Tensor(np.array(grad, dtype=tensor.data.dtype, copy=True))
+        tensor.grad = Tensor(np.array(grad, dtype=tensor._data.dtype, copy=True))
     else:
-        tensor.grad.data = tensor.grad.data + grad
+        tensor.grad._data = tensor.grad._data + grad
 
 
 def grad(
@@ -431,20 +463,20 @@ def _initial_grad(output: Tensor, gradient: Any, op: str) -> np.ndarray:
             "did you create the inputs with requires_grad=True, or run under no_grad()?"
         )
     if gradient is None:
-        if output.data.size != 1:
+        if output._data.size != 1:
             raise RuntimeError(
                 f"{op}: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {output.shape}; pass gradient= (a tensor of that shape) or reduce "
                 "the output first, e.g. loss.sum().backward()"
             )
-        return np.ones_like(output.data)
-    g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        return np.ones_like(output._data)
+    g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
     if g.shape != output.shape:
         raise RuntimeError(
             f"{op}: gradient has shape {g.shape} but the output has shape {output.shape}; "
             "they must match"
         )
-    return g.astype(output.data.dtype, copy=False)
+    return g.astype(output._data.dtype, copy=False)
 
 
 def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
