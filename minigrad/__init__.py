@@ -70,24 +70,11 @@ __version__ = "0.1.0"
 process_settings = configure_process()
 
 
-def _method(name: str) -> Any:
-    def call(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-        return getattr(input, name)(*args, **kwargs)
+from minigrad import api as _api  # noqa: E402  (declares the ops: methods, functions, in-place)
+from minigrad.declare import FUNCTIONS as _FUNCTIONS  # noqa: E402
 
-    call.__name__ = name
-    call.__doc__ = f"``mg.{name}(x, ...)`` is ``x.{name}(...)``."
-    return call
-
-
-# torch.exp(x), torch.sum(x, dim), … as functions of the tensor methods
-for _name in (
-    "exp log sqrt sin cos tanh sigmoid relu abs clamp clip neg square sum mean var std max min "
-    "amax amin argmax argmin logsumexp reshape flatten transpose permute squeeze unsqueeze "
-    "split chunk unbind flip gather softmax log_softmax sign floor round isnan isfinite "
-    "all any masked_fill allclose equal broadcast_to expand_as"
-).split():
-    globals()[_name] = _method(_name)
-del _name
+# torch-level functions (minigrad.exp(x), minigrad.sum(x, dim), …): one declaration per op
+globals().update({k: v for k, v in _FUNCTIONS.items() if k not in globals()})
 
 _SUBMODULES = {"functional", "optim", "data", "testing", "autograd", "random", "ops"}
 

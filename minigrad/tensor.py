@@ -11,6 +11,7 @@ import numpy as np
 
 from minigrad.autograd import engine as autograd
 from minigrad.autograd.engine import Node, Version, _GradMode
+from minigrad.errors import OpError
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce, shape
 
@@ -971,6 +972,38 @@ class Tensor:
             # gradient to alias, not through the new node
             node.previous = (boundary, alias)
         self._node, self.requires_grad = node, result.requires_grad
+
+    def _inplace_result(self, op: str, compute: Any) -> Tensor:
+        """Set this tensor to ``compute(self)``, in place, recording the change for backward
+        where a gradient flows (the in-place variant that ``minigrad.declare`` derives)."""
+        if _GradMode.enabled and self.requires_grad:
+            self._rebase(lambda alias: self._checked_inplace(op, compute(alias)))
+        else:
+            result = self._checked_inplace(op, compute(self))
+            if result.requires_grad and _GradMode.enabled:
+                # another operand needs a gradient: record on a copy of the old value
+                self._rebase(lambda alias: self._checked_inplace(op, compute(alias)))
+            else:
+                np.copyto(self._data, result._data, casting="same_kind")
+        self._version.value += 1
+        return self
+
+    def _checked_inplace(self, op: str, result: Any) -> Tensor:
+        if not isinstance(result, Tensor):
+            result = _wrap(np.asarray(result))
+        if result._data.shape != self._data.shape:
+            raise OpError(
+                f"{op}: output with shape {list(self._data.shape)} doesn't match the broadcast "
+                f"shape {list(result._data.shape)}; in-place operations cannot change the shape"
+            )
+        if result._data.dtype != self._data.dtype:
+            if not np.can_cast(result._data.dtype, self._data.dtype, casting="same_kind"):
+                raise OpError(
+                    f"{op}: result type {result._data.dtype} can't be cast to the desired "
+                    f"output type {self._data.dtype}; convert first, e.g. x = x.float()"
+                )
+            result = result.to(self._data.dtype)
+        return result
 
     def _inplace(self, op: str, other: Any, out_of_place: Any, ufunc: np.ufunc | None) -> Tensor:
         other_t = other if isinstance(other, Tensor) else None

@@ -1,0 +1,173 @@
+"""Declare an op once; get its method, its torch-level function and its in-place variant.
+
+PyTorch offers most ops three ways: ``x.exp()``, ``torch.exp(x, out=y)`` and ``x.exp_()``.
+minigrad writes each op once and derives the other spellings here:
+
+- ``@op()`` on a function ``fn(input, *args, **kwargs)`` (in a module of ``minigrad.api``)
+  makes ``Tensor.<name>``, ``minigrad.<name>`` (with ``out=``) and, with ``inplace=True``,
+  ``Tensor.<name>_``. ``method=False`` declares a torch-level function that is no method
+  (``cat``, ``meshgrid``): give the ``reason``, which ``function_only()`` lists.
+- ``methods(...)`` derives the function and in-place spellings of methods that ``Tensor``
+  defines in its class body.
+
+``FUNCTIONS`` is the torch-level table; ``minigrad/__init__.py`` exports it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from minigrad.errors import OpError
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+_FUNCTION_ONLY: dict[str, str] = {}
+
+
+def _tensor_class() -> Any:
+    from minigrad.tensor import Tensor
+
+    return Tensor
+
+
+def op(
+    *names: str,
+    method: bool = True,
+    function: bool = True,
+    inplace: bool = False,
+    out: bool = True,
+    reason: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare ``fn`` under ``names`` (default: its own name; the first name is the main one,
+    the others aliases)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        Tensor = _tensor_class()
+        all_names = names or (fn.__name__,)
+        for name in all_names:
+            if method:
+                setattr(Tensor, name, fn)
+            if function:
+                FUNCTIONS[name] = _function(fn, name, out) if method else _function_only(
+                    fn, name, out)
+                if not method:
+                    if not reason:
+                        raise TypeError(f"op {name!r}: a function with no method needs a reason")
+                    _FUNCTION_ONLY[name] = reason
+            if inplace:
+                setattr(Tensor, name + "_", _inplace(fn, name + "_"))
+        return fn
+
+    return register
+
+
+def methods(names: str, *, inplace: str = "", out: bool = True) -> None:
+    """Torch-level functions (and in-place variants for the names in ``inplace``) of methods
+    that ``Tensor`` defines itself."""
+    Tensor = _tensor_class()
+    for name in names.split():
+        fn = getattr(Tensor, name)
+        FUNCTIONS[name] = _function(fn, name, out)
+    for name in inplace.split():
+        if name + "_" not in Tensor.__dict__:
+            setattr(Tensor, name + "_", _inplace(getattr(Tensor, name), name + "_"))
+
+
+def function_only() -> dict[str, str]:
+    """Torch-level functions that are not Tensor methods, each with the reason."""
+    return dict(_FUNCTION_ONLY)
+
+
+# ---------------------------------------------------------------------------- the spellings
+
+
+def _function(fn: Callable[..., Any], name: str, with_out: bool) -> Callable[..., Any]:
+    Tensor = _tensor_class()
+
+    @functools.wraps(fn)
+    def function(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if not isinstance(input, Tensor):
+            raise TypeError(
+                f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}; "
+                f"wrap it first, e.g. minigrad.{name}(minigrad.tensor(x), ...)"
+            )
+        result = fn(input, *args, **kwargs)
+        return result if out is None else write_out(name, result, out)
+
+    function.__doc__ = f"``minigrad.{name}(input, ...)`` is ``input.{name}(...)``" + (
+        " with ``out=``." if with_out else "."
+    )
+    if not with_out:
+        return _without_out(function, name)
+    return function
+
+
+def _function_only(fn: Callable[..., Any], name: str, with_out: bool) -> Callable[..., Any]:
+    if not with_out:
+        return fn
+
+    @functools.wraps(fn)
+    def function(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        return result if out is None else write_out(name, result, out)
+
+    return function
+
+
+def _without_out(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def no_out(*args: Any, **kwargs: Any) -> Any:
+        if "out" in kwargs:
+            raise TypeError(f"{name}(): got an unexpected keyword argument 'out'")
+        return function(*args, **kwargs)
+
+    return no_out
+
+
+def write_out(name: str, result: Any, out: Any) -> Any:
+    """Write ``result`` (a Tensor or a tuple of them) into ``out`` as PyTorch's ``out=`` does:
+    cast to out's dtype where that is a safe kind of cast, resize when the shapes differ."""
+    Tensor = _tensor_class()
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(
+                f"{name}(): out= must be a tuple of {len(result)} tensors for this op, got "
+                f"{type(out).__name__}"
+            )
+        written = [write_out(name, r, o) for r, o in zip(result, out)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): out= must be a Tensor, got {type(out).__name__}")
+    from minigrad.autograd.engine import _GradMode
+
+    if _GradMode.enabled and (out.requires_grad or result.requires_grad):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad; call it without out= "
+            "or under minigrad.no_grad()"
+        )
+    source = result._data
+    if not np.can_cast(source.dtype, out._data.dtype, casting="same_kind"):
+        raise OpError(
+            f"{name}(): result type {source.dtype} can't be cast to the desired output type "
+            f"{out._data.dtype} of out="
+        )
+    if source.shape == out._data.shape:
+        np.copyto(out._data, source, casting="same_kind")
+    else:
+        out._data = source.astype(out._data.dtype, copy=True)
+    out._version.value += 1
+    return out
+
+
+def _inplace(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._inplace_result(name, lambda alias: fn(alias, *args, **kwargs))
+
+    method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    method.__doc__ = f"In-place version of :meth:`{name[:-1]}`."
+    return method
