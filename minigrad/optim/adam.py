@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, _bump_version
-from minigrad.tensor import Tensor
+from minigrad.optim.optimizer import (
+    Optimizer,
+    _increment_step,
+    _lerp_,
+    _scalar_tensor,
+    _zeros_like,
+)
 
 
 class Adam(Optimizer):
     """PyTorch's Adam, the same operations in the same order::
 
-        g = grad + weight_decay * p                  (AdamW instead: p = p * (1 - lr * wd))
+        g = grad + weight_decay * p     (decoupled_weight_decay: p = p * (1 - lr * wd) instead)
         m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
@@ -29,88 +34,72 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
     ) -> None:
-        self._check_hyperparameters(lr, betas, eps, weight_decay)
+        lr = self._check_at_least("learning rate", lr)
+        self._check_at_least("epsilon value", eps)
+        betas = self._check_betas(betas)
+        self._check_at_least("weight_decay value", weight_decay)
         defaults = dict(
             lr=lr,
-            betas=tuple(betas),
+            betas=betas,
             eps=eps,
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
 
-    decoupled_weight_decay = False
+    def _init_state(self, state: dict[str, Any], p: np.ndarray, group: dict[str, Any]) -> None:
+        state["step"] = _scalar_tensor(0.0)
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_like(p)
 
-    def _check_hyperparameters(
-        self, lr: float, betas: tuple[float, float], eps: float, weight_decay: float
+    def _update(
+        self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
-        name = type(self).__name__
-        if lr < 0.0:
-            raise ValueError(f"{name}: invalid learning rate {lr}")
-        if eps < 0.0:
-            raise ValueError(f"{name}: invalid epsilon value {eps}")
-        if not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"{name}: invalid betas {tuple(betas)}; each must be in [0, 1)")
-        if weight_decay < 0.0:
-            raise ValueError(f"{name}: invalid weight_decay value {weight_decay}")
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr = group["lr"]
-            beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                p = param._data
-                grad = param.grad._data
-                if group["maximize"]:
-                    grad = -grad
-                state = self.state.setdefault(param, {})
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = Tensor(np.zeros_like(p))
-                    state["exp_avg_sq"] = Tensor(np.zeros_like(p))
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = Tensor(np.zeros_like(p))
-                state["step"] += 1
-                step = state["step"]
-                if weight_decay != 0:
-                    if self.decoupled_weight_decay:
-                        p *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * p
-                exp_avg = state["exp_avg"]._data
-                exp_avg_sq = state["exp_avg_sq"]._data
-                _lerp_(exp_avg, grad, 1 - beta1)
-                exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * grad * grad
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-                if group["amsgrad"]:
-                    max_exp_avg_sq = state["max_exp_avg_sq"]._data
-                    np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-                    denom = np.sqrt(max_exp_avg_sq) / bias_correction2_sqrt
-                else:
-                    denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt
-                denom += eps
-                p += -step_size * exp_avg / denom
-                _bump_version(param)
-        return loss
+        lr, weight_decay, eps = group["lr"], group["weight_decay"], group["eps"]
+        beta1, beta2 = group["betas"]
+        step = _increment_step(state)
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                p *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * p
+        exp_avg = state["exp_avg"]._data
+        exp_avg_sq = state["exp_avg_sq"]._data
+        _lerp_(exp_avg, grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        bias_correction1 = 1 - beta1**step
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        if group["amsgrad"]:
+            if "max_exp_avg_sq" not in state:  # amsgrad switched on after the first step
+                state["max_exp_avg_sq"] = _zeros_like(p)
+            max_exp_avg_sq = state["max_exp_avg_sq"]._data
+            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            denom = np.sqrt(max_exp_avg_sq) / bias_correction2_sqrt
+        else:
+            denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt
+        denom += eps
+        p += -(lr / bias_correction1) * exp_avg / denom
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``p *= 1 - lr * weight_decay`` before the Adam step."""
-
-    decoupled_weight_decay = True
 
     def __init__(
         self,
@@ -120,14 +109,29 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )
 
-
-def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
-    """``start += weight * (end - start)`` in place, with PyTorch's two-sided formula."""
-    if abs(weight) < 0.5:
-        start += weight * (end - start)
-    else:
-        start[...] = end - (end - start) * (1 - weight)
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # AdamW always decouples, whatever was saved
+            group["decoupled_weight_decay"] = True

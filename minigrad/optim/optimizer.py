@@ -1,13 +1,18 @@
-"""Optimizer: parameter groups, per-parameter state, zero_grad and state_dict.
+"""Optimizer: parameter groups, per-parameter state, zero_grad, state_dict and validation.
 
-Subclasses implement ``step``. Updates work on the parameters' NumPy arrays in place, so they
-record no graph and never replace a parameter's array; each update bumps the parameter's
-version counter, as an in-place op would.
+A subclass declares its defaults (validated with the ``_check_*`` helpers) and writes its update
+rule in ``_update(p, grad, state, group)`` on NumPy arrays; the base class walks the groups,
+skips parameters without a gradient, applies ``maximize``, creates state lazily through
+``_init_state`` and bumps each updated parameter's version counter, as an in-place op would.
+Updates change the parameters' arrays in place, so they record no graph and never replace an
+array. LBFGS, which needs a closure and global state, overrides ``step`` instead.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,6 +20,14 @@ import numpy as np
 
 from minigrad.autograd import enable_grad
 from minigrad.tensor import Tensor
+
+# The module itself: the package attribute ``minigrad.tensor`` is the factory function.
+_tensor_module = importlib.import_module("minigrad.tensor")
+
+# PyTorch's performance switches: accepted so that its scripts run, recorded in the parameter
+# groups as PyTorch records them, and otherwise ignored (every update here is one NumPy pass
+# per parameter, and no update is differentiable).
+IGNORED_OPTIONS = ("foreach", "capturable", "differentiable", "fused")
 
 
 class _Required:
@@ -25,9 +38,17 @@ class _Required:
 required = _Required()
 
 
+class InvalidHyperparameterError(ValueError, TypeError):
+    """A hyperparameter that is not a number: both ValueError (as minigrad reports every bad
+    hyperparameter) and TypeError (what PyTorch raises when it compares a non-number)."""
+
+
 class Optimizer:
     """Base class: ``param_groups`` (dicts with ``'params'`` and hyperparameters) and
     ``state`` (a dict from parameter to its optimizer state)."""
+
+    # State entries that are not shaped like their parameter (LBFGS keeps flat vectors).
+    _unshaped_state: frozenset[str] = frozenset()
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -47,32 +68,51 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group of parameters with its own hyperparameters (missing ones: defaults)."""
+        """Add a group of parameters with its own hyperparameters (missing ones: defaults).
+
+        ``params`` may hold Tensors or ``(name, Tensor)`` pairs, as ``named_parameters()``
+        yields; the names are kept in the group's ``'param_names'``.
+        """
+        name = type(self).__name__
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+            raise TypeError(f"{name}: param_group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{name}: a parameter group needs a 'params' entry")
         params = param_group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(
+                f"{name}: optimizer parameters need to be organized in ordered collections, but "
+                "the ordering of tensors in sets will change between runs; use a list instead"
+            )
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = [entry[0] for entry in params if isinstance(entry, tuple)]
+        params = [entry[1] if isinstance(entry, tuple) else entry for entry in params]
+        if names and len(names) != len(params):
+            raise ValueError(
+                f"{name}: all optimizer params should be with or without names; some param "
+                "names are missing"
+            )
         for param in params:
             if not isinstance(param, Tensor):
-                raise TypeError(
-                    f"{type(self).__name__} can only optimize Tensors, got {type(param).__name__}"
-                )
+                raise TypeError(f"{name} can only optimize Tensors, got {type(param).__name__}")
             if param._node is not None:
-                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor")
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor")
         group = dict(param_group)
         group["params"] = params
-        for name, default in self.defaults.items():
-            if default is required and name not in group:
+        if names:
+            group["param_names"] = names
+        for key, default in self.defaults.items():
+            if default is required and key not in group:
                 raise ValueError(
-                    f"{type(self).__name__}: parameter group didn't specify a value of "
-                    f"required optimization parameter {name}"
+                    f"{name}: parameter group didn't specify a value of required optimization "
+                    f"parameter {key}"
                 )
-            group.setdefault(name, default)
+            group.setdefault(key, default)
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if len({id(p) for p in params}) != len(params) or existing & {id(p) for p in params}:
             raise ValueError(
-                f"{type(self).__name__}: some parameters appear more than once (in one group "
-                "or in several); pass each parameter once"
+                f"{name}: some parameters appear more than once (in one group or in several); "
+                "pass each parameter once"
             )
         self.param_groups.append(group)
 
@@ -87,14 +127,92 @@ class Optimizer:
                 else:
                     param.grad._data[...] = 0
 
+    # ------------------------------------------------------------------------------ step
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        raise NotImplementedError
+        """Update every parameter that has a gradient; returns the closure's loss, if any."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = param.grad._data
+                if grad.shape != param._data.shape:
+                    raise RuntimeError(
+                        f"{type(self).__name__}.step: a gradient has shape {grad.shape} but "
+                        f"its parameter has shape {param._data.shape}"
+                    )
+                if group.get("maximize", False):
+                    grad = -grad
+                state = self.state.get(param)
+                if state is None:
+                    state = {}
+                    self._init_state(state, param._data, group)
+                self._update(param._data, grad, state, group)
+                if state:
+                    self.state[param] = state
+                _bump_version(param)
+        return loss
+
+    def _init_state(self, state: dict[str, Any], p: np.ndarray, group: dict[str, Any]) -> None:
+        """Fill a parameter's empty state before its first update."""
+
+    def _update(
+        self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        """Update ``p`` in place from ``grad`` (already negated under ``maximize``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement its update")
 
     def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:
             return None
         with enable_grad():
             return closure()
+
+    # ----------------------------------------------------------------- validation helpers
+
+    def _number(self, what: str, value: Any) -> float:
+        """``value`` as a float; a one-element Tensor is read out, anything else raises."""
+        if isinstance(value, Tensor):
+            if value._data.size != 1:
+                raise ValueError(f"{type(self).__name__}: Tensor {what} must be 1-element")
+            return float(value._data.reshape(()))
+        if not isinstance(value, numbers.Real):
+            raise InvalidHyperparameterError(
+                f"{type(self).__name__}: invalid {what}: {value!r} is not a number"
+            )
+        return value
+
+    def _check_at_least(self, what: str, value: Any, low: float = 0.0) -> Any:
+        """Reject non-numbers, NaN and values below ``low``: ``invalid <what>: <value>``."""
+        number = self._number(what, value)
+        if not low <= number:
+            raise ValueError(f"{type(self).__name__}: invalid {what}: {value}")
+        return number if isinstance(value, Tensor) else value
+
+    def _check_interval(
+        self, what: str, value: Any, low: float, high: float, *, include_high: bool
+    ) -> Any:
+        """Reject non-numbers, NaN and values outside ``[low, high)`` (or ``[low, high]``)."""
+        number = self._number(what, value)
+        inside = low <= number <= high if include_high else low <= number < high
+        if not inside:
+            raise ValueError(f"{type(self).__name__}: invalid {what}: {value}")
+        return number if isinstance(value, Tensor) else value
+
+    def _check_betas(self, betas: Any) -> tuple[float, float]:
+        """Two numbers in ``[0, 1)``, as PyTorch's ``invalid beta parameter at index i``."""
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise InvalidHyperparameterError(
+                f"{type(self).__name__}: invalid betas: {betas!r}; pass two numbers "
+                "(beta1, beta2) in [0, 1)"
+            )
+        return tuple(  # type: ignore[return-value]
+            self._check_interval(
+                f"beta parameter at index {index}", beta, 0.0, 1.0, include_high=False
+            )
+            for index, beta in enumerate(betas)
+        )
 
     # ----------------------------------------------------------------------- state dict
 
@@ -123,26 +241,27 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyperparameters and state saved by ``state_dict`` (copies, cast to the
-        parameters' dtypes)."""
+        parameters' dtypes except ``step``)."""
+        name = type(self).__name__
         try:
             saved_groups = state_dict["param_groups"]
             saved_state = state_dict["state"]
         except (KeyError, TypeError):
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: expected a dict with 'state' and "
-                "'param_groups', as returned by Optimizer.state_dict()"
+                f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups', as "
+                "returned by Optimizer.state_dict()"
             ) from None
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: loaded state dict has "
-                f"{len(saved_groups)} parameter groups, the optimizer has {len(self.param_groups)}"
+                f"{name}.load_state_dict: loaded state dict has {len(saved_groups)} parameter "
+                f"groups, the optimizer has {len(self.param_groups)}"
             )
         for position, (group, saved) in enumerate(
             zip(self.param_groups, saved_groups, strict=True)
         ):
             if len(group["params"]) != len(saved["params"]):
                 raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: parameter group {position} has "
+                    f"{name}.load_state_dict: parameter group {position} has "
                     f"{len(saved['params'])} parameters in the state dict but "
                     f"{len(group['params'])} in the optimizer"
                 )
@@ -158,24 +277,31 @@ class Optimizer:
             new_state[param] = {
                 key: self._cast_state(param, key, value) for key, value in param_state.items()
             }
+            if "step" in new_state[param] and not isinstance(new_state[param]["step"], Tensor):
+                new_state[param]["step"] = _scalar_tensor(float(new_state[param]["step"]))
         for group, saved in zip(self.param_groups, saved_groups, strict=True):
             for key, value in saved.items():
                 if key != "params":
                     group[key] = copy.deepcopy(value)
         self.state = new_state
 
-    @staticmethod
-    def _cast_state(param: Tensor, key: str, value: Any) -> Any:
+    def _cast_state(self, param: Tensor, key: str, value: Any) -> Any:
         if isinstance(value, Tensor):
             array = value._data
             if key != "step" and array.dtype.kind == "f":
                 array = array.astype(param._data.dtype)
-            if key != "step" and array.shape != param._data.shape:
+            if (
+                key not in self._unshaped_state
+                and array.ndim > 0
+                and array.shape != param._data.shape
+            ):
                 raise ValueError(
-                    f"Optimizer.load_state_dict: state '{key}' has shape {array.shape} but its "
-                    f"parameter has shape {param._data.shape}"
+                    f"{type(self).__name__}.load_state_dict: state '{key}' has shape "
+                    f"{array.shape} but its parameter has shape {param._data.shape}"
                 )
             return Tensor(np.array(array, copy=True))
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._cast_state(param, key, item) for item in value)
         return copy.deepcopy(value)
 
     def __repr__(self) -> str:
@@ -189,5 +315,38 @@ class Optimizer:
         return "\n".join(lines)
 
 
+# ------------------------------------------------------------------- helpers for update rules
+
+
 def _bump_version(param: Tensor) -> None:
     param._version.value += 1
+
+
+def _scalar_dtype() -> np.dtype:
+    """PyTorch keeps scalar state (step counts, NAdam's mu product, ASGD's eta and mu) in the
+    default float dtype when that is float32, else in float64."""
+    default = np.dtype(_tensor_module.DEFAULT_FLOAT)
+    return np.dtype(np.float64) if default == np.float64 else np.dtype(np.float32)
+
+
+def _scalar_tensor(value: float) -> Tensor:
+    return Tensor(np.array(value, dtype=_scalar_dtype()))
+
+
+def _increment_step(state: dict[str, Any]) -> float:
+    """``state['step'] += 1`` (a 0-d Tensor, as in PyTorch); returns the new count."""
+    step = state["step"]._data
+    step += 1
+    return float(step)
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """``start += weight * (end - start)`` in place, with PyTorch's two-sided formula."""
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)
+
+
+def _zeros_like(p: np.ndarray) -> Tensor:
+    return Tensor(np.zeros_like(p))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, _bump_version, required
+from minigrad.optim.optimizer import Optimizer
 from minigrad.tensor import Tensor
 
 
@@ -23,19 +23,21 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = required,  # type: ignore[assignment]
+        lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        if lr is not required and lr < 0.0:
-            raise ValueError(f"SGD: invalid learning rate {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"SGD: invalid momentum value {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"SGD: invalid weight_decay value {weight_decay}")
+        lr = self._check_at_least("learning rate", lr)
+        self._check_at_least("momentum value", momentum)
+        self._number("dampening", dampening)
+        self._check_at_least("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(
@@ -45,40 +47,27 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr = group["lr"]
-            momentum = group["momentum"]
-            dampening = group["dampening"]
-            weight_decay = group["weight_decay"]
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                p = param._data
-                grad = param.grad._data
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p
-                if momentum != 0:
-                    state = self.state.setdefault(param, {})
-                    buffer = state.get("momentum_buffer")
-                    if buffer is None:
-                        buffer = Tensor(np.array(grad, dtype=p.dtype, copy=True))
-                        state["momentum_buffer"] = buffer
-                    else:
-                        buf = buffer._data
-                        buf *= momentum
-                        buf += (1 - dampening) * grad
-                    if group["nesterov"]:
-                        grad = grad + momentum * buffer._data
-                    else:
-                        grad = buffer._data
-                p += -lr * grad
-                _bump_version(param)
-        return loss
+    def _update(
+        self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        momentum = group["momentum"]
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * p
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = Tensor(np.array(grad, dtype=p.dtype, copy=True))
+                state["momentum_buffer"] = buffer
+            else:
+                buf = buffer._data
+                buf *= momentum
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buffer._data if group["nesterov"] else buffer._data
+        p += -group["lr"] * grad
+
