@@ -8,60 +8,82 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from minigrad import _aliases
 from minigrad.autograd import (
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
-from minigrad.gradcheck import GradcheckError, gradcheck
-from minigrad.parallel import configure_process, get_num_threads, set_num_threads
-from minigrad.random import manual_seed, seed
-from minigrad.tensor import (
-    Tensor,
-    arange,
-    as_tensor,
+from minigrad.device import device, get_default_device, set_default_device
+from minigrad.dtypes import (
     bool,
-    cat,
-    concatenate,
     double,
-    empty,
-    eye,
+    dtype,
     float,
     float16,
     float32,
     float64,
-    from_numpy,
-    full,
-    full_like,
     half,
     int,
     int8,
     int16,
     int32,
     int64,
-    linspace,
     long,
-    matmul,
-    maximum,
-    minimum,
+    short,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from minigrad.errors import DeviceError, OpError
+from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.parallel import configure_process, get_num_threads, set_num_threads
+from minigrad.random import manual_seed, seed
+from minigrad.creation import (
+    Size,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_default_dtype,
+    is_floating_point,
+    is_tensor,
+    linspace,
+    logspace,
+    numel,
     ones,
     ones_like,
-    pad,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
-    short,
-    stack,
+    set_default_dtype,
     tensor,
-    uint8,
-    where,
     zeros,
     zeros_like,
+)
+from minigrad.tensor import (
+    Tensor,
+    cat,
+    concatenate,
+    matmul,
+    maximum,
+    minimum,
+    pad,
+    stack,
+    where,
 )
 
 __version__ = "0.1.0"
@@ -76,11 +98,19 @@ from minigrad.declare import FUNCTIONS as _FUNCTIONS  # noqa: E402
 # torch-level functions (minigrad.exp(x), minigrad.sum(x, dim), …): one declaration per op
 globals().update({k: v for k, v in _FUNCTIONS.items() if k not in globals()})
 
-_SUBMODULES = {"functional", "optim", "data", "testing", "autograd", "random", "ops"}
+_SUBMODULES = {
+    "functional", "optim", "data", "testing", "autograd", "random", "ops", "cuda", "backends",
+    "accelerator", "utils", "linalg", "serialization", "declare", "errors",
+}
+
+# minigrad.nn is the top-level nn package, minigrad.utils.data is minigrad.data (lazily)
+_aliases.install()
 
 
 def __getattr__(name: str) -> Any:
-    # submodules load on first use: minigrad.testing needs hypothesis, a test-only dependency
+    # submodules load on first use: nothing imports nn, or hypothesis, before a script asks
+    if name == "nn":
+        return importlib.import_module("minigrad.nn")
     if name in _SUBMODULES:
         return importlib.import_module(f"minigrad.{name}")
     if name in ("save", "load"):

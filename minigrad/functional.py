@@ -19,6 +19,7 @@ from minigrad.ops.conv import (  # noqa: F401  (re-exported: F.conv2d, F.max_poo
     unfold,
 )
 from minigrad.random import generator
+from minigrad import tensor as _tensor_module
 from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap, pad, where  # noqa: F401
 
 __all__ = [
@@ -285,6 +286,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if p == 1.0:
         return input * 0.0
     keep = generator().random(input.shape, dtype=np.float32) >= p
-    dtype = input.dtype if input.is_floating_point() else DEFAULT_FLOAT
+    dtype = input.dtype if input.is_floating_point() else _tensor_module.DEFAULT_FLOAT
     return input * _wrap(keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype))
 

@@ -11,21 +11,40 @@ import numpy as np
 
 from minigrad.autograd import engine as autograd
 from minigrad.autograd.engine import Node, Version, _GradMode
-from minigrad.errors import OpError
+from minigrad.device import CPU, check_device
+from minigrad.device import device as _device_type
+from minigrad.errors import DeviceError, OpError
+from minigrad.size import Size
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce, shape
 
-float16 = half = np.float16
-float32 = float = np.float32
-float64 = double = np.float64
-int8 = np.int8
-uint8 = np.uint8
-int16 = short = np.int16
-int32 = int = np.int32
-int64 = long = np.int64
-bool = np.bool_  # noqa: A001 - PyTorch's name
+from minigrad.dtypes import (  # noqa: E402,F401  (PyTorch's names, re-exported by minigrad)
+    double,
+    dtype,
+    float16,
+    float32,
+    float64,
+    from_numpy_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
 
-DEFAULT_FLOAT = np.dtype(np.float32)
+DEFAULT_FLOAT = np.dtype(np.float32)  # minigrad.set_default_dtype changes it
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor",
+}
 
 _py_float, _py_int, _py_bool = builtins.float, builtins.int, builtins.bool
 _Scalar = (_py_float, _py_int, _py_bool, np.number, np.bool_)
@@ -53,27 +72,61 @@ def _as_dtype(dtype: Any) -> np.dtype | None:
 
 
 def _infer_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
-    """PyTorch's rules: Python floats give float32, ints int64, bools bool; arrays keep dtype."""
+    """PyTorch's rules: Python floats give float32, ints int64, bools bool; arrays keep dtype.
+
+    Validated here, at the boundary: non-numeric, complex and ragged data, and values that do
+    not fit the requested integer dtype, raise with the reason.
+    """
     if isinstance(data, Tensor):
         array = data._data
     elif isinstance(data, np.ndarray):
         array = data
+        if array.dtype.kind not in "biuf":
+            _refuse_dtype(array.dtype, "an ndarray")
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
             data = [x._data if isinstance(x, Tensor) else x for x in data]
-        array = np.asarray(data)
+        try:
+            array = np.asarray(data)
+        except ValueError:
+            raise OpError(
+                "tensor: the nested lists are ragged (sequences of different lengths at the "
+                "same depth); every row must have the same length"
+            ) from None
+        if array.dtype.kind not in "biuf":
+            _refuse_dtype(array.dtype, type(data).__name__ + " data")
         if dtype is None and array.dtype.kind == "f":
             array = array.astype(DEFAULT_FLOAT)
         elif dtype is None and array.dtype.kind in "iu":
+            if array.dtype.kind == "u" and array.size and array.max() > np.iinfo(np.int64).max:
+                raise OpError("tensor: a value does not fit into int64, the type of Python ints")
             array = array.astype(np.int64)
-        elif array.dtype.kind not in "biufc":
-            raise TypeError(
-                f"tensor: cannot make a tensor from {type(data).__name__} data "
-                f"(NumPy dtype {array.dtype}); pass numbers, nested lists or an ndarray"
-            )
     if dtype is not None and array.dtype != dtype:
+        if dtype.kind in "iu" and array.dtype.kind in "iub" and array.size:
+            info = np.iinfo(dtype)
+            low, high = array.min(), array.max()
+            if low < info.min or high > info.max:
+                bad = low if low < info.min else high
+                raise OpError(
+                    f"tensor: value {bad} cannot be converted to {dtype} without overflow "
+                    f"(range {info.min} to {info.max}); use a wider dtype"
+                )
+        if dtype.kind == "c":
+            _refuse_dtype(dtype, "the dtype argument")
         array = array.astype(dtype)
     return array
+
+
+def _refuse_dtype(d: np.dtype, what: str) -> None:
+    if d.kind == "c":
+        raise TypeError(
+            f"tensor: {what} is complex ({d}); minigrad has no complex tensors. Keep the real "
+            "and imaginary parts as two real tensors"
+        )
+    raise TypeError(
+        f"tensor: cannot make a tensor from {what} of NumPy dtype {d}; pass numbers, nested "
+        "lists of numbers or a numeric ndarray"
+    )
 
 
 def _check_can_require_grad(dtype: np.dtype, op: str = "requires_grad") -> None:
@@ -144,16 +197,16 @@ class Tensor:
     # ------------------------------------------------------------------ attributes
 
     @property
-    def shape(self) -> tuple[_py_int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> _py_int:
         return self._data.ndim
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def dtype(self) -> dtype:
+        return from_numpy_dtype(self._data.dtype)
 
     @property
     def is_leaf(self) -> _py_bool:
@@ -164,8 +217,16 @@ class Tensor:
         return self._node
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Any:
+        return CPU
+
+    @property
+    def is_cuda(self) -> _py_bool:
+        return False
+
+    @property
+    def layout(self) -> str:
+        return "minigrad.strided"
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -178,8 +239,8 @@ class Tensor:
     def size(self, dim: _py_int | None = None) -> Any:
         """The shape, or the length of one dimension."""
         if dim is None:
-            return self._data.shape
-        return self._data.shape[dim]
+            return Size(self._data.shape)
+        return self._data.shape[_one_dim(dim, self._data.ndim, "size")]
 
     def dim(self) -> _py_int:
         return self._data.ndim
@@ -319,26 +380,60 @@ class Tensor:
     # ------------------------------------------------------------------ dtype
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``to(dtype)``; device strings such as 'cpu' are accepted and ignored."""
-        dtype = kwargs.get("dtype")
+        """``to(dtype)``, ``to(device, dtype)``, ``to(other)``, with ``copy=``; the device can
+        only be the CPU."""
+        dtype = kwargs.pop("dtype", None)
+        check_device(kwargs.pop("device", None), "Tensor.to()")
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to(): unexpected keyword argument {next(iter(kwargs))!r}")
         for a in args:
             if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif not (isinstance(a, str) and a.startswith("cpu")):
+                dtype = a._data.dtype
+            elif isinstance(a, (str, _device_type)) or (
+                isinstance(a, _py_int) and not isinstance(a, _py_bool)
+            ):
+                check_device(a, "Tensor.to()")
+            elif isinstance(a, _py_bool):
+                continue  # non_blocking / copy given positionally
+            else:
                 dtype = a
         if dtype is None:
-            return self
+            return self.clone() if copy else self
         dtype = _as_dtype(dtype)
         if dtype == self._data.dtype:
-            return self
+            return self.clone() if copy else self
         if self.requires_grad and not _is_float(dtype):
             return _wrap(self._data.astype(dtype))
         return shape.Cast.apply(self, dtype=dtype)
 
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        raise DeviceError(
+            "Tensor.cuda(): minigrad runs on the CPU only. Let the script pick the CPU when no "
+            "GPU is there: device = 'cuda' if torch.cuda.is_available() else 'cpu'; x.to(device)"
+        )
+
+    mps = cuda
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 or (spec and self._data.size == 1 and self._data.ndim == 0):
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError(
+                f"unsupported format string {spec!r} for a tensor of shape {tuple(self.shape)}; "
+                "format t.item() of a one-element tensor"
+            )
+        return repr(self)
+
     def astype(self, dtype: Any) -> Tensor:
         return self.to(dtype)
 
-    def type(self, dtype: Any) -> Tensor:
+    def type(self, dtype: Any = None) -> Any:
+        """``type(dtype)`` converts; ``type()`` names the tensor type (``minigrad.FloatTensor``)."""
+        if dtype is None:
+            return "minigrad." + _TYPE_NAMES.get(self._data.dtype.name, "Tensor")
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -597,10 +692,14 @@ class Tensor:
         b = other._data if isinstance(other, Tensor) else other
         return _wrap(np.asarray(ufunc(self._data, b)))
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:
+            return False
         return self._compare(other, np.equal)
 
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:
+            return True
         return self._compare(other, np.not_equal)
 
     def __lt__(self, other: Any) -> Tensor:
@@ -1169,127 +1268,6 @@ def _convert_index_part(part: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- functions
-
-
-def tensor(data: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
-    """A new tensor, copying ``data``: Python floats give float32, ints int64, arrays keep dtype."""
-    source = data._data if isinstance(data, Tensor) else data
-    array = np.array(source, copy=True) if isinstance(source, np.ndarray) else source
-    return Tensor(array, dtype=dtype, requires_grad=requires_grad)
-
-
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
-    if isinstance(data, Tensor) and (dtype is None or _as_dtype(dtype) == data.dtype):
-        return data
-    return Tensor(data, dtype=dtype)
-
-
-def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with ``array``."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
-    return Tensor(array)
-
-
-def _creation_dtype(dtype: Any) -> np.dtype:
-    return _as_dtype(dtype) or DEFAULT_FLOAT
-
-
-def _created(array: np.ndarray, requires_grad: _py_bool) -> Tensor:
-    t = _wrap(array)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
-
-
-def zeros(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
-    return _created(np.zeros(_sizes(size), _creation_dtype(dtype)), requires_grad)
-
-
-def ones(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
-    return _created(np.ones(_sizes(size), _creation_dtype(dtype)), requires_grad)
-
-
-def empty(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
-    return _created(np.empty(_sizes(size), _creation_dtype(dtype)), requires_grad)
-
-
-def full(
-    size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: _py_bool = False
-) -> Tensor:
-    if dtype is None:
-        dtype = Tensor(fill_value).dtype
-    return _created(np.full(tuple(size), fill_value, _as_dtype(dtype)), requires_grad)
-
-
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
-    return _created(np.zeros(t.shape, _as_dtype(dtype) or t.dtype), requires_grad)
-
-
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
-    return _created(np.ones(t.shape, _as_dtype(dtype) or t.dtype), requires_grad)
-
-
-def full_like(t: Tensor, fill_value: Any, dtype: Any = None, requires_grad: _py_bool = False
-              ) -> Tensor:
-    return _created(np.full(t.shape, fill_value, _as_dtype(dtype) or t.dtype), requires_grad)
-
-
-def arange(
-    start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: _py_bool = False
-) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    is_int = all(isinstance(v, (_py_int, np.integer)) for v in (start, end, step))
-    default = np.int64 if is_int else DEFAULT_FLOAT
-    return _created(np.arange(start, end, step).astype(_as_dtype(dtype) or default), requires_grad)
-
-
-def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
-    return _wrap(np.linspace(start, end, steps).astype(_creation_dtype(dtype)))
-
-
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: _py_bool = False
-        ) -> Tensor:
-    return _created(np.eye(n, m, dtype=_creation_dtype(dtype)), requires_grad)
-
-
-def rand(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
-    from minigrad.random import generator
-
-    array = generator().random(_sizes(size)).astype(_creation_dtype(dtype))
-    return _created(array, requires_grad)
-
-
-def randn(*size: Any, dtype: Any = None, requires_grad: _py_bool = False) -> Tensor:
-    from minigrad.random import generator
-
-    array = generator().standard_normal(_sizes(size)).astype(_creation_dtype(dtype))
-    return _created(array, requires_grad)
-
-
-def rand_like(t: Tensor, dtype: Any = None) -> Tensor:
-    return rand(*t.shape, dtype=dtype or t.dtype)
-
-
-def randn_like(t: Tensor, dtype: Any = None) -> Tensor:
-    return randn(*t.shape, dtype=dtype or t.dtype)
-
-
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None
-            ) -> Tensor:
-    from minigrad.random import generator
-
-    if high is None:
-        low, high = 0, low
-    array = generator().integers(low, high, size=tuple(size))
-    return _wrap(np.asarray(array, dtype=_as_dtype(dtype) or np.int64))
-
-
-def randperm(n: int, dtype: Any = None) -> Tensor:
-    from minigrad.random import generator
-
-    return _wrap(generator().permutation(n).astype(_as_dtype(dtype) or np.int64))
 
 
 def matmul(a: Any, b: Any) -> Tensor:

@@ -352,7 +352,7 @@ def test_conv2d_errors_name_the_op_the_shapes_and_the_rule():
         conv2d(x, Tensor(np.zeros((4, 3, 3, 3))), stride=2, padding="same")
     with pytest.raises(ValueError, match=r"conv2d: stride must be at least 1"):
         conv2d(x, Tensor(np.zeros((4, 3, 3, 3))), stride=0)
-    with pytest.raises(TypeError, match=r"conv2d: input \(float32\), weight \(float64\)"):
+    with pytest.raises(TypeError, match=r"conv2d: input \(minigrad.float32\), weight \(minigrad.float64\)"):
         conv2d(Tensor(np.zeros((2, 3, 5, 5), np.float32)), Tensor(np.zeros((4, 3, 3, 3))))
 
 
