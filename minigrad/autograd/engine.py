@@ -163,8 +163,46 @@ class Node:
     def name(self) -> str:
         return self.fn.__name__ + "Backward"
 
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The nodes this one sends gradients to, as PyTorch's ``grad_fn.next_functions``: the
+        producer's node, ``AccumulateGrad`` for a leaf that requires grad, else None."""
+        out: list[tuple[Any, int]] = []
+        for t in self.inputs:
+            if t._node is not None:
+                out.append((t._node, 0))
+            elif t.requires_grad:
+                out.append((AccumulateGrad(t), 0))
+            else:
+                out.append((None, 0))
+        return tuple(out)
+
+    def register_hook(self, hook: Callable) -> Any:
+        raise NotImplementedError(
+            f"{self.name()}.register_hook: use Tensor.register_hook on the output instead"
+        )
+
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+class AccumulateGrad:
+    """The end of a path in ``next_functions``: where a leaf's gradient is accumulated."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 def _shares_base(a: Any, b: np.ndarray) -> bool:
