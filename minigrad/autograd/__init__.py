@@ -36,3 +36,16 @@ __all__ = [
     "no_grad",
     "set_grad_enabled",
 ]
+
+_LAZY = {"Function", "FunctionCtx", "once_differentiable", "function"}
+__all__ += ["Function", "FunctionCtx", "once_differentiable"]
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    # minigrad.autograd.function needs Tensor, whose module imports this package: load it late
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module("minigrad.autograd.function")
+        return module if name == "function" else getattr(module, name)
+    raise AttributeError(f"module 'minigrad.autograd' has no attribute {name!r}")
