@@ -180,7 +180,8 @@ def _sizes(args: tuple) -> tuple[_py_int, ...]:
 class Tensor:
     """An n-dimensional array that records the operations applied to it for backward."""
 
-    __slots__ = ("_data", "grad", "requires_grad", "_node", "_version", "_retains_grad")
+    __slots__ = ("_data", "grad", "requires_grad", "_node", "_version", "_retains_grad",
+                 "_hooks")  # _hooks: set only by register_hook
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     __hash__ = object.__hash__
 
@@ -365,6 +366,11 @@ class Tensor:
             )
         self.requires_grad = _py_bool(requires_grad)
         return self
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor
+        replaces the gradient. Returns a handle whose ``remove()`` takes the hook out."""
+        return autograd.register_tensor_hook(self, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""

@@ -390,6 +390,8 @@ def run_backward(
         grad = grads.pop(key, None)
         if grad is None:
             continue
+        if _hooked_tensors and key in _hooked_tensors:
+            grad = _run_tensor_hooks(tensor, grad)
         if capture_ids is not None:
             if key in capture_ids:
                 captured[key] = grad
@@ -439,6 +441,51 @@ def run_backward(
     if capture is None:
         return None
     return [captured.get(id(t)) for t in capture]
+
+
+# ids of the tensors that have hooks now: backward looks a tensor up only when this is non-empty
+_hooked_tensors: set[int] = set()
+
+
+def register_tensor_hook(tensor: Tensor, hook: Callable) -> Any:
+    """``Tensor.register_hook``: ``hook(grad)`` runs when the tensor's gradient is ready."""
+    from minigrad.utils.hooks import RemovableHandle
+
+    if not callable(hook):
+        raise TypeError(f"register_hook: expected a callable, got {type(hook).__name__}")
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            f"register_hook: cannot register a hook on a tensor (shape {tensor.shape}) that "
+            "doesn't require gradient"
+        )
+    hooks = getattr(tensor, "_hooks", None)
+    if hooks is None:
+        hooks = tensor._hooks = {}
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    _hooked_tensors.add(id(tensor))
+    return handle
+
+
+def _run_tensor_hooks(tensor: Tensor, grad: np.ndarray) -> np.ndarray:
+    from minigrad.tensor import _wrap
+
+    hooks = getattr(tensor, "_hooks", None)
+    if not hooks:  # all removed, or the id now belongs to another tensor
+        _hooked_tensors.discard(id(tensor))
+        return grad
+    for hook in list(hooks.values()):
+        result = hook(_wrap(grad))
+        if result is None:
+            continue
+        array = result._data if hasattr(result, "_data") else np.asarray(result)
+        if array.shape != grad.shape:
+            raise RuntimeError(
+                f"hook: a hook of a tensor of shape {tensor.shape} returned a gradient of "
+                f"shape {array.shape}; it must return None or a tensor of shape {grad.shape}"
+            )
+        grad = array.astype(grad.dtype, copy=False)
+    return grad
 
 
 def _accumulate_grad(tensor: Tensor, grad: np.ndarray) -> None:
