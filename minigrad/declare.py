@@ -76,6 +76,12 @@ def methods(names: str, *, inplace: str = "", out: bool = True) -> None:
             setattr(Tensor, name + "_", _inplace(getattr(Tensor, name), name + "_"))
 
 
+def document(names: str, reason: str) -> None:
+    """Record why the torch-level functions ``names`` (defined elsewhere) have no method."""
+    for name in names.split():
+        _FUNCTION_ONLY[name] = reason
+
+
 def function_only() -> dict[str, str]:
     """Torch-level functions that are not Tensor methods, each with the reason."""
     return dict(_FUNCTION_ONLY)
