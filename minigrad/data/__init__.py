@@ -2,6 +2,9 @@
 
 - ``Dataset``, ``TensorDataset``, ``DataLoader``: PyTorch-style loading of Tensor batches;
   array-backed datasets gather each batch by fancy indexing.
+- Samplers (``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``,
+  ``WeightedRandomSampler``, ``BatchSampler``) and views (``Subset``, ``ConcatDataset``,
+  ``random_split``), as in ``torch.utils.data``.
 - ``MNIST`` / ``load_mnist``: the MNIST IDX files, read from a folder or downloaded and checked.
 - ``load_digits``: scikit-learn's bundled 8x8 digits, always available offline.
 - ``read_idx`` / ``write_idx``: the IDX file format.
@@ -9,7 +12,15 @@
 
 from minigrad.data.digits import load_digits
 from minigrad.data.idx import read_idx, write_idx
-from minigrad.data.loader import DataLoader, Dataset, TensorDataset, collate
+from minigrad.data.loader import (
+    DataLoader,
+    Dataset,
+    TensorDataset,
+    collate,
+    default_collate,
+    default_convert,
+    get_worker_info,
+)
 from minigrad.data.mnist import (
     MIRRORS,
     MNIST,
@@ -21,6 +32,15 @@ from minigrad.data.mnist import (
     load_mnist,
     make_offline_split,
 )
+from minigrad.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+from minigrad.data.subsets import ConcatDataset, Subset, random_split
 
 __all__ = [
     "MIRRORS",
@@ -28,10 +48,22 @@ __all__ = [
     "MNIST_MD5",
     "MNIST_MEAN",
     "MNIST_STD",
+    "BatchSampler",
+    "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
     "collate",
+    "default_collate",
+    "default_convert",
+    "get_worker_info",
+    "random_split",
     "default_root",
     "download_mnist",
     "load_digits",

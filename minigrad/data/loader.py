@@ -7,15 +7,29 @@ Any other object with ``__len__`` and ``__getitem__`` works too: its samples are
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigrad.random import generator as global_generator
+from minigrad.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    SequentialSampler,
+)
 from minigrad.tensor import Tensor
 
-__all__ = ["DataLoader", "Dataset", "TensorDataset", "collate"]
+__all__ = [
+    "DataLoader",
+    "Dataset",
+    "TensorDataset",
+    "collate",
+    "default_collate",
+    "default_convert",
+    "get_worker_info",
+]
 
 
 def _as_array(value: Any) -> np.ndarray:
@@ -82,6 +96,11 @@ class Dataset:
         """The samples at ``indices`` (int64, shape (B,)) stacked into a batch of arrays."""
         return collate([self[int(index)] for index in indices])
 
+    def __add__(self, other: Dataset) -> Any:
+        from minigrad.data.subsets import ConcatDataset
+
+        return ConcatDataset([self, other])
+
 
 class TensorDataset(Dataset):
     """Samples are rows of the given tensors or arrays: ``dataset[i] = (t[i] for t in tensors)``.
@@ -121,67 +140,260 @@ class DataLoader:
     Each batch has the structure of one sample with a leading batch dimension B: a
     TensorDataset of (x (N, ...), y (N,)) yields tuples (x (B, ...), y (B,)). Integer fields come
     out as int64 Tensors. Every sample appears exactly once per epoch; with ``drop_last`` the
-    last incomplete batch is skipped. With ``shuffle``, each epoch draws a new order from the
-    loader's own generator, so the same ``seed`` gives the same sequence of epochs every time the
-    loader is built; with ``seed=None`` the order comes from the global generator, which
-    ``minigrad.manual_seed`` makes reproducible (as ``torch.manual_seed`` does for PyTorch).
+    last incomplete batch is skipped. With ``shuffle``, each epoch draws a new order from
+    ``generator`` (a minigrad or numpy Generator), or from a generator seeded with ``seed``
+    (so the same ``seed`` gives the same sequence of epochs every time the loader is built), or
+    from the global generator, which ``minigrad.manual_seed`` makes reproducible.
+
+    The arguments are PyTorch's, validated as PyTorch validates them. ``sampler`` /
+    ``batch_sampler`` choose the order; ``collate_fn`` receives the list of samples of a batch
+    and its result is yielded as is (by default batches are gathered by fancy indexing where
+    the dataset has ``get_batch``). ``batch_size=None`` yields single samples as Tensors.
+    Loading is always done in this process: ``num_workers > 0`` gives exactly the batches that
+    ``num_workers=0`` gives, and ``worker_init_fn(i)`` is called for each worker id i at the
+    start of every epoch (once, with ``persistent_workers``). ``pin_memory``, ``timeout``,
+    ``prefetch_factor``, ``multiprocessing_context`` and ``in_order`` are accepted and checked
+    but change nothing on the CPU.
     """
 
     def __init__(
         self,
         dataset: Any,
-        batch_size: int = 1,
-        shuffle: bool = False,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Any = None,
+        batch_sampler: Any = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
         drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
         seed: int | None = None,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(
-                f"DataLoader: batch_size must be a positive int, got {type(batch_size).__name__}"
-            )
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size}")
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(
                 f"DataLoader: {type(dataset).__name__} is not a dataset; it needs __len__ and "
                 "__getitem__ (subclass minigrad.data.Dataset or use TensorDataset(x, y))"
             )
+        _check_workers(num_workers, timeout, prefetch_factor, persistent_workers,
+                       multiprocessing_context, worker_init_fn)
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
+        if generator is not None and seed is not None:
+            raise ValueError("DataLoader: pass generator or seed, not both")
+        if seed is not None:
+            generator = np.random.default_rng(seed)
+        shuffle = bool(shuffle) if shuffle is not None else False
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "DataLoader: batch_sampler option is mutually exclusive with batch_size, "
+                    "shuffle, sampler, and drop_last"
+                )
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                "DataLoader: batch_size=None option disables auto-batching and is mutually "
+                "exclusive with drop_last"
+            )
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+            or batch_size <= 0
+        ):
+            raise ValueError(
+                "DataLoader: batch_size should be a positive integer value (or None), but got "
+                f"batch_size={batch_size!r}"
+            )
+        if not isinstance(drop_last, bool):
+            raise ValueError(
+                f"DataLoader: drop_last should be a boolean value, but got drop_last={drop_last!r}"
+            )
+        if sampler is None:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, int(batch_size), drop_last)
+
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.seed = seed
-        self._generator = None if seed is None else np.random.default_rng(seed)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = int(num_workers)
+        self.collate_fn = collate_fn
+        self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.generator = generator
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2  # PyTorch's default with workers
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self.in_order = in_order
+        self._workers_started = False
 
     def __len__(self) -> int:
-        """The number of batches per epoch."""
-        num_samples = len(self.dataset)
-        if self.drop_last:
-            return num_samples // self.batch_size
-        return -(-num_samples // self.batch_size)
+        """The number of batches per epoch (of samples with ``batch_size=None``)."""
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        return len(self.sampler)
 
     def __iter__(self) -> Iterator[Any]:
-        num_samples = len(self.dataset)
-        if self.shuffle:
-            generator = self._generator if self._generator is not None else global_generator()
-            order = generator.permutation(num_samples)
-        else:
-            order = np.arange(num_samples, dtype=np.int64)
-        return self._batches(order)
+        self._start_workers()
+        if self.batch_sampler is None:
+            return self._samples()
+        return self._batches()
 
-    def _batches(self, order: np.ndarray) -> Iterator[Any]:
-        stop = len(self) * self.batch_size if self.drop_last else len(order)
+    def _start_workers(self) -> None:
+        if self.worker_init_fn is None or (self.persistent_workers and self._workers_started):
+            return
+        seed = int(np.random.SeedSequence().entropy) % 2**63  # leaves the global generator be
+        for worker_id in range(self.num_workers):
+            _worker.info = WorkerInfo(worker_id, self.num_workers, seed + worker_id, self.dataset)
+            try:
+                self.worker_init_fn(worker_id)
+            finally:
+                _worker.info = None
+        self._workers_started = True
+
+    def _samples(self) -> Iterator[Any]:
+        for index in self.sampler:
+            sample = self.dataset[index]
+            yield self.collate_fn(sample) if self.collate_fn is not None else _convert(sample)
+
+    def _batches(self) -> Iterator[Any]:
         get_batch = getattr(self.dataset, "get_batch", None)
-        for start in range(0, stop, self.batch_size):
-            indices = order[start : start + self.batch_size]
+        for indices in self._index_batches():
+            if self.collate_fn is not None:
+                yield self.collate_fn([self.dataset[int(index)] for index in indices])
+                continue
             if get_batch is not None:
                 batch = get_batch(indices)
             else:
                 batch = collate([self.dataset[int(index)] for index in indices])
             yield _map_fields(batch, _as_tensor)
 
+    def _index_batches(self) -> Iterator[np.ndarray]:
+        batches = getattr(self.batch_sampler, "_batches", None)
+        if batches is not None:
+            return batches()
+        # a user's batch sampler: any iterable of index lists
+        return (np.asarray(batch, dtype=np.int64) for batch in self.batch_sampler)
+
     def __repr__(self) -> str:
         return (
             f"DataLoader({type(self.dataset).__name__}, batch_size={self.batch_size}, "
             f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed})"
         )
+
+
+class WorkerInfo(NamedTuple):
+    """What ``get_worker_info()`` returns inside ``worker_init_fn``."""
+
+    id: int
+    num_workers: int
+    seed: int
+    dataset: Any
+
+
+_worker = threading.local()
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """Inside ``worker_init_fn``: the worker's id, count, seed and dataset; otherwise None
+    (batches themselves are loaded in the main process)."""
+    return getattr(_worker, "info", None)
+
+
+def _check_workers(
+    num_workers: Any,
+    timeout: Any,
+    prefetch_factor: Any,
+    persistent_workers: Any,
+    multiprocessing_context: Any,
+    worker_init_fn: Any,
+) -> None:
+    """PyTorch's checks of the worker arguments, with its wording."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
+        raise TypeError(f"DataLoader: num_workers must be an int, got {num_workers!r}")
+    if num_workers < 0:
+        raise ValueError(
+            "DataLoader: num_workers option should be non-negative; use num_workers=0 to "
+            "disable multiprocessing."
+        )
+    if not isinstance(timeout, (int, float)) or timeout < 0:
+        raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError(
+            "DataLoader: prefetch_factor option could only be specified in multiprocessing. "
+            "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
+        )
+    if prefetch_factor is not None and (
+        isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, int)
+        or prefetch_factor < 0
+    ):
+        raise ValueError(
+            f"DataLoader: prefetch_factor option should be non-negative, got {prefetch_factor!r}"
+        )
+    if persistent_workers and num_workers == 0:
+        raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+    if worker_init_fn is not None and not callable(worker_init_fn):
+        raise TypeError(f"DataLoader: worker_init_fn must be callable, got {worker_init_fn!r}")
+    if multiprocessing_context is not None:
+        if num_workers == 0:
+            raise ValueError(
+                "DataLoader: multiprocessing_context can only be used with multi-process "
+                f"loading (num_workers > 0), but got num_workers={num_workers}"
+            )
+        if isinstance(multiprocessing_context, str):
+            methods = multiprocessing.get_all_start_methods()
+            if multiprocessing_context not in methods:
+                raise ValueError(
+                    "DataLoader: multiprocessing_context option should specify a valid start "
+                    f"method in {methods!r}, but got "
+                    f"multiprocessing_context={multiprocessing_context!r}"
+                )
+        elif not hasattr(multiprocessing_context, "Process"):
+            raise TypeError(
+                "DataLoader: multiprocessing_context option should be a valid context object "
+                f"or a string specifying the start method, but got {multiprocessing_context!r}"
+            )
+
+
+def default_convert(data: Any) -> Any:
+    """Arrays and numbers (also inside tuples, lists and dicts) to Tensors, as PyTorch's."""
+    return _convert(data)
+
+
+def _convert(sample: Any) -> Any:
+    if isinstance(sample, Tensor) or isinstance(sample, str):
+        return sample
+    if isinstance(sample, Mapping):
+        return {key: _convert(value) for key, value in sample.items()}
+    if isinstance(sample, list):
+        return [_convert(value) for value in sample]
+    if isinstance(sample, tuple):
+        return tuple(_convert(value) for value in sample)
+    if isinstance(sample, (np.ndarray, np.generic, int, float, bool)):
+        return _as_tensor(sample)
+    return sample
+
+
+def default_collate(samples: Sequence[Any]) -> Any:
+    """Stacks a list of samples into a batch of Tensors (``collate`` followed by conversion),
+    the loader's default; for use inside a custom ``collate_fn``."""
+    return _map_fields(collate(samples), _as_tensor)

@@ -144,11 +144,13 @@ def test_dataloader_single_array_dataset_yields_one_tuple():
 
 
 def test_dataloader_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="batch_size should be a positive integer.*batch_size=0"):
         DataLoader(_numbered(3), batch_size=0)
-    with pytest.raises(TypeError, match="batch_size"):
+    with pytest.raises(ValueError, match="batch_size=-2"):
+        DataLoader(_numbered(3), batch_size=-2)
+    with pytest.raises(ValueError, match="batch_size"):
         DataLoader(_numbered(3), batch_size=2.0)
-    with pytest.raises(TypeError, match="batch_size"):
+    with pytest.raises(ValueError, match="batch_size"):
         DataLoader(_numbered(3), batch_size=True)
     with pytest.raises(TypeError, match="needs __len__ and __getitem__"):
         DataLoader(42)
@@ -226,3 +228,205 @@ def test_digits_train_through_dataloader():
     loader = DataLoader(TensorDataset(images, labels), batch_size=64, shuffle=True, seed=0)
     features, targets = next(iter(loader))
     assert features.shape == (64, 1, 8, 8) and targets.dtype == np.int64
+
+
+# ------------------------------------------------------------------ PyTorch's arguments, samplers
+
+
+from minigrad.data import (  # noqa: E402
+    BatchSampler,
+    ConcatDataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+    default_collate,
+    get_worker_info,
+    random_split,
+)
+
+
+@given(st.integers(0, 30), st.integers(1, 8), st.booleans())
+def test_batch_sampler_matches_torch(num_samples, batch_size, drop_last):
+    torch = pytest.importorskip("torch")
+    expected = list(torch.utils.data.BatchSampler(range(num_samples), batch_size, drop_last))
+    sampler = BatchSampler(SequentialSampler(range(num_samples)), batch_size, drop_last)
+    assert list(sampler) == expected and len(sampler) == len(expected)
+    assert list(BatchSampler(range(num_samples), batch_size, drop_last)) == expected
+
+
+def test_random_samplers_draw_what_they_promise():
+    rng = np.random.default_rng(0)
+    data = range(10)
+    epochs = [list(RandomSampler(data, generator=rng)) for _ in range(2)]
+    assert all(sorted(epoch) == list(range(10)) for epoch in epochs) and epochs[0] != epochs[1]
+    assert all(type(i) is int for i in epochs[0])
+    drawn = list(RandomSampler(data, replacement=True, num_samples=50, generator=rng))
+    assert len(drawn) == 50 and set(drawn) <= set(range(10))
+    repeated = list(RandomSampler(range(4), num_samples=10, generator=rng))
+    assert sorted(repeated[:4]) == sorted(repeated[4:8]) == [0, 1, 2, 3] and len(repeated) == 10
+    subset = list(SubsetRandomSampler([7, 3, 9], generator=rng))
+    assert sorted(subset) == [3, 7, 9]
+    weighted = WeightedRandomSampler([0.0, 1.0, 3.0, 0.0], 4000, generator=rng)
+    counts = np.bincount(list(weighted), minlength=4)
+    assert counts[0] == counts[3] == 0 and 2.6 < counts[2] / counts[1] < 3.4
+    unique = list(WeightedRandomSampler([1.0, 1.0, 1.0], 3, replacement=False, generator=rng))
+    assert sorted(unique) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: RandomSampler(range(3), replacement=1), TypeError, "replacement"),
+        (lambda: RandomSampler(range(3), num_samples=0), ValueError, "num_samples"),
+        (lambda: WeightedRandomSampler([1.0], 0), ValueError, "num_samples"),
+        (lambda: WeightedRandomSampler([[1.0]], 1), ValueError, "weights should be a 1d"),
+        (lambda: WeightedRandomSampler([1.0, -1.0], 1), ValueError, "non-negative"),
+        (lambda: WeightedRandomSampler([0.0, 0.0], 1), ValueError, "not all zero"),
+        (lambda: WeightedRandomSampler([1.0, 0.0], 2, replacement=False), ValueError,
+         "without replacement"),
+        (lambda: BatchSampler(range(3), 0, False), ValueError, "batch_size should be a positive"),
+        (lambda: BatchSampler(range(3), 2, 1), ValueError, "drop_last should be a boolean"),
+        (lambda: RandomSampler(range(3), generator=42), TypeError, "generator"),
+    ],
+)
+def test_sampler_arguments_are_checked(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+BAD_LOADER_ARGUMENTS = [
+    {"batch_size": 0},
+    {"batch_size": -3},
+    {"shuffle": True, "sampler": [0, 1, 2]},
+    {"batch_sampler": [[0, 1]], "batch_size": 2},
+    {"batch_sampler": [[0, 1]], "shuffle": True},
+    {"batch_sampler": [[0, 1]], "drop_last": True},
+    {"batch_size": None, "drop_last": True},
+    {"num_workers": -1},
+    {"timeout": -1},
+    {"prefetch_factor": 2},
+    {"persistent_workers": True},
+    {"multiprocessing_context": "spawn"},
+    {"num_workers": 2, "multiprocessing_context": "teleport"},
+]
+
+
+@pytest.mark.parametrize("kwargs", BAD_LOADER_ARGUMENTS, ids=lambda kw: ",".join(kw))
+def test_loader_arguments_are_checked_like_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    data = list(zip(np.arange(6.0), np.arange(6), strict=True))
+    with pytest.raises(ValueError) as expected:
+        torch.utils.data.DataLoader(data, **kwargs)
+    with pytest.raises(ValueError, match="DataLoader") as info:
+        DataLoader(_numbered(6), **kwargs)
+    named = [word for word in kwargs if word in str(expected.value)]
+    assert all(word in str(info.value) for word in named), (info.value, expected.value)
+
+
+def test_workers_load_in_process_with_identical_batches():
+    calls = []
+
+    def init(worker_id):
+        info = get_worker_info()
+        calls.append((worker_id, info.id, info.num_workers, type(info.dataset).__name__))
+
+    plain = DataLoader(_numbered(23), batch_size=5, shuffle=True, seed=3)
+    workers = DataLoader(_numbered(23), batch_size=5, shuffle=True, seed=3, num_workers=3,
+                         worker_init_fn=init, pin_memory=True, prefetch_factor=4, timeout=5,
+                         multiprocessing_context="spawn")
+    for _ in range(2):
+        for a, b in zip(_labels(plain), _labels(workers), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert calls == [(i, i, 3, "TensorDataset") for i in range(3)] * 2
+    assert get_worker_info() is None
+    calls.clear()
+    persistent = DataLoader(_numbered(4), num_workers=2, persistent_workers=True,
+                            worker_init_fn=init)
+    list(persistent), list(persistent)
+    assert [c[0] for c in calls] == [0, 1]
+
+
+def test_collate_fn_gets_the_samples_and_its_result_is_yielded():
+    seen = []
+
+    def collate_fn(samples):
+        seen.append(len(samples))
+        return ("custom", samples)
+
+    batches = list(DataLoader(_PerItem(5), batch_size=2, collate_fn=collate_fn))
+    assert seen == [2, 2, 1] and batches[0][0] == "custom"
+    assert np.array_equal(batches[2][1][0][0], np.full(3, 4.0))
+    x, y = next(iter(DataLoader(_PerItem(4), batch_size=4, collate_fn=default_collate)))
+    assert isinstance(x, Tensor) and x.shape == (4, 3) and y.dtype == np.int64
+
+
+def test_batch_size_none_yields_single_samples():
+    samples = list(DataLoader(_PerItem(3), batch_size=None))
+    assert len(samples) == 3 and samples[1][0].shape == (3,)
+    assert isinstance(samples[1][1], Tensor) and int(samples[1][1]._data) == 1
+
+
+def test_samplers_and_batch_samplers_choose_the_order():
+    loader = DataLoader(_numbered(10), batch_size=3, sampler=[9, 8, 7, 1])
+    assert [y._data.tolist() for _, y in loader] == [[9, 8, 7], [1]]
+    loader = DataLoader(_numbered(10), batch_sampler=[[4, 2], [0]])
+    assert [y._data.tolist() for _, y in loader] == [[4, 2], [0]] and len(loader) == 2
+    sampler = SubsetRandomSampler([1, 3, 5, 7], generator=np.random.default_rng(0))
+    labels = np.concatenate(_labels(DataLoader(_numbered(10), batch_size=3, sampler=sampler)))
+    assert sorted(labels.tolist()) == [1, 3, 5, 7]
+
+
+def test_generator_makes_shuffles_reproducible():
+    def epochs(generator):
+        loader = DataLoader(_numbered(20), batch_size=20, shuffle=True, generator=generator)
+        return [_labels(loader)[0] for _ in range(2)]
+
+    first = epochs(np.random.default_rng(5))
+    second = epochs(np.random.default_rng(5))
+    np.testing.assert_array_equal(np.stack(first), np.stack(second))
+    with pytest.raises(ValueError, match="generator or seed"):
+        DataLoader(_numbered(3), generator=np.random.default_rng(0), seed=1)
+
+
+def test_subset_and_random_split():
+    dataset = _numbered(10)
+    subset = Subset(dataset, [8, 2, 5])
+    assert len(subset) == 3 and int(subset[1][1]._data) == 2
+    assert [y._data.tolist() for _, y in DataLoader(subset, batch_size=2)] == [[8, 2], [5]]
+    parts = random_split(dataset, [3, 7], generator=np.random.default_rng(0))
+    assert [len(p) for p in parts] == [3, 7]
+    assert sorted(parts[0].indices + parts[1].indices) == list(range(10))
+    with pytest.raises(ValueError, match="random_split: sum of input lengths"):
+        random_split(dataset, [3, 3])
+    with pytest.raises(ValueError, match="random_split: fraction at index 1"):
+        random_split(dataset, [0.5, -0.5, 1.0])
+
+
+@pytest.mark.parametrize("fractions", [[0.3, 0.7], [0.5, 0.25, 0.25], [0.1, 0.1, 0.8], [1 / 3] * 3])
+@pytest.mark.parametrize("size", [7, 10, 11])
+def test_random_split_fraction_counts_match_torch(fractions, size):
+    torch = pytest.importorskip("torch")
+    expected = [len(p) for p in torch.utils.data.random_split(range(size), fractions)]
+    assert [len(p) for p in random_split(_numbered(size), fractions)] == expected
+
+
+def test_concat_dataset_indexes_and_gathers_like_per_sample():
+    a, b, c = _numbered(3), _PerItem(2), _numbered(4)
+    joined = ConcatDataset([a, b, c])
+    assert len(joined) == 9 and joined.cumulative_sizes == [3, 5, 9]
+    assert int(joined[4][1]) == 1 and int(joined[-1][1]._data) == 3
+    with pytest.raises(ValueError, match="absolute value of index"):
+        joined[-10]
+    with pytest.raises(IndexError, match="ConcatDataset"):
+        joined[9]
+    with pytest.raises(ValueError, match="empty"):
+        ConcatDataset([])
+    both = a + c
+    order = np.array([6, 0, 3, 2, 5])
+    x, y = both.get_batch(order)
+    np.testing.assert_array_equal(y, [3, 0, 0, 2, 2])
+    np.testing.assert_array_equal(x[:, 0], [3, 0, 0, 2, 2])
+    labels = [y._data.tolist() for _, y in DataLoader(joined, batch_size=4)]
+    assert labels == [[0, 1, 2, 0], [1, 0, 1, 2], [3]]
