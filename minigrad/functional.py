@@ -289,3 +289,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     dtype = input.dtype if input.is_floating_point() else _tensor_module.DEFAULT_FLOAT
     return input * _wrap(keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype))
 
+
+# Layer functionals live in their own modules; re-exported here as F.<name>.
+from minigrad.functional_attention import *  # noqa: E402, F401, F403
+from minigrad.functional_attention import __all__ as _attention_names  # noqa: E402
+from minigrad.functional_dropout import *  # noqa: E402, F401, F403
+from minigrad.functional_dropout import __all__ as _dropout_names  # noqa: E402
+from minigrad.functional_embedding import *  # noqa: E402, F401, F403
+from minigrad.functional_embedding import __all__ as _embedding_names  # noqa: E402
+from minigrad.functional_norm import *  # noqa: E402, F401, F403
+from minigrad.functional_norm import __all__ as _norm_names  # noqa: E402
+
+__all__ += [*_attention_names, *_dropout_names, *_embedding_names, *_norm_names]

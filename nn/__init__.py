@@ -4,13 +4,33 @@ from nn import functional, init
 from nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.container import ModuleDict, ModuleList, Sequential
 from nn.conv import Conv2d
-from nn.dropout import Dropout
+from nn.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
+from nn.embedding import Embedding, EmbeddingBag
 from nn.flatten import Flatten
 from nn.linear import Identity, Linear
 from nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from nn.module import Module
-from nn.normalization import BatchNorm1d, BatchNorm2d
+from nn.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
+)
 from nn.parameter import Parameter
+from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from nn.summary import Summary, summary
 
@@ -36,6 +56,29 @@ __all__ = [
     "Dropout",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LayerNorm",
+    "GroupNorm",
+    "RMSNorm",
+    "LocalResponseNorm",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
+    "Embedding",
+    "EmbeddingBag",
+    "RNNBase",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCellBase",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
     "CrossEntropyLoss",
     "NLLLoss",
     "MSELoss",

@@ -1,74 +1,50 @@
-"""Batch normalisation: the ``batch_norm`` function and BatchNorm1d/BatchNorm2d.
+"""Normalization layers: BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm, RMSNorm
+and LocalResponseNorm.
 
-``batch_norm`` is composed from Tensor operations (its gradient comes from theirs); the
-running statistics are updated in place on the buffers' arrays, outside the graph.
+Each module holds its parameters and buffers and calls one functional of
+``minigrad.functional_norm``; BatchNorm and InstanceNorm share ``_NormBase`` (PyTorch's
+parameter and buffer names, so state dicts load by name).
 """
 
 from __future__ import annotations
 
+import numbers
+import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from minigrad.functional_norm import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
 from minigrad.tensor import Tensor
 from nn.module import Module
 from nn.parameter import Parameter
 
-
-def batch_norm(
-    input: Tensor,
-    running_mean: Tensor | None,
-    running_var: Tensor | None,
-    weight: Tensor | None = None,
-    bias: Tensor | None = None,
-    training: bool = False,
-    momentum: float = 0.1,
-    eps: float = 1e-5,
-) -> Tensor:
-    """Normalise each channel of ``(N, C, *)``: batch statistics when ``training`` (and
-    ``running = (1 - momentum) * running + momentum * batch``, unbiased variance), the
-    running statistics otherwise; then scale by ``weight`` and shift by ``bias``."""
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {input.shape}")
-    channels = input.shape[1]
-    stat_shape = (1, channels) + (1,) * (input.ndim - 2)
-    if training:
-        count = input._data.size // channels
-        if count <= 1:
-            raise ValueError(
-                f"batch_norm: expected more than 1 value per channel when training, got input "
-                f"of shape {input.shape}; use a batch larger than 1 or call model.eval()"
-            )
-        axes = (0, *range(2, input.ndim))
-        mean = input.mean(dim=axes, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(dim=axes, keepdim=True)
-        if running_mean is not None:
-            running_mean._data *= 1 - momentum
-            running_mean._data += momentum * mean._data.reshape(channels)
-            running_mean._version.value += 1
-        if running_var is not None:
-            unbiased = var._data.reshape(channels) * (count / (count - 1))
-            running_var._data *= 1 - momentum
-            running_var._data += momentum * unbiased
-            running_var._version.value += 1
-        out = centered / (var + eps).sqrt()
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError(
-                "batch_norm: running_mean and running_var are needed when not training"
-            )
-        mean = running_mean.detach().reshape(stat_shape)
-        std = (running_var.detach().reshape(stat_shape) + eps).sqrt()
-        out = (input - mean) / std
-    if weight is not None:
-        out = out * weight.reshape(stat_shape)
-    if bias is not None:
-        out = out + bias.reshape(stat_shape)
-    return out
+__all__ = [
+    "batch_norm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm",
+]
 
 
-class _BatchNorm(Module):
+def _dtype(dtype: Any) -> np.dtype:
+    return np.dtype(np.float32 if dtype is None else dtype)
+
+
+def _check_device(device: Any, name: str) -> None:
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"{name}: minigrad runs on the CPU only, got device={device!r}")
+
+
+class _NormBase(Module):
+    """Per-channel affine parameters and running statistics, as PyTorch's _NormBase."""
+
     _expected_dims: tuple[int, ...] = ()
 
     def __init__(
@@ -78,12 +54,14 @@ class _BatchNorm(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        device: Any = None,
         dtype: Any = None,
         *,
         bias: bool = True,
     ) -> None:
         super().__init__()
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        _check_device(device, type(self).__name__)
+        dtype = _dtype(dtype)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -120,13 +98,25 @@ class _BatchNorm(Module):
         if self.bias is not None:
             self.bias._data[...] = 0
 
-    def forward(self, input: Tensor) -> Tensor:
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._expected_dims:
             dims = " or ".join(f"{d}D" for d in self._expected_dims)
             raise ValueError(
-                f"{type(self).__name__}: expected {dims} input, got {input.ndim}D input of "
-                f"shape {input.shape}"
+                f"{type(self).__name__}: expected {dims} input (got {input.ndim}D input of "
+                f"shape {input.shape})"
             )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
         if input.shape[1] != self.num_features:
             raise ValueError(
                 f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got "
@@ -151,13 +141,6 @@ class _BatchNorm(Module):
             self.eps,
         )
 
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
-        )
-
 
 class BatchNorm1d(_BatchNorm):
     """Batch norm over ``(N, C)`` or ``(N, C, L)``: statistics per channel C."""
@@ -169,3 +152,231 @@ class BatchNorm2d(_BatchNorm):
     """Batch norm over ``(N, C, H, W)``: statistics per channel C over N, H and W."""
 
     _expected_dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over ``(N, C, D, H, W)``: statistics per channel C over N, D, H and W."""
+
+    _expected_dims = (5,)
+
+
+class _InstanceNorm(_NormBase):
+    _spatial_dims = 1
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        unbatched = self._spatial_dims + 1
+        self._check_input_dim(input)
+        channel_dim = input.ndim - unbatched
+        if input.shape[channel_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"expected input's size at dim={channel_dim} to match num_features "
+                    f"({self.num_features}), but got: {input.shape[channel_dim]}."
+                )
+            warnings.warn(
+                f"input's size at dim={channel_dim} does not match num_features. You can "
+                "silence this warning by not passing in num_features, which is not used "
+                "because affine=False", stacklevel=2)
+        batched = input.ndim != unbatched
+        x = input if batched else input.unsqueeze(0)
+        out = instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            self.momentum if self.momentum is not None else 0.0,
+            self.eps,
+        )
+        return out if batched else out.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over ``(N, C, L)`` or ``(C, L)``: statistics per sample and channel."""
+
+    _expected_dims = (2, 3)
+    _spatial_dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over ``(N, C, H, W)`` or ``(C, H, W)``."""
+
+    _expected_dims = (3, 4)
+    _spatial_dims = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over ``(N, C, D, H, W)`` or ``(C, D, H, W)``."""
+
+    _expected_dims = (4, 5)
+    _spatial_dims = 3
+
+
+def _shape_tuple(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(n) for n in normalized_shape)
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing ``normalized_shape`` dims; weight (ones) and bias (zeros)
+    of that shape when ``elementwise_affine``."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        _check_device(device, "LayerNorm")
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        dtype = _dtype(dtype)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight._data[...] = 1
+        if self.bias is not None:
+            self.bias._data[...] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
+class RMSNorm(Module):
+    """``x / sqrt(mean(x², trailing dims) + eps) * weight``; eps=None means the dtype's
+    machine epsilon, as in PyTorch."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        _check_device(device, "RMSNorm")
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=_dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight._data[...] = 1
+
+    def forward(self, input: Tensor) -> Tensor:
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class GroupNorm(Module):
+    """Normalise ``(N, C, *)`` per sample over groups of ``num_channels // num_groups``
+    channels; per-channel weight (ones) and bias (zeros) when ``affine``."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        _check_device(device, "GroupNorm")
+        if num_channels % num_groups != 0:
+            raise ValueError(
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        dtype = _dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight._data[...] = 1
+        if self.bias is not None:
+            self.bias._data[...] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class LocalResponseNorm(Module):
+    """Normalise each channel by the squares of its ``size`` neighbouring channels."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+                 ) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

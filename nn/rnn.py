@@ -1,0 +1,496 @@
+"""Recurrent layers: RNN, LSTM, GRU and their cells, with PyTorch's parameter names, shapes,
+gate order and initialisation, so a PyTorch state_dict loads by name.
+
+Gate order: LSTM (input, forget, cell, output); GRU (reset, update, new) with
+``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``. Each time step is a handful of Tensor
+operations (the gradient comes from theirs); the only Python loops are over time steps,
+layers and directions. A sequence is handled as a list of per-step ``(B, features)`` tensors
+from the first layer to the last, so that backward never scatters into a whole sequence per step.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+
+import minigrad.functional as F
+from minigrad.errors import OpError
+from minigrad.tensor import Tensor, _wrap, cat, stack
+from nn import init
+from nn.module import Module
+from nn.parameter import Parameter
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# ------------------------------------------------------------------------------ one time step
+# ``gi`` is the input's contribution x_t W_ih^T + b_ih (+ b_hh where it simply adds).
+
+
+def _rnn_step(gi: Tensor, h: Tensor, w_hh_t: Tensor, relu: bool) -> Tensor:
+    pre = gi + h @ w_hh_t
+    return pre.relu() if relu else pre.tanh()
+
+
+def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, w_hr_t: Tensor | None
+               ) -> tuple[Tensor, Tensor]:
+    gates = gi + h @ w_hh_t
+    size = c.shape[-1]
+    input_forget = gates[:, : 2 * size].sigmoid()
+    cell = gates[:, 2 * size : 3 * size].tanh()
+    output = gates[:, 3 * size :].sigmoid()
+    c = input_forget[:, size:] * c + input_forget[:, :size] * cell
+    h = output * c.tanh()
+    return (h if w_hr_t is None else h @ w_hr_t), c
+
+
+def _gru_step(gi: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
+    gh = h @ w_hh_t
+    if b_hh is not None:
+        gh = gh + b_hh
+    size = h.shape[-1]
+    reset_update = (gi[:, : 2 * size] + gh[:, : 2 * size]).sigmoid()
+    new = (gi[:, 2 * size :] + reset_update[:, :size] * gh[:, 2 * size :]).tanh()
+    update = reset_update[:, size:]
+    return new + update * (h - new)
+
+
+def _input_bias(mode: str, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
+    """The bias added to x W_ih^T: b_ih + b_hh, except GRU's b_hh, which sits inside r * (.)."""
+    if b_ih is None:
+        return None
+    return b_ih if mode == "GRU" else b_ih + b_hh
+
+
+def _project(x: Tensor, w_ih_t: Tensor, bias: Tensor | None) -> Tensor:
+    out = x @ w_ih_t
+    return out if bias is None else out + bias
+
+
+# ------------------------------------------------------------------------------ layers
+
+
+class RNNBase(Module):
+    """The shared machinery of RNN, LSTM and GRU (PyTorch's RNNBase)."""
+
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if mode not in _GATES:
+            raise ValueError(f"Unrecognized RNN mode: {mode}")
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"{mode}: minigrad runs on the CPU only, got device={device!r}")
+        if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
+                or not 0 <= dropout <= 1):
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of "
+                "an element being zeroed"
+            )
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}", stacklevel=2)
+        for name, value in (("hidden_size", hidden_size), ("num_layers", num_layers),
+                            ("input_size", input_size)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+                raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if input_size <= 0:
+            raise ValueError("input_size must be greater than zero")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        directions = 2 if bidirectional else 1
+        gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size if proj_size > 0 else hidden_size
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
+        for layer in range(num_layers):
+            for direction in range(directions):
+                layer_input = input_size if layer == 0 else real_hidden * directions
+                suffix = "_reverse" if direction == 1 else ""
+                shapes = [("weight_ih", (gate_size, layer_input)),
+                          ("weight_hh", (gate_size, real_hidden))]
+                if bias:
+                    shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size > 0:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
+                names = []
+                for base, shape in shapes:
+                    name = f"{base}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(np.empty(shape, dtype=dtype)))
+                    names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self) -> list[Parameter]:
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    def flatten_parameters(self) -> None:
+        """Nothing to do on the CPU (PyTorch compacts weights for cuDNN here)."""
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+    # ------------------------------------------------------------------ forward
+
+    @property
+    def _label(self) -> str:
+        return "RNN" if self.mode.startswith("RNN") else self.mode
+
+    def _check_input(self, input: Tensor) -> None:
+        if input.ndim not in (2, 3):
+            raise ValueError(
+                f"{self._label}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead"
+            )
+        weight = self.weight_ih_l0
+        if input.dtype != weight.dtype:
+            raise ValueError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
+                f"Convert input: input.to({weight.dtype}), or convert model: "
+                f"model.to({input.dtype})"
+            )
+        if input.shape[-1] != self.input_size:
+            raise OpError(
+                f"{self._label}: input.size(-1) must be equal to input_size. Expected "
+                f"{self.input_size}, got {input.shape[-1]}"
+            )
+
+    def _state(self, state: Tensor | None, batched: bool, batch: int, size: int,
+               dtype: np.dtype, which: str) -> Tensor:
+        """The initial state as (layers * directions, batch, size), zeros when not given."""
+        directions = 2 if self.bidirectional else 1
+        expected = (self.num_layers * directions, batch, size)
+        if state is None:
+            return _wrap(np.zeros(expected, dtype=dtype))
+        label = "hx" if which == "" else ("hx" if which == "[0]" else "cx")
+        if batched and state.ndim != 3:
+            raise OpError(f"For batched 3-D input, {label} should also be 3-D but got "
+                          f"{state.ndim}-D tensor")
+        if not batched:
+            if state.ndim != 2:
+                raise OpError(f"For unbatched 2-D input, {label} should also be 2-D but got "
+                              f"{state.ndim}-D tensor")
+            state = state.unsqueeze(1)
+        if state.shape != expected:
+            raise OpError(
+                f"Expected hidden{which} size {expected}, got {list(state.shape)}"
+            )
+        return state
+
+    def _steps(self, input: Tensor) -> tuple[list[Tensor], bool]:
+        """The input as a list of (batch, features) steps, and whether it was batched."""
+        batched = input.ndim == 3
+        if not batched:
+            return list(input.unsqueeze(1).unbind(0)), False
+        return list(input.unbind(1 if self.batch_first else 0)), True
+
+    def _run(self, steps: list[Tensor], h0: Tensor, c0: Tensor | None
+             ) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
+        """All layers over the steps: the last layer's per-step outputs, final h and c per
+        (layer, direction)."""
+        directions = 2 if self.bidirectional else 1
+        relu = self.mode == "RNN_RELU"
+        h_n: list[Tensor] = []
+        c_n: list[Tensor] = []
+        for layer in range(self.num_layers):
+            per_direction = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                weights = [getattr(self, name) for name in self._all_weights[index]]
+                w_ih, w_hh = weights[0], weights[1]
+                b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
+                w_hr_t = weights[-1].t() if self.proj_size > 0 else None
+                w_ih_t, w_hh_t = w_ih.t(), w_hh.t()
+                bias = _input_bias(self.mode, b_ih, b_hh)
+                h = h0[index]
+                c = c0[index] if c0 is not None else None
+                order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
+                outputs: list[Tensor | None] = [None] * len(steps)
+                for t in order:
+                    gi = _project(steps[t], w_ih_t, bias)
+                    if self.mode == "LSTM":
+                        h, c = _lstm_step(gi, h, c, w_hh_t, w_hr_t)
+                    elif self.mode == "GRU":
+                        h = _gru_step(gi, h, w_hh_t, b_hh)
+                    else:
+                        h = _rnn_step(gi, h, w_hh_t, relu)
+                    outputs[t] = h
+                per_direction.append(outputs)
+                h_n.append(h)
+                if c is not None:
+                    c_n.append(c)
+            if directions == 1:
+                steps = per_direction[0]
+            else:
+                steps = [cat([f, b], dim=1) for f, b in zip(*per_direction)]
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                steps = [F.dropout(s, self.dropout, True) for s in steps]
+        return steps, h_n, c_n
+
+    def _output(self, steps: list[Tensor], batched: bool) -> Tensor:
+        if not batched:
+            return stack(steps, 0).squeeze(1)
+        return stack(steps, 1 if self.batch_first else 0)
+
+    def forward(self, input: Tensor, hx: Any = None) -> Any:
+        self._check_input(input)
+        steps, batched = self._steps(input)
+        batch = steps[0].shape[0] if steps else 0
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        if self.mode == "LSTM":
+            if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+                raise TypeError("LSTM: hx must be a tuple (h_0, c_0) of two tensors")
+            h0 = self._state(None if hx is None else hx[0], batched, batch, real_hidden,
+                             input.dtype, "[0]")
+            c0 = self._state(None if hx is None else hx[1], batched, batch, self.hidden_size,
+                             input.dtype, "[1]")
+        else:
+            if isinstance(hx, (tuple, list)):
+                raise TypeError(f"{self._label}: hx must be a single tensor, not a tuple")
+            h0 = self._state(hx, batched, batch, real_hidden, input.dtype, "")
+            c0 = None
+        if not steps:
+            raise OpError(f"{self._label}: the input has no time steps (shape {input.shape})")
+        outputs, h_n, c_n = self._run(steps, h0, c0)
+        output = self._output(outputs, batched)
+        h = stack(h_n, 0)
+        if not batched:
+            h = h.squeeze(1)
+        if self.mode != "LSTM":
+            return output, h
+        c = stack(c_n, 0)
+        return output, (h, c if batched else c.squeeze(1))
+
+
+class RNN(RNNBase):
+    """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu).
+
+    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False)``; returns ``(output, h_n)``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.__dict__["nonlinearity"] = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.__dict__["nonlinearity"] = kwargs.pop("nonlinearity", "tanh")
+        if self.nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif self.nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(
+                f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
+        super().__init__(mode, *args, **kwargs)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory; returns ``(output, (h_n, c_n))``. With ``proj_size > 0`` the
+    hidden state is projected by ``weight_hr_l{k}`` (proj_size, hidden_size)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("LSTM", *args, **kwargs)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit; returns ``(output, h_n)``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+
+# ------------------------------------------------------------------------------ cells
+
+
+class RNNCellBase(Module):
+    """Parameters ``weight_ih`` (G*H, I), ``weight_hh`` (G*H, H), ``bias_ih``, ``bias_hh``."""
+
+    _mode = "RNN_TANH"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"minigrad runs on the CPU only, got device={device!r}")
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = Parameter(np.empty((num_chunks * hidden_size, input_size), dtype=dtype))
+        self.weight_hh = Parameter(np.empty((num_chunks * hidden_size, hidden_size),
+                                            dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(np.empty(num_chunks * hidden_size, dtype=dtype))
+            self.bias_hh = Parameter(np.empty(num_chunks * hidden_size, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        nonlinearity = getattr(self, "nonlinearity", "tanh")
+        if nonlinearity != "tanh":
+            s += f", nonlinearity={nonlinearity}"
+        return s
+
+    def _prepare(self, input: Tensor, states: list[Tensor | None]
+                 ) -> tuple[Tensor, list[Tensor], bool]:
+        name = type(self).__name__
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        if input.shape[-1] != self.input_size:
+            raise OpError(
+                f"{name}: input has inconsistent input_size: got {input.shape[-1]} expected "
+                f"{self.input_size}"
+            )
+        batched = input.ndim == 2
+        x = input if batched else input.unsqueeze(0)
+        prepared = []
+        for i, state in enumerate(states):
+            if state is None:
+                prepared.append(_wrap(np.zeros((x.shape[0], self.hidden_size),
+                                               dtype=input.dtype)))
+                continue
+            if state.ndim not in (1, 2):
+                label = "hx" if len(states) == 1 else f"hx[{i}]"
+                raise ValueError(
+                    f"{name}: Expected {label} to be 1D or 2D, got {state.ndim}D instead")
+            state = state if batched else state.unsqueeze(0)
+            if state.shape != (x.shape[0], self.hidden_size):
+                raise OpError(
+                    f"{name}: hidden state of shape {state.shape} does not match the expected "
+                    f"{(x.shape[0], self.hidden_size)}"
+                )
+            prepared.append(state)
+        return x, prepared, batched
+
+    def _input_gates(self, x: Tensor) -> Tensor:
+        return _project(x, self.weight_ih.t(), _input_bias(self._mode, self.bias_ih,
+                                                            self.bias_hh))
+
+
+class RNNCell(RNNCellBase):
+    """One Elman RNN step: ``(B, I), (B, H) -> (B, H)`` (or unbatched ``(I,), (H,)``)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+        self._mode = "RNN_RELU" if nonlinearity == "relu" else "RNN_TANH"
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, (h,), batched = self._prepare(input, [hx])
+        out = _rnn_step(self._input_gates(x), h, self.weight_hh.t(), self.nonlinearity == "relu")
+        return out if batched else out.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: ``(B, I), ((B, H), (B, H)) -> (h', c')``."""
+
+    _mode = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Tensor, Tensor]:
+        states = [None, None] if hx is None else list(hx)
+        x, (h, c), batched = self._prepare(input, states)
+        h, c = _lstm_step(self._input_gates(x), h, c, self.weight_hh.t(), None)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: ``(B, I), (B, H) -> (B, H)``."""
+
+    _mode = "GRU"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, (h,), batched = self._prepare(input, [hx])
+        out = _gru_step(self._input_gates(x), h, self.weight_hh.t(), self.bias_hh)
+        return out if batched else out.squeeze(0)
