@@ -240,8 +240,8 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyperparameters and state saved by ``state_dict`` (copies, cast to the
-        parameters' dtypes except ``step``)."""
+        """Restore hyperparameters and state saved by ``state_dict`` (copies; per-element
+        state cast to its parameter's dtype)."""
         name = type(self).__name__
         try:
             saved_groups = state_dict["param_groups"]
@@ -288,7 +288,10 @@ class Optimizer:
     def _cast_state(self, param: Tensor, key: str, value: Any) -> Any:
         if isinstance(value, Tensor):
             array = value._data
-            if key != "step" and array.dtype.kind == "f":
+            # Per-element state takes the parameter's dtype. Scalar state (step counts, NAdam's
+            # mu product, ASGD's eta and mu) keeps its own, so that a resumed run continues
+            # bit for bit.
+            if array.ndim > 0 and array.dtype.kind == "f":
                 array = array.astype(param._data.dtype)
             if (
                 key not in self._unshaped_state

@@ -172,14 +172,15 @@ def test_invalid_arguments():
         optim.SGD([p], lr=-1)
     with pytest.raises(ValueError, match="Nesterov"):
         optim.SGD([p], lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match="betas"):
+    with pytest.raises(ValueError, match="beta parameter at index 0: 1.0"):
         optim.Adam([p], betas=(1.0, 0.9))
     with pytest.raises(ValueError, match="more than once"):
         optim.SGD([p, p], lr=0.1)
     with pytest.raises(ValueError, match="empty"):
         optim.Adam([])
-    with pytest.raises(ValueError, match="required"):
-        optim.SGD([p])
+    with pytest.raises(ValueError, match="required optimization parameter lr"):
+        optim.Optimizer([p], {"lr": optim.optimizer.required})
+    assert optim.SGD([p]).defaults["lr"] == 1e-3  # PyTorch's default since 2.6
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([p * 2], lr=0.1)
 
