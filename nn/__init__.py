@@ -2,6 +2,7 @@
 
 from nn import functional, init
 from nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.attention import MultiheadAttention
 from nn.container import ModuleDict, ModuleList, Sequential
 from nn.conv import Conv2d
 from nn.dropout import (
@@ -33,6 +34,13 @@ from nn.parameter import Parameter
 from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from nn.summary import Summary, summary
+from nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "Module",
@@ -79,6 +87,12 @@ __all__ = [
     "RNNCell",
     "LSTMCell",
     "GRUCell",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoderLayer",
+    "TransformerDecoder",
+    "Transformer",
     "CrossEntropyLoss",
     "NLLLoss",
     "MSELoss",
