@@ -10,15 +10,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
+from minigrad.testing.plugin import register_profiles
 
-settings.register_profile(
-    "dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# the profiles come from minigrad's pytest plugin; registering here too keeps a checkout that
+# was not pip-installed (no entry point) on the same profiles
+register_profiles()
 
 _skipped: list[str] = []
 
