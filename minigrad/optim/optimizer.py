@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import importlib
 import numbers
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -52,7 +53,8 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        # As in PyTorch, looking up a parameter without state gives (and stores) an empty dict.
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise TypeError(
@@ -144,9 +146,8 @@ class Optimizer:
                     )
                 if group.get("maximize", False):
                     grad = -grad
-                state = self.state.get(param)
-                if state is None:
-                    state = {}
+                state = self.state.get(param) or {}
+                if not state:
                     self._init_state(state, param._data, group)
                 self._update(param._data, grad, state, group)
                 if state:
@@ -269,7 +270,7 @@ class Optimizer:
         for group, saved in zip(self.param_groups, saved_groups, strict=True):
             for index, param in zip(saved["params"], group["params"], strict=True):
                 param_of[int(index)] = param
-        new_state: dict[Tensor, dict[str, Any]] = {}
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for index, param_state in saved_state.items():
             param = param_of.get(int(index))
             if param is None:

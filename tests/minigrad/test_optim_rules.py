@@ -565,3 +565,23 @@ def test_lbfgs_state_dict_round_trip_continues_identically():
     for _ in range(2):
         resumed.step(quadratic_closure(resumed, x_resumed))
     np.testing.assert_array_equal(x_resumed._data, x_full._data)
+
+
+def test_every_general_purpose_pytorch_optimizer_and_scheduler_is_here():
+    torch = pytest.importorskip("torch")
+    missing = set(torch.optim.__all__) - set(optim.__all__)
+    # sparse gradients, stochastic weight averaging and the newest optimizers are not provided
+    assert missing <= {"SparseAdam", "Adafactor", "Muon", "swa_utils",
+                       "swap_in_optimizer_params_and_state"}
+    assert set(torch.optim.lr_scheduler.__all__) <= set(optim.lr_scheduler.__all__)
+    for name in optim.__all__:
+        assert hasattr(optim, name)
+
+
+def test_state_lookup_of_a_fresh_parameter_is_an_empty_dict():
+    param = mg.zeros(2, requires_grad=True)
+    opt = optim.Adam([param])
+    assert opt.state[param] == {}
+    param.grad = mg.ones(2)
+    opt.step()  # the empty entry is filled on the first step
+    assert set(opt.state[param]) == {"step", "exp_avg", "exp_avg_sq"}
