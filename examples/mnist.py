@@ -2,7 +2,7 @@
 
     python examples/mnist.py                                # StrongCNN, Adam, shifts, full MNIST
     python examples/mnist.py --model lenet5 --epochs 8 --offline-split path/to/mnist
-    python examples/mnist.py --resume runs/mnist/checkpoint.npz --epochs 6
+    python examples/mnist.py --resume runs/mnist/checkpoint.npz --epochs 6  # continues there
 
 Each epoch shows a progress bar (loss, accuracy, samples/s) on a terminal and prints a summary
 line; the last line printed is the final test accuracy, ``test accuracy: 99.31%``.
@@ -16,12 +16,29 @@ and the run's settings) and ``checkpoint.npz`` (model and optimizer state, epoch
 
 Without internet, ``--offline-split DIR`` builds a stand-in for MNIST from the official t10k
 files in DIR (8,000 images to train on, 2,000 to test on) and trains on it.
+
+Ctrl-C at any moment prints one line and exits with status 130; the checkpoint of the last
+finished epoch stays complete.
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
+
+
+def _exit_on_interrupt(kind: type, value: BaseException, traceback: object) -> None:
+    """Ctrl-C before ``main`` catches it (while the imports below run): one line, status 130."""
+    if issubclass(kind, KeyboardInterrupt):
+        print("interrupted", file=sys.stderr, flush=True)
+        os._exit(130)
+    sys.__excepthook__(kind, value, traceback)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    sys.excepthook = _exit_on_interrupt
+
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +73,8 @@ OUTPUT_FILES = (
     CHECKPOINT,
 )
 EXIT_NO_DATA = 2
+EXIT_INTERRUPTED = 130
+DEFAULT_OUT = Path("runs/mnist")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -77,15 +96,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="random shifts of up to 2 pixels while training "
                         "(default: on for strong, off otherwise)")
     add_data_arguments(parser)
-    parser.add_argument("--out", type=Path, default=Path("runs/mnist"),
-                        help="folder for plots, history and checkpoint")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for plots, history and checkpoint (default: runs/mnist, "
+                        "or the folder of the --resume checkpoint)")
     parser.add_argument("--resume", type=Path, default=None, metavar="CHECKPOINT",
                         help="continue training from a checkpoint.npz written by this script")
     args = parser.parse_args(argv)
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.out is None:
+        args.out = args.resume.parent if args.resume is not None else DEFAULT_OUT
     return args
+
+
+CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "history", "settings")
+
+
+def check_checkpoint(checkpoint: Any, path: Path) -> str | None:
+    """Why ``checkpoint`` is not one this script wrote, or None if it is."""
+    if not isinstance(checkpoint, dict):
+        return f"{path} holds a {type(checkpoint).__name__}, not a checkpoint of this script"
+    missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
+    if missing:
+        return (f"{path} is not a checkpoint of examples/mnist.py: it lacks "
+                f"{', '.join(missing)} (it has {', '.join(map(str, checkpoint)) or 'nothing'})")
+    settings = checkpoint["settings"]
+    if not isinstance(settings, dict) or settings.get("model") not in MODELS:
+        return f"{path} names no model of this script in its settings"
+    if not isinstance(checkpoint["history"], list) or not isinstance(checkpoint["model"], dict):
+        return f"{path} has a malformed history or model state"
+    return None
 
 
 def resolve_settings(args: argparse.Namespace, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
@@ -117,16 +158,33 @@ def write_history(out: Path, settings: dict[str, Any], history: list[dict[str, A
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    stage = {"now": "starting"}
+    try:
+        return run(args, stage)
+    except KeyboardInterrupt:
+        print(f"interrupted {stage['now']}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+
+
+def run(args: argparse.Namespace, stage: dict[str, str]) -> int:
+    """The whole run; ``stage["now"]`` says what it is doing, for the Ctrl-C message."""
     checkpoint = None
     if args.resume is not None:
+        stage["now"] = f"while loading {args.resume}"
         try:
             checkpoint = mg.load(args.resume)
         except (OSError, ValueError) as error:
             print(f"error: cannot resume: {error}", file=sys.stderr)
             return 1
+        problem = check_checkpoint(checkpoint, args.resume)
+        if problem is not None:
+            print(f"error: cannot resume: {problem}; pass a checkpoint.npz written by "
+                  "examples/mnist.py", file=sys.stderr)
+            return 1
     settings = resolve_settings(args, checkpoint)
     mg.manual_seed(settings["seed"])
 
+    stage["now"] = "while loading MNIST"
     try:
         root, download = data_root(args)
         train_set, test_set = load_datasets(root, download, args.limit_train, args.limit_test)
@@ -141,8 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     optimizer = OPTIMIZERS[settings["optimizer"]](model.parameters(), lr=settings["lr"])
     history: list[dict[str, Any]] = []
     if checkpoint is not None:
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
+        try:
+            model.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            print(f"error: cannot resume: {args.resume} does not fit the {settings['model']!r} "
+                  f"model or its optimizer: {error}", file=sys.stderr)
+            return 1
         for group in optimizer.param_groups:  # an explicit --lr overrides the saved one
             group["lr"] = settings["lr"]
         history = list(checkpoint["history"])
@@ -184,14 +247,17 @@ def main(argv: list[str] | None = None) -> int:
         plot_history(history, out / "curves.png", title=f"{settings['model']} on {data_name}")
 
     epochs_done = len(history)
+    stage["now"] = "while training"
     try:
         fit(model, train_loader, test_loader, optimizer, settings["epochs"],
             loss_fn=nn.CrossEntropyLoss(), history=history, on_epoch_end=save_progress,
             log=lambda line: print(line, flush=True))
     except KeyboardInterrupt:
         saved = f"; continue with --resume {out / CHECKPOINT}" if history else ""
-        print(f"interrupted after {len(history)} epoch(s){saved}", file=sys.stderr)
-        return 130
+        print(f"interrupted after {len(history)} epoch(s){saved}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    stage["now"] = (f"while writing the plots; the checkpoint {out / CHECKPOINT} of epoch "
+                    f"{len(history)} is complete")
     if len(history) == epochs_done:  # resumed a run that had reached --epochs already
         save_progress(history)
 
