@@ -10,11 +10,14 @@ import numpy as np
 
 from minigrad.ops import elementwise as ew
 from minigrad.ops import reduce
-from minigrad.ops.conv import (  # noqa: F401  (re-exported: F.conv2d, F.max_pool2d, ...)
-    adaptive_avg_pool2d,
-    avg_pool2d,
+from minigrad.ops.convnd import (  # noqa: F401  (re-exported: F.conv2d, F.conv3d, ...)
+    conv1d,
     conv2d,
     fold,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
     max_pool2d,
     unfold,
 )
@@ -55,6 +58,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU with the tanh approximation (PyTorch's approximate='tanh')."""
     inner = (input + 0.044715 * input**3) * float(np.sqrt(2.0 / np.pi))
     return 0.5 * input * (1.0 + inner.tanh())
+    "conv1d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d", "adaptive_max_pool1d",
+    "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
+    "pixel_unshuffle",
 
 
 def silu(input: Tensor) -> Tensor:

@@ -1371,18 +1371,10 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return cat([t.unsqueeze(dim) for t in tensors], dim=dim)
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Constant padding, PyTorch's order: (left, right) of the last dim, then the one before …"""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant'")
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(
-            f"pad: padding {tuple(pad)} must have an even length of at most 2*ndim "
-            f"(= {2 * input.ndim} for shape {input.shape})"
-        )
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (_py_int(pad[2 * i]), _py_int(pad[2 * i + 1]))
-    return shape.Pad.apply(input, pad_width=tuple(widths), value=value)
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
+    """``nn.functional.pad``: modes constant, reflect, replicate, circular; negative amounts
+    crop (minigrad.ops.padding)."""
+    from minigrad.ops.padding import pad as pad_op
+
+    return pad_op(input, pad, mode, value)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-           "conv_transpose3d", "same_padding", "conv_transpose_output_padding"]
+           "conv_transpose3d", "unfold", "fold", "same_padding", "conv_transpose_output_padding"]
 
 
 def same_padding(kernel: tuple[int, ...], dilation: tuple[int, ...]) -> Pads:
@@ -247,3 +247,36 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     """(N, C, D, H, W) * (C, O/groups, KD, KH, KW) [+ (O,)] -> (N, O, OD, OH, OW)."""
     return _conv_transposend("conv_transpose3d", 3, input, weight, bias, stride, padding,
                              output_padding, groups, dilation)
+
+
+# --------------------------------------------------------------------------- unfold / fold
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+           stride: Any = 1) -> Tensor:
+    """im2col: (N, C, H, W) -> (N, C*KH*KW, L), L the number of windows; (C, H, W) too."""
+    op = "unfold"
+    batched = check_rank(op, input.shape, 2)
+    args = (ntuple(kernel_size, 2, "kernel_size", op), ntuple(dilation, 2, "dilation", op),
+            ntuple(padding, 2, "padding", op, minimum=0), ntuple(stride, 2, "stride", op))
+    x = input if batched else input.unsqueeze(0)
+    y = conv2d_ops.unfold(x, *args)
+    return y if batched else y.squeeze(0)
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
+         padding: Any = 0, stride: Any = 1) -> Tensor:
+    """col2im: (N, C*KH*KW, L) -> (N, C, *output_size), summing overlapping windows;
+    (C*KH*KW, L) too."""
+    op = "fold"
+    if len(input.shape) not in (2, 3):
+        raise OpError(f"{op}: Expected 2D or 3D (batch mode) tensor for input with possibly 0 "
+                      f"batch size and non-zero dimensions for input, but got: "
+                      f"{list(input.shape)}")
+    batched = len(input.shape) == 3
+    args = (ntuple(output_size, 2, "output_size", op),
+            ntuple(kernel_size, 2, "kernel_size", op), ntuple(dilation, 2, "dilation", op),
+            ntuple(padding, 2, "padding", op, minimum=0), ntuple(stride, 2, "stride", op))
+    x = input if batched else input.unsqueeze(0)
+    y = conv2d_ops.fold(x, *args)
+    return y if batched else y.squeeze(0)
