@@ -204,10 +204,10 @@ def group_norm(
         )
     for name, t in (("weight", weight), ("bias", bias)):
         _check_channel_vector(t, channels, name, "group_norm")
-    if (channels // num_groups) * int(np.prod(input.shape[2:])) <= 1 and batch * num_groups:
-        raise OpError(
-            f"group_norm: expected more than 1 value per group, got input of shape "
-            f"{input.shape} with {num_groups} groups"
+    if batch * channels // num_groups * int(np.prod(input.shape[2:])) == 1:  # PyTorch's check
+        raise ValueError(
+            f"group_norm: expected more than 1 value per channel when training, got input of "
+            f"shape {input.shape} with {num_groups} groups"
         )
     grouped = input.reshape(batch, num_groups, -1)
     out, _, _ = _normalize(grouped, (2,), eps)
