@@ -688,10 +688,6 @@ class Tensor:
     def log_softmax(self, dim: _py_int) -> Tensor:
         return reduce.LogSoftmax.apply(self, axis=_one_dim(dim, self.ndim, "log_softmax"))
 
-    def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        mask_array = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-        return where(mask_array, value, self)
-
     # ------------------------------------------------------------------ comparisons
 
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
@@ -744,124 +740,8 @@ class Tensor:
         b = other._data if isinstance(other, Tensor) else other
         return _py_bool(np.allclose(self._data, b, rtol=rtol, atol=atol))
 
-    # ------------------------------------------------------------------ reductions
-
-    def sum(self, dim: Any = None, keepdim: _py_bool = False, dtype: Any = None) -> Tensor:
-        x = self if dtype is None else self.to(dtype)
-        if x._data.dtype == np.bool_:
-            x = x.to(np.int64)
-        axis = _normalize_dims(dim, x.ndim, "sum")
-        return reduce.Sum.apply(x, axis=axis, keepdims=keepdim)
-
-    def mean(self, dim: Any = None, keepdim: _py_bool = False, dtype: Any = None) -> Tensor:
-        x = self if dtype is None else self.to(dtype)
-        if not _is_float(x._data.dtype):
-            raise RuntimeError(
-                f"mean: input dtype should be floating point, got {x.dtype}; use x.float().mean()"
-            )
-        axis = _normalize_dims(dim, x.ndim, "mean")
-        count = x._data.size if axis is None else int(np.prod([x.shape[d] for d in axis]))
-        return x.sum(dim=axis, keepdim=keepdim) * (1.0 / builtins.max(count, 1))
-
-    def var(
-        self,
-        dim: Any = None,
-        unbiased: _py_bool | None = None,
-        keepdim: _py_bool = False,
-        *,
-        correction: _py_int | None = None,
-    ) -> Tensor:
-        """Variance with Bessel's correction by default (correction=1), as in PyTorch."""
-        if correction is None:
-            correction = 0 if unbiased is False else 1
-        axis = _normalize_dims(dim, self.ndim, "var")
-        count = self._data.size if axis is None else int(np.prod([self.shape[d] for d in axis]))
-        centered = self - self.mean(dim=axis, keepdim=True)
-        return (centered * centered).sum(dim=axis, keepdim=keepdim) * (
-            1.0 / builtins.max(count - correction, 0)
-        )
-
-    def std(
-        self,
-        dim: Any = None,
-        unbiased: _py_bool | None = None,
-        keepdim: _py_bool = False,
-        *,
-        correction: _py_int | None = None,
-    ) -> Tensor:
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
-
-    def _extreme(self, dim: Any, keepdim: _py_bool, op: str) -> Any:
-        if self._data.size == 0:
-            raise RuntimeError(f"{op}: the input is empty (shape {self.shape}); nothing to reduce")
-        flip = op == "min"
-        if dim is None:
-            if flip:
-                return -reduce.MaxAll.apply(-self)
-            return reduce.MaxAll.apply(self)
-        axis = _one_dim(dim, self.ndim, op)
-        arg = np.argmin if flip else np.argmax
-        index = np.expand_dims(arg(self._data, axis=axis), axis) if self.ndim else None
-        if index is None:
-            return ValuesIndices(self.clone(), _wrap(np.zeros((), np.int64)))
-        values = reduce.Gather.apply(self, index=index, axis=axis)
-        if not keepdim:
-            values = values.squeeze(axis)
-            index = index.squeeze(axis)
-        return ValuesIndices(values, _wrap(index.astype(np.int64)))
-
-    def max(self, dim: Any = None, keepdim: _py_bool = False) -> Any:
-        """max() of all elements, or (values, indices) along ``dim``; also max(other)."""
-        if isinstance(dim, Tensor):
-            return maximum(self, dim)
-        return self._extreme(dim, keepdim, "max")
-
-    def min(self, dim: Any = None, keepdim: _py_bool = False) -> Any:
-        """min() of all elements, or (values, indices) along ``dim``; also min(other)."""
-        if isinstance(dim, Tensor):
-            return minimum(self, dim)
-        return self._extreme(dim, keepdim, "min")
-
-    def amax(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
-        return self.max() if dim is None else self.max(dim, keepdim).values
-
-    def amin(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
-        return self.min() if dim is None else self.min(dim, keepdim).values
-
-    def argmax(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
-        if dim is None:
-            return _wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
-        axis = _one_dim(dim, self.ndim, "argmax")
-        return _wrap(np.argmax(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
-
-    def argmin(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
-        if dim is None:
-            return _wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
-        axis = _one_dim(dim, self.ndim, "argmin")
-        return _wrap(np.argmin(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
-
-    def logsumexp(self, dim: Any, keepdim: _py_bool = False) -> Tensor:
-        axis = _normalize_dims(dim, self.ndim, "logsumexp")
-        shift = np.max(self._data, axis=axis, keepdims=True)
-        shift = np.where(np.isfinite(shift), shift, 0).astype(self.dtype)
-        shifted = (self - _wrap(shift)).exp().sum(dim=axis, keepdim=True).log() + _wrap(shift)
-        return shifted if keepdim else shifted.squeeze(axis)
-
-    def gather(self, dim: _py_int, index: Any) -> Tensor:
-        axis = _one_dim(dim, self.ndim, "gather")
-        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
-        if idx.ndim != self.ndim:
-            raise ValueError(
-                f"gather: index has {idx.ndim} dimensions but the input has {self.ndim} "
-                f"(input shape {self.shape}, index shape {idx.shape}); they must match"
-            )
-        return reduce.Gather.apply(self, index=idx, axis=axis)
-
-    def all(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
-        return _wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)))
-
-    def any(self, dim: Any = None, keepdim: _py_bool = False) -> Tensor:
-        return _wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
+    # reductions (sum, mean, max, …) are declared in minigrad/api/reductions.py, indexing
+    # and selection (gather, scatter, sort, …) in minigrad/api/indexing.py
 
     # ------------------------------------------------------------------ shape
 
@@ -1023,24 +903,39 @@ class Tensor:
     # ------------------------------------------------------------------ indexing
 
     def __getitem__(self, index: Any) -> Tensor:
-        index = _convert_index(index)
+        # PyTorch's order: ints and None first, then tensor indices (shape.split_index)
+        pre, index = shape.split_index(_convert_index(index), self._data.ndim)
         try:
-            if shape.is_basic_index(index):
+            if pre is None and shape.is_basic_index(index):
                 return shape.GetItemView.apply(self, index=index)
-            return shape.GetItem.apply(self, index=index)
+            return shape.GetItem.apply(self, index=index, pre=pre)
         except IndexError as e:
             raise IndexError(f"getitem: {e} (tensor shape {self.shape})") from None
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        index = _convert_index(index)
+        pre, index = shape.split_index(_convert_index(index), self._data.ndim)
         if isinstance(value, Tensor):
             value_t = value if value.dtype == self.dtype else value.to(self.dtype)
         else:
             value_t = _wrap(np.asarray(value, dtype=self._data.dtype))
-        if _needs_graph(self, value_t):
-            self._rebase(lambda alias: shape.SetItem.apply(alias, value_t, index=index))
-        else:
-            self._data[index] = value_t._data
+        try:
+            if _needs_graph(self, value_t):
+                self._rebase(
+                    lambda alias: shape.SetItem.apply(alias, value_t, index=index, pre=pre)
+                )
+            else:
+                (self._data if pre is None else self._data[pre])[index] = value_t._data
+        except IndexError as e:
+            raise IndexError(f"setitem: {e} (tensor shape {self.shape})") from None
+        except ValueError as e:
+            if isinstance(e, OpError):
+                raise
+            target = (self._data if pre is None else self._data[pre])[index].shape
+            raise OpError(
+                f"setitem: shape mismatch: a value of shape {tuple(value_t.shape)} cannot be "
+                f"broadcast to the indexed result of shape {target} (tensor shape "
+                f"{tuple(self.shape)})"
+            ) from None
         self._version.value += 1
 
     # ------------------------------------------------------------------ in-place
@@ -1255,7 +1150,7 @@ def _resolve_shape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...
 
 
 def _convert_index(index: Any) -> Any:
-    """Tensors in an index become arrays; boolean masks become integer arrays."""
+    """Tensors and lists in an index become arrays (0-d integer tensors become ints)."""
     if isinstance(index, tuple):
         return tuple(_convert_index_part(p) for p in index)
     return _convert_index_part(index)
@@ -1264,6 +1159,8 @@ def _convert_index(index: Any) -> Any:
 def _convert_index_part(part: Any) -> Any:
     if isinstance(part, Tensor):
         part = part._data
+        if part.ndim == 0 and part.dtype.kind in "iu":  # PyTorch: a 0-d index acts as an int
+            return _py_int(part)
     if isinstance(part, list):
         part = np.asarray(part)
     if isinstance(part, np.ndarray) and part.dtype != np.bool_ and part.dtype.kind not in "iu":
@@ -1316,8 +1213,14 @@ def minimum(a: Any, b: Any) -> Tensor:
     return ew.Minimum.apply(x, y)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """Elementwise ``input if condition else other``, differentiable in input and other."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Tensor:
+    """Elementwise ``input if condition else other``, differentiable in input and other;
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        cond_t = condition if isinstance(condition, Tensor) else Tensor(condition)
+        return cond_t.nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(): give both input and other, or neither (nonzero's form)")
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)

@@ -1,4 +1,4 @@
-"""Reductions and the fused softmax family."""
+"""Reductions, scans and the fused softmax family."""
 
 from __future__ import annotations
 
@@ -27,20 +27,132 @@ class Sum(Primitive):
         return np.broadcast_to(_expand_reduced(grad, ctx.axis, ctx.keepdims), ctx.shape)
 
 
-class MaxAll(Primitive):
-    """Maximum of all elements; tied maxima share the gradient evenly, as in PyTorch."""
+def _nan_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a == b, with NaN equal to NaN (a NaN extreme is the element that produced it)."""
+    equal = a == b
+    if a.dtype.kind == "f":
+        equal |= np.isnan(a) & np.isnan(b)
+    return equal
+
+
+class Extreme(Primitive):
+    """amax/amin over ``axis`` (a tuple, or None for all); tied extremes share the gradient
+    evenly, as in PyTorch. Computed directly for every dtype (bool and unsigned included)."""
 
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.asarray(a.max())
+    def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool,
+                largest: bool) -> np.ndarray:
+        out = (np.max if largest else np.min)(a, axis=axis, keepdims=True)
         ctx.save_for_backward(a, out)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        if keepdims:
+            return out
+        return out.reshape(()) if axis is None else np.squeeze(out, axis)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        a, out = ctx.saved
+        mask = _nan_equal(a, out)
+        count = mask.sum(axis=ctx.axis, keepdims=True)
+        return mask * (_expand_reduced(grad, ctx.axis, ctx.keepdims) / count).astype(a.dtype)
+
+
+def _products_of_others(x: np.ndarray) -> np.ndarray:
+    """out[..., i] = prod_{j != i} x[..., j], without dividing (exact when x holds zeros)."""
+    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, x[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return left * right
+
+
+class Prod(Primitive):
+    """Product over one ``axis`` (None: all elements); the gradient is the product of the
+    other elements, so zeros in the input are handled exactly."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int | None, keepdims: bool) -> np.ndarray:
+        ctx.save_for_backward(a)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return np.asarray(np.prod(a, axis=axis, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        (a,) = ctx.saved
+        if ctx.axis is None:
+            return (_products_of_others(a.reshape(-1)).reshape(a.shape) * grad).astype(a.dtype)
+        g = grad if ctx.keepdims else np.expand_dims(grad, ctx.axis)
+        others = np.moveaxis(_products_of_others(np.moveaxis(a, ctx.axis, -1)), -1, ctx.axis)
+        return others * g
+
+
+def _reverse_cumsum(x: np.ndarray, axis: int) -> np.ndarray:
+    return np.flip(np.cumsum(np.flip(x, axis), axis=axis), axis)
+
+
+class CumSum(Primitive):
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
+        ctx.axis = axis
+        return np.cumsum(a, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return _reverse_cumsum(grad, ctx.axis)
+
+
+class CumProd(Primitive):
+    """Cumulative product; the gradient is exact with zeros in the input (no division by a
+    zero: elements after the first zero of a slice get 0, the first zero its own sum)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
+        out = np.cumprod(a, axis=axis)
+        ctx.save_for_backward(a, out)
+        ctx.axis = axis
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         a, out = ctx.saved
-        mask = a == out
-        return mask * (grad / mask.sum()).astype(a.dtype)
+        x, y, g = (np.moveaxis(v, ctx.axis, -1) for v in (a, out, grad))
+        n = x.shape[-1]
+        position = np.arange(n)
+        is_zero = x == 0
+        first_zero = np.where(is_zero.any(-1), is_zero.argmax(-1), n)[..., None]
+        safe = np.where(position < first_zero, x, 1)
+        # before the first zero: sum_{j >= i} g_j out_j / x_i (out_j is 0 past the zero)
+        result = np.where(position < first_zero, _reverse_cumsum(g * y, -1) / safe, 0)
+        # at the first zero: sum_{j >= z} g_j prod_{k <= j, k != z} x_k
+        without_zero = np.cumprod(np.where(position == first_zero, 1, x), axis=-1)
+        at_zero = _reverse_cumsum(np.where(position >= first_zero, g * without_zero, 0), -1)
+        result = np.where(position == first_zero, at_zero, result)
+        return np.moveaxis(result, -1, ctx.axis).astype(a.dtype)
+
+
+class LogCumSumExp(Primitive):
+    """log(cumsum(exp(a))) along ``axis``, stable for any magnitudes (logaddexp throughout)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
+        out = np.logaddexp.accumulate(a, axis=axis)
+        ctx.save_for_backward(a, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        a, out = ctx.saved
+        axis = ctx.axis
+
+        def reverse_logcumsumexp(x: np.ndarray) -> np.ndarray:
+            return np.flip(np.logaddexp.accumulate(np.flip(x, axis), axis=axis), axis)
+
+        # grad_i = sum_{j >= i} g_j exp(a_i - out_j), summed in log space by the sign of g
+        with np.errstate(divide="ignore"):
+            log_g = np.log(np.abs(grad))
+        positive = reverse_logcumsumexp(np.where(grad > 0, log_g - out, -np.inf))
+        negative = reverse_logcumsumexp(np.where(grad < 0, log_g - out, -np.inf))
+        return np.exp(a + positive) - np.exp(a + negative)
 
 
 def along_axis_index(index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
@@ -56,16 +168,18 @@ class Gather(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
         ctx.shape, ctx.index, ctx.axis = a.shape, index, axis
-        return np.take_along_axis(a, index, axis=axis)
+        # not take_along_axis: the index may be smaller than the input in every dimension
+        return a[along_axis_index(index, axis)]
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         out = np.zeros(ctx.shape, dtype=grad.dtype)
+        position = along_axis_index(ctx.index, ctx.axis)
         if ctx.index.shape[ctx.axis] == 1:  # one pick per slice: no duplicates to accumulate
-            np.put_along_axis(out, ctx.index, grad, axis=ctx.axis)
+            out[position] = grad
             return out
         # add.at, not assignment: an index may appear twice and both gradients must count
-        np.add.at(out, along_axis_index(ctx.index, ctx.axis), grad)
+        np.add.at(out, position, grad)
         return out
 
 

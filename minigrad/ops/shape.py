@@ -57,21 +57,59 @@ def is_basic_index(index: Any) -> bool:
     )
 
 
+def split_index(index: Any, ndim: int) -> tuple[Any, Any]:
+    """PyTorch's indexing as two NumPy steps: ``(pre, index)`` for ``a[pre][index]``.
+
+    PyTorch applies ints and None first (basic indexing) and only then the tensor indices,
+    so ``x[1, :, idx]`` keeps the advanced dimension in place, where NumPy (which counts the
+    int as an advanced index separated from ``idx`` by a slice) would move it to the front.
+    ``pre`` is None when one NumPy step already means the same.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    if is_basic_index(parts) or not any(
+        p is None or isinstance(p, (int, np.integer)) for p in parts
+    ):
+        return None, index
+    consumed = [p.ndim if isinstance(p, np.ndarray) and p.dtype == np.bool_ else
+                0 if p is None or p is Ellipsis else 1 for p in parts]
+    basic: list[Any] = []
+    advanced: list[Any] = []
+    for p, n in zip(parts, consumed):
+        if p is Ellipsis:
+            fill = ndim - sum(consumed)
+            basic.append(Ellipsis)
+            advanced.extend([slice(None)] * max(fill, 0))
+        elif p is None:
+            basic.append(None)
+            advanced.append(slice(None))
+        elif isinstance(p, (int, np.integer)):
+            basic.append(p)
+        else:
+            basic.extend([slice(None)] * n)
+            advanced.append(p)
+    return tuple(basic), tuple(advanced)
+
+
+
+
 class GetItem(Primitive):
+    """out = a[pre][index]: ``pre`` (basic, or None) first, as :func:`split_index` gives."""
+
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray, index: Any) -> np.ndarray:
-        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
-        out = a[index]
+    def forward(ctx: Context, a: np.ndarray, index: Any, pre: Any = None) -> np.ndarray:
+        ctx.shape, ctx.dtype, ctx.index, ctx.pre = a.shape, a.dtype, index, pre
+        out = (a if pre is None else a[pre])[index]
         return out if isinstance(out, np.ndarray) else np.asarray(out)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         out = np.zeros(ctx.shape, dtype=grad.dtype)
+        target = out if ctx.pre is None else out[ctx.pre]
         if is_basic_index(ctx.index):
-            out[ctx.index] = grad
+            target[ctx.index] = grad
         else:
             # repeated integer indices must accumulate, which plain assignment would not do
-            np.add.at(out, ctx.index, grad)
+            np.add.at(target, ctx.index, grad)
         return out
 
 
@@ -80,13 +118,14 @@ class GetItemView(GetItem):
 
 
 class SetItem(Primitive):
-    """out = a with out[index] = value (the out-of-place form of ``a[index] = value``)."""
+    """out = a with out[pre][index] = value (the out-of-place form of ``a[index] = value``)."""
 
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray, value: np.ndarray, index: Any) -> np.ndarray:
-        ctx.index, ctx.value_shape = index, value.shape
+    def forward(ctx: Context, a: np.ndarray, value: np.ndarray, index: Any, pre: Any = None
+                ) -> np.ndarray:
+        ctx.index, ctx.pre, ctx.value_shape = index, pre, value.shape
         out = a.copy()
-        out[index] = value
+        (out if pre is None else out[pre])[index] = value
         return out
 
     @staticmethod
@@ -95,10 +134,10 @@ class SetItem(Primitive):
         grad_a = None
         if need_a:
             grad_a = grad.copy()
-            grad_a[ctx.index] = 0
+            (grad_a if ctx.pre is None else grad_a[ctx.pre])[ctx.index] = 0
         grad_value = None
         if need_value:
-            selected = grad[ctx.index]
+            selected = (grad if ctx.pre is None else grad[ctx.pre])[ctx.index]
             # value was broadcast into the selection: sum it back to value's shape
             lead = selected.ndim - len(ctx.value_shape)
             axes = tuple(range(lead)) + tuple(

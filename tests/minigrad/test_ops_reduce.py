@@ -40,7 +40,8 @@ def array_and_dim(min_dims: int = 1, elements=None, unique: bool = False) -> st.
 
 
 def np_axis(dims, ndim):
-    return None if dims is None else tuple(d % ndim for d in dims)
+    # PyTorch reduces every dim for dim=() (NumPy would reduce none)
+    return None if not dims else tuple(d % ndim for d in dims)
 
 
 @given(array_and_dims())

@@ -1,0 +1,143 @@
+"""Scatter primitives: write ``src`` into a copy of ``a`` at ``index`` along ``axis``.
+
+The index may be smaller than ``a`` and ``src`` in every dimension (PyTorch's rule): only
+``src[:index.shape]`` is used. Callers validate the index; these primitives assume it is in
+range and non-negative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.engine import Context, Primitive
+from minigrad.ops.reduce import along_axis_index
+
+
+def _leading(src: np.ndarray, shape: tuple[int, ...]) -> tuple[slice, ...]:
+    return tuple(slice(0, n) for n in shape)
+
+
+def _gathered_into(src_shape: tuple[int, ...], index_shape: tuple[int, ...],
+                   values: np.ndarray) -> np.ndarray:
+    """A zero array of ``src_shape`` holding ``values`` (of ``index_shape``) in its corner."""
+    out = np.zeros(src_shape, dtype=values.dtype)
+    out[_leading(out, index_shape)] = values
+    return out
+
+
+class Scatter(Primitive):
+    """out = a; out[index[i]] = src[i] along ``axis`` (torch.scatter with a src tensor)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, src: np.ndarray, index: np.ndarray, axis: int
+                ) -> np.ndarray:
+        ctx.position = along_axis_index(index, axis)
+        ctx.src_shape, ctx.index_shape = src.shape, index.shape
+        out = a.copy()
+        out[ctx.position] = src[_leading(src, index.shape)]
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        need_a, need_src = ctx.needs_input_grad
+        grad_a = grad_src = None
+        if need_a:
+            grad_a = grad.copy()
+            grad_a[ctx.position] = 0
+        if need_src:
+            grad_src = _gathered_into(ctx.src_shape, ctx.index_shape, grad[ctx.position])
+        return grad_a, grad_src
+
+
+_IDENTITY = {"sum": 0, "mean": 0, "prod": 1}
+_UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+          "amin": np.minimum}
+
+
+def _extreme_identity(dtype: np.dtype, reduce: str) -> object:
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+class ScatterReduce(Primitive):
+    """torch.scatter_reduce: combine ``src`` into ``a`` at ``index`` along ``axis`` by
+    sum, prod, mean, amax or amin; with ``include_self=False`` the scattered positions of
+    ``a`` do not take part. Tied amax/amin share the gradient evenly; prod's gradient is the
+    product of the other contributions (exact with zeros)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, src: np.ndarray, index: np.ndarray, axis: int,
+                reduce: str, include_self: bool) -> np.ndarray:
+        position = along_axis_index(index, axis)
+        values = src[_leading(src, index.shape)]
+        out = a.copy()
+        if not include_self:
+            identity = _IDENTITY.get(reduce)
+            out[position] = _extreme_identity(a.dtype, reduce) if identity is None else identity
+        _UFUNC[reduce].at(out, position, values)
+        count = None
+        if reduce == "mean":
+            count = np.ones(a.shape, np.int64) if include_self else np.zeros(a.shape, np.int64)
+            np.add.at(count, position, 1)
+            scattered = np.zeros(a.shape, bool)
+            scattered[position] = True
+            divisor = np.maximum(count, 1)
+            mean = out / divisor if a.dtype.kind == "f" else out // divisor
+            out = np.where(scattered, mean, a).astype(a.dtype)
+        ctx.save_for_backward(a, values, out)
+        ctx.position, ctx.count = position, count
+        ctx.src_shape, ctx.index_shape = src.shape, index.shape
+        ctx.reduce, ctx.include_self = reduce, include_self
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        a, values, out = ctx.saved
+        position, reduce = ctx.position, ctx.reduce
+        scattered = np.zeros(a.shape, bool)
+        scattered[position] = True
+        self_counts = ctx.include_self | ~scattered  # where a's own value took part
+        if reduce == "sum":
+            grad_a, grad_values = grad * self_counts, grad[position]
+        elif reduce == "mean":
+            share = grad / np.maximum(ctx.count, 1)
+            grad_a = np.where(scattered, share * ctx.include_self, grad)
+            grad_values = share[position]
+        elif reduce == "prod":
+            grad_a, grad_values = _prod_backward(a, values, out, grad, position, self_counts)
+        else:
+            self_ties = self_counts & (a == out)
+            value_ties = values == out[position]
+            ties = self_ties.astype(np.int64)
+            np.add.at(ties, position, value_ties)
+            share = grad / np.maximum(ties, 1)
+            grad_a, grad_values = share * self_ties, share[position] * value_ties
+        grad_src = _gathered_into(ctx.src_shape, ctx.index_shape, grad_values.astype(grad.dtype))
+        return grad_a.astype(grad.dtype), grad_src
+
+
+def _prod_backward(a: np.ndarray, values: np.ndarray, out: np.ndarray, grad: np.ndarray,
+                   position: tuple, self_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The product of the other contributions to each output, for self and for each value:
+    out / v where no contribution is zero, the product of the non-zero ones for the one zero,
+    and 0 where two or more are zero."""
+    own = np.where(self_counts, a, 1)
+    zeros = (own == 0).astype(np.int64)
+    np.add.at(zeros, position, values == 0)
+    nonzero = np.where(own == 0, 1, own)
+    np.multiply.at(nonzero, position, np.where(values == 0, 1, values))
+
+    def others(v: np.ndarray, total: np.ndarray, zero_count: np.ndarray,
+               nonzero_product: np.ndarray) -> np.ndarray:
+        safe = np.where(v == 0, 1, v)
+        return np.where(zero_count == 0, total / safe,
+                        np.where((zero_count == 1) & (v == 0), nonzero_product, 0))
+
+    grad_a = grad * self_counts * others(a, out, zeros, nonzero)
+    grad_values = grad[position] * others(values, out[position], zeros[position],
+                                          nonzero[position])
+    return grad_a, grad_values
