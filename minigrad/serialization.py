@@ -28,6 +28,7 @@ import io
 import json
 import os
 import pickle
+import sys
 import zipfile
 from collections import OrderedDict
 from typing import Any, BinaryIO
@@ -49,6 +50,10 @@ MAX_MEMBER_BYTES = 4 << 30
 MAX_BYTES_ENV = "MINIGRAD_LOAD_MAX_BYTES"
 _ARRAY_KINDS = "biufcSU"  # plain data only: no object arrays, no structured dtypes
 _DEFAULT_PICKLE_PROTOCOL = 2  # PyTorch's default
+# Tensor classes the pickle-free format records by name; a Parameter loads as a Parameter when
+# nn is imported (minigrad itself never imports nn), else as a Tensor
+_PARAMETER = "nn.parameter.Parameter"
+_TENSOR_CLASSES = ("minigrad.tensor.Tensor", _PARAMETER)
 
 
 class UnsafeCheckpointError(ValueError, pickle.UnpicklingError):
@@ -112,10 +117,13 @@ class _Writer:
             return {"t": "float", "v": float(obj).hex()}  # exact, and covers inf and nan
         if isinstance(obj, str):
             return {"t": "str", "v": str(obj)}
-        if type(obj) is Tensor:
-            return {"t": "tensor", "rg": bool(obj.requires_grad), **self._array(obj._data, path)}
-        if type(obj) is np.ndarray:
-            return {"t": "ndarray", **self._array(obj, path)}
+        if isinstance(obj, Tensor) and _type_name(obj) in _TENSOR_CLASSES:
+            node = {"t": "tensor", "rg": bool(obj.requires_grad), **self._array(obj._data, path)}
+            if type(obj) is not Tensor:
+                node["cls"] = _type_name(obj)
+            return node
+        if isinstance(obj, np.ndarray):  # subclasses (memmap, matrix) are saved as arrays
+            return {"t": "ndarray", **self._array(np.asarray(obj), path)}
         if type(obj) in (list, tuple, dict, OrderedDict):
             if id(obj) in self._open:
                 raise ValueError(
@@ -338,6 +346,12 @@ class _Reader:
                     f"tensor '{node['k']}' of dtype {array.dtype} is marked requires_grad; "
                     "only floating point tensors can require gradients"
                 )
+            cls = node.get("cls")
+            if cls is not None and cls not in _TENSOR_CLASSES:
+                raise _InvalidCheckpointError(f"tensor '{node['k']}' has unknown class {cls!r}")
+            parameter = getattr(sys.modules.get("nn.parameter"), "Parameter", None)
+            if cls == _PARAMETER and parameter is not None:
+                return parameter(array, requires_grad=requires_grad)
             return Tensor(array, requires_grad=requires_grad)
         if kind == "ndarray":
             return self.array(node)

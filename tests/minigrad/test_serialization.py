@@ -586,3 +586,27 @@ def test_members_are_bounded_by_max_bytes(tmp_path, monkeypatch):
 
 def test_save_and_load_stay_reachable_from_minigrad():
     assert mg.save is serialization.save and mg.load is serialization.load
+
+
+def test_parameters_and_array_subclasses_stay_pickle_free(tmp_path):
+    weight = nn.Parameter(mg.randn(2, 3))
+    frozen = nn.Parameter(mg.randn(2), requires_grad=False)
+    memmap = np.lib.format.open_memmap(tmp_path / "a.npy", mode="w+", dtype=np.float32, shape=(4,))
+    memmap[:] = 7
+    mg.save({"weight": weight, "frozen": frozen, "memmap": memmap}, tmp_path / "p.npz")
+    loaded = mg.load(tmp_path / "p.npz")  # the default weights_only=True reads it
+    assert type(loaded["weight"]) is nn.Parameter and loaded["weight"].requires_grad
+    assert type(loaded["frozen"]) is nn.Parameter and not loaded["frozen"].requires_grad
+    np.testing.assert_array_equal(loaded["weight"]._data, weight._data)
+    assert type(loaded["memmap"]) is np.ndarray and loaded["memmap"].tolist() == [7.0] * 4
+
+
+def test_other_tensor_subclasses_are_pickled(tmp_path):
+    mg.save({"t": _MyTensor(np.ones(2, np.float32))}, tmp_path / "t")
+    with pytest.raises(serialization.UnsafeCheckpointError, match="weights_only=False"):
+        mg.load(tmp_path / "t")
+    assert type(mg.load(tmp_path / "t", weights_only=False)["t"]) is _MyTensor
+
+
+class _MyTensor(mg.Tensor):
+    __slots__ = ()
