@@ -7,6 +7,7 @@ one big-endian int32 per dimension, then the data in C order, big-endian.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -27,6 +28,38 @@ _IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
+# what a gzipped IDX file may inflate to (MNIST's largest is 47 MB): a gzip bomb stops here
+MAX_IDX_BYTES = 1 << 30
+
+
+def _gunzip(payload: bytes, path: Path, limit: int) -> bytes:
+    """The gzip members of ``payload`` inflated, refusing to produce more than ``limit`` bytes."""
+    parts: list[bytes] = []
+    produced = 0
+    rest = payload
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=31)
+            while True:
+                chunk = inflater.decompress(rest, limit + 1 - produced)
+                produced += len(chunk)
+                parts.append(chunk)
+                if produced > limit:
+                    raise ValueError(
+                        f"{path}: the gzip file inflates to more than {limit:,} bytes, far more "
+                        "than an IDX data set holds; it is corrupt or malicious"
+                    )
+                rest = inflater.unconsumed_tail
+                if inflater.eof or not rest:
+                    break
+            if not inflater.eof:
+                raise EOFError("the compressed stream ends early")
+            rest = inflater.unused_data
+    except (EOFError, zlib.error) as exc:
+        raise ValueError(
+            f"{path}: corrupt or truncated gzip file ({exc}); delete it and download it again"
+        ) from None
+    return b"".join(parts)
 
 
 def read_idx_with_magic(path: str | os.PathLike) -> tuple[int, np.ndarray]:
@@ -34,12 +67,7 @@ def read_idx_with_magic(path: str | os.PathLike) -> tuple[int, np.ndarray]:
     path = Path(path)
     payload = path.read_bytes()
     if payload.startswith(_GZIP_MAGIC):
-        try:
-            payload = gzip.decompress(payload)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise ValueError(
-                f"{path}: corrupt or truncated gzip file ({exc}); delete it and download it again"
-            ) from None
+        payload = _gunzip(payload, path, MAX_IDX_BYTES)
     if len(payload) < 4:
         raise ValueError(
             f"{path}: truncated IDX file: {len(payload)} bytes, shorter than its 4-byte magic "
@@ -61,7 +89,7 @@ def read_idx_with_magic(path: str | os.PathLike) -> tuple[int, np.ndarray]:
         )
     shape = tuple(int(d) for d in np.frombuffer(payload, ">u4", count=ndim, offset=4))
     dtype = _IDX_DTYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a crafted header cannot wrap
     found = len(payload) - header_size
     if found < expected:
         raise ValueError(

@@ -430,3 +430,43 @@ def test_concat_dataset_indexes_and_gathers_like_per_sample():
     np.testing.assert_array_equal(x[:, 0], [3, 0, 0, 2, 2])
     labels = [y._data.tolist() for _, y in DataLoader(joined, batch_size=4)]
     assert labels == [[0, 1, 2, 0], [1, 0, 1, 2], [3]]
+
+
+# ------------------------------------------------------------------ IDX files: bounded reading
+
+
+def test_gzip_bomb_idx_is_refused_before_inflating_it_all(tmp_path, monkeypatch):
+    import gzip
+
+    import minigrad.data.idx as idx
+
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    header = bytes([0, 0, 8, 1]) + (4_000_000).to_bytes(4, "big")
+    path.write_bytes(gzip.compress(header + bytes(4_000_000)))
+    assert path.stat().st_size < 10_000
+    monkeypatch.setattr(idx, "MAX_IDX_BYTES", 1_000_000)
+    with pytest.raises(ValueError, match="bomb-idx1-ubyte.gz.*inflates to more than 1,000,000"):
+        idx.read_idx(path)
+    monkeypatch.setattr(idx, "MAX_IDX_BYTES", 8_000_000)
+    assert idx.read_idx(path).shape == (4_000_000,)
+
+
+def test_idx_reading_handles_multi_member_truncated_and_overflowing_files(tmp_path):
+    import gzip
+
+    from minigrad.data import read_idx
+
+    raw = bytes([0, 0, 8, 1, 0, 0, 0, 4, 1, 2, 3, 4])
+    path = tmp_path / "labels.gz"
+    path.write_bytes(gzip.compress(raw[:6]) + gzip.compress(raw[6:]))  # two gzip members
+    np.testing.assert_array_equal(read_idx(path), [1, 2, 3, 4])
+    path.write_bytes(gzip.compress(raw)[:-12])
+    with pytest.raises(ValueError, match="labels.gz: corrupt or truncated gzip"):
+        read_idx(path)
+    # dimensions whose product wraps around in int64 must not pass the size check
+    dims = [2**32 - 1] * 3 + [2**31]
+    header = bytes([0, 0, 8, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+    path = tmp_path / "huge"
+    path.write_bytes(header + bytes(8))
+    with pytest.raises(ValueError, match="huge: truncated IDX file"):
+        read_idx(path)
