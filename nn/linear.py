@@ -53,12 +53,13 @@ class Linear(Module):
 
 
 def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool,
-                        dtype: np.dtype) -> None:
-    """Register ``weight`` (and ``bias`` of size weight_shape[0], or None) on ``module`` and
-    initialise them with ``module.reset_parameters()``."""
+                        dtype: np.dtype, bias_size: int | None = None) -> None:
+    """Register ``weight`` (and ``bias`` of size ``bias_size``, by default weight_shape[0], or
+    None) on ``module`` and initialise them with ``module.reset_parameters()``."""
     module.weight = Parameter(np.empty(weight_shape, dtype=dtype))
     if bias:
-        module.bias = Parameter(np.empty(weight_shape[:1], dtype=dtype))
+        size = weight_shape[0] if bias_size is None else bias_size
+        module.bias = Parameter(np.empty((size,), dtype=dtype))
     else:
         module.register_parameter("bias", None)
     module.reset_parameters()
