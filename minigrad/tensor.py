@@ -17,6 +17,7 @@ from minigrad.errors import DeviceError, OpError
 from minigrad.size import Size
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce, shape
+from minigrad import promotion
 
 from minigrad.dtypes import (  # noqa: E402,F401  (PyTorch's names, re-exported by minigrad)
     double,
@@ -469,37 +470,22 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
 
     def _operands(self, other: Any, op: str) -> tuple[Tensor, Tensor]:
-        """Both operands as Tensors of one dtype, by PyTorch's promotion rules."""
+        """Both operands as Tensors of one dtype, by PyTorch's promotion rules
+        (``minigrad.promotion``)."""
         a = self
+        da = a._data.dtype
         if isinstance(other, Tensor):
-            b = other
-            da, db = a._data.dtype, b._data.dtype
-            if da == db:
-                return a, b
-            fa, fb = _is_float(da), _is_float(db)
-            if fa != fb:
-                target = da if fa else db
-            elif a._data.ndim == 0 and b._data.ndim > 0:
-                target = db
-            elif b._data.ndim == 0 and a._data.ndim > 0:
-                target = da
-            else:
-                target = np.result_type(da, db)
-            return a.to(target), b.to(target)
-        if isinstance(other, _Scalar):
-            dtype = a._data.dtype
-            if isinstance(other, (_py_float, np.floating)) and not _is_float(dtype):
-                a = a.to(DEFAULT_FLOAT)
-                dtype = DEFAULT_FLOAT
-            elif dtype == np.bool_ and not isinstance(other, (_py_bool, np.bool_)):
-                a = a.to(np.int64)
-                dtype = np.dtype(np.int64)
-            return a, _wrap(np.asarray(other, dtype=dtype))
+            if other._data.dtype == da:
+                return a, other
+            target = promotion.result_type((a, other), DEFAULT_FLOAT, op)
+            return a.to(target), other.to(target)
         if isinstance(other, (np.ndarray, list, tuple)):
             return self._operands(Tensor(other), op)
-        raise TypeError(
-            f"{op}: unsupported operand of type {type(other).__name__}; use a Tensor or a number"
-        )
+        if isinstance(other, _py_float) and da.kind == "f":  # the common case, fast
+            return a, _wrap(np.asarray(other, dtype=da))
+        target = promotion.result_type((a, other), DEFAULT_FLOAT, op)
+        with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as in PyTorch
+            return a.to(target), _wrap(np.asarray(other, dtype=target))
 
     def __add__(self, other: Any) -> Tensor:
         a, b = self._operands(other, "add")
@@ -510,11 +496,11 @@ class Tensor:
         return ew.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> Tensor:
-        a, b = self._operands(other, "sub")
+        a, b = _no_bool_subtraction(*self._operands(other, "sub"))
         return ew.Sub.apply(a, b)
 
     def __rsub__(self, other: Any) -> Tensor:
-        a, b = self._operands(other, "sub")
+        a, b = _no_bool_subtraction(*self._operands(other, "sub"))
         return ew.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> Tensor:
@@ -539,33 +525,24 @@ class Tensor:
         a, b = self._true_div_operands(other)
         return ew.Div.apply(b, a)
 
-    def __floordiv__(self, other: Any) -> Tensor:
-        a, b = self._operands(other, "floor_divide")
-        return _wrap(np.floor_divide(a._data, b._data))
-
-    def __mod__(self, other: Any) -> Tensor:
-        a, b = self._operands(other, "remainder")
-        return _wrap(np.mod(a._data, b._data))
-
-    def __neg__(self) -> Tensor:
-        return ew.Neg.apply(self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, _Scalar) and not isinstance(exponent, (np.bool_, _py_bool)):
             base = self
             if isinstance(exponent, np.generic):  # NumPy scalars are not weakly typed: x**e
                 exponent = exponent.item()  # with a np.float64 e would upcast float32
-            if isinstance(exponent, (_py_float, np.floating)) and not _is_float(self.dtype):
+            if isinstance(exponent, (_py_float, np.floating)) and not _is_float(self._data.dtype):
                 base = self.to(DEFAULT_FLOAT)
+            elif self._data.dtype == np.bool_:
+                base = self.to(np.int64)  # bool ** 2 is int64, as in PyTorch
+            _check_integer_power(base, exponent)
             return ew.PowScalar.apply(base, exponent=exponent)
         a, b = self._operands(exponent, "pow")
+        _check_integer_power(a, b)
         return ew.Pow.apply(a, b)
 
     def __rpow__(self, base: Any) -> Tensor:
         a, b = self._operands(base, "pow")
+        _check_integer_power(b, a)
         return ew.Pow.apply(b, a)
 
     def __matmul__(self, other: Any) -> Tensor:
@@ -583,9 +560,6 @@ class Tensor:
     def mul(self, other: Any) -> Tensor:
         return self * other
 
-    def div(self, other: Any) -> Tensor:
-        return self / other
-
     def pow(self, exponent: Any) -> Tensor:
         return self**exponent
 
@@ -593,22 +567,7 @@ class Tensor:
         return matmul(self, other)
 
     mm = bmm = matmul
-    multiply, divide, subtract = mul, div, sub
-    true_divide = div
-
-    def neg(self) -> Tensor:
-        return ew.Neg.apply(self)
-
-    negative = neg
-
-    def square(self) -> Tensor:
-        return ew.PowScalar.apply(self, exponent=2)
-
-    def reciprocal(self) -> Tensor:
-        return 1.0 / self
-
-    def rsqrt(self) -> Tensor:
-        return 1.0 / self.sqrt()
+    multiply, subtract = mul, sub
 
     # ------------------------------------------------------------------ elementwise math
 
@@ -639,11 +598,6 @@ class Tensor:
     def relu(self) -> Tensor:
         return ew.Relu.apply(self)
 
-    def abs(self) -> Tensor:
-        return ew.Abs.apply(self)
-
-    __abs__ = abs
-
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
@@ -663,24 +617,6 @@ class Tensor:
 
     def minimum(self, other: Any) -> Tensor:
         return minimum(self, other)
-
-    def sign(self) -> Tensor:
-        return _wrap(np.sign(self._data))
-
-    def floor(self) -> Tensor:
-        return _wrap(np.floor(self._data))
-
-    def ceil(self) -> Tensor:
-        return _wrap(np.ceil(self._data))
-
-    def round(self) -> Tensor:
-        return _wrap(np.round(self._data))
-
-    def isnan(self) -> Tensor:
-        return _wrap(np.isnan(self._data))
-
-    def isfinite(self) -> Tensor:
-        return _wrap(np.isfinite(self._data))
 
     def softmax(self, dim: _py_int) -> Tensor:
         return reduce.Softmax.apply(self, axis=_one_dim(dim, self.ndim, "softmax"))
@@ -718,27 +654,8 @@ class Tensor:
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def __and__(self, other: Any) -> Tensor:
-        return self._compare(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)
-
-    def __or__(self, other: Any) -> Tensor:
-        return self._compare(other, np.logical_or if self.dtype == np.bool_ else np.bitwise_or)
-
-    def __xor__(self, other: Any) -> Tensor:
-        return self._compare(other, np.logical_xor if self.dtype == np.bool_ else np.bitwise_xor)
-
-    def __invert__(self) -> Tensor:
-        return _wrap(np.invert(self._data))
-
     def logical_not(self) -> Tensor:
         return _wrap(np.logical_not(self._data))
-
-    def equal(self, other: Tensor) -> _py_bool:
-        return self.shape == other.shape and _py_bool(np.array_equal(self._data, other._data))
-
-    def allclose(self, other: Any, rtol: _py_float = 1e-5, atol: _py_float = 1e-8) -> _py_bool:
-        b = other._data if isinstance(other, Tensor) else other
-        return _py_bool(np.allclose(self._data, b, rtol=rtol, atol=atol))
 
     # reductions (sum, mean, max, …) are declared in minigrad/api/reductions.py, indexing
     # and selection (gather, scatter, sort, …) in minigrad/api/indexing.py
@@ -1039,7 +956,10 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return self._inplace("mul_", other, lambda a, b: a * b, np.multiply)
 
-    def div_(self, other: Any) -> Tensor:
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        if rounding_mode is not None:
+            return self._inplace_result(
+                "div_", lambda alias: alias.div(other, rounding_mode=rounding_mode))
         return self._inplace("div_", other, lambda a, b: a / b, np.true_divide)
 
     def pow_(self, exponent: Any) -> Tensor:
@@ -1056,18 +976,6 @@ class Tensor:
 
     def relu_(self) -> Tensor:
         return self._inplace("relu_", None, lambda a, _: a.relu(), None)
-
-    def neg_(self) -> Tensor:
-        return self._inplace("neg_", None, lambda a, _: -a, None)
-
-    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, value: Any = 1) -> Tensor:
-        return self.add_(tensor1 * tensor2 * value if value != 1 else tensor1 * tensor2)
-
-    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, value: Any = 1) -> Tensor:
-        return self.add_(tensor1 / tensor2 * value if value != 1 else tensor1 / tensor2)
-
-    def lerp_(self, end: Any, weight: Any) -> Tensor:
-        return self.add_((end - self) * weight)
 
     def copy_(self, src: Any) -> Tensor:
         src_t = src if isinstance(src, Tensor) else _wrap(np.asarray(src))
@@ -1123,6 +1031,28 @@ class Tensor:
 
 
 autograd._tensor_class = Tensor
+
+
+def _no_bool_subtraction(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    if a._data.dtype == np.bool_:
+        raise RuntimeError(
+            "sub: subtraction, the `-` operator, with two bool tensors is not supported; use "
+            "the `^` or logical_xor() operator instead"
+        )
+    return a, b
+
+
+def _check_integer_power(base: Tensor, exponent: Any) -> None:
+    """PyTorch refuses integer ** negative integer, and bool ** bool."""
+    kind = base._data.dtype.kind
+    if kind not in "iub":
+        return
+    exp = exponent._data if isinstance(exponent, Tensor) else np.asarray(exponent)
+    if kind == "b" and exp.dtype.kind == "b":
+        raise NotImplementedError("pow: not implemented for bool ** bool; use x.long() first")
+    if exp.dtype.kind in "iu" and np.any(exp < 0):
+        raise RuntimeError("pow: integers to negative integer powers are not allowed; "
+                           "use a float base, e.g. x.float() ** -1")
 
 
 def _needs_graph(target: Tensor, other: Tensor | None) -> _py_bool:

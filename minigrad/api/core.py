@@ -5,15 +5,14 @@ from __future__ import annotations
 from minigrad.declare import document, methods
 
 methods(
-    "add sub mul div pow matmul mm bmm multiply divide subtract true_divide neg negative square "
-    "reciprocal rsqrt exp log sqrt sin cos tanh sigmoid relu abs clamp clip maximum minimum sign "
-    "floor ceil round isnan isfinite softmax log_softmax logical_not "
+    "add sub mul pow matmul mm bmm multiply subtract "
+    "exp log sqrt sin cos tanh sigmoid relu clamp clip maximum minimum "
+    "softmax log_softmax logical_not "
     "reshape flatten unflatten permute transpose swapaxes t squeeze unsqueeze broadcast_to "
     "split chunk unbind flip clone detach numel",
-    inplace="square reciprocal rsqrt log sin cos tanh sigmoid abs clip sign floor ceil round "
-    "logical_not",
+    inplace="log sin cos tanh sigmoid clip logical_not",
 )
-methods("allclose equal expand_as", out=False)
+methods("expand_as", out=False)
 
 document(
     "tensor as_tensor from_numpy zeros ones empty full eye arange linspace logspace rand randn "

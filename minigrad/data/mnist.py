@@ -61,6 +61,7 @@ _SPLIT_FILES = {
 _IMAGES_MAGIC = 0x00000803  # uint8, 3 dimensions (N, rows, columns)
 _LABELS_MAGIC = 0x00000801  # uint8, 1 dimension (N,)
 _TIMEOUT_S = 30.0
+MAX_DOWNLOAD_BYTES = 64 << 20  # the largest official file is 9.9 MB
 
 
 def default_root() -> Path:
@@ -87,11 +88,16 @@ def _md5(payload: bytes) -> str:
     return hashlib.md5(payload, usedforsecurity=False).hexdigest()
 
 
-def _fetch(url: str, timeout: float = _TIMEOUT_S) -> bytes:
-    """The body of ``url``; raises OSError (URLError, timeouts) when it cannot be had."""
+def _fetch(url: str, timeout: float = _TIMEOUT_S, limit: int | None = None) -> bytes:
+    """The body of ``url``, at most ``limit`` bytes (default ``MAX_DOWNLOAD_BYTES``); raises
+    OSError (URLError, timeouts) when it cannot be had, ValueError when it is longer."""
+    limit = MAX_DOWNLOAD_BYTES if limit is None else limit
     request = urllib.request.Request(url, headers={"User-Agent": "minigrad"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        return response.read()
+        payload = response.read(limit + 1)
+    if len(payload) > limit:
+        raise ValueError(f"the response is longer than {limit:,} bytes, not an MNIST file")
+    return payload
 
 
 def _download(root: Path, name: str, errors: list[str]) -> bool:

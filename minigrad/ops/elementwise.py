@@ -46,14 +46,16 @@ class Div(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
-        return a / b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a / b
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad / b if need_a else None
-        grad_b = -grad * a / (b * b) if need_b else None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            grad_a = grad / b if need_a else None
+            grad_b = -grad * a / (b * b) if need_b else None
         return grad_a, grad_b
 
 
@@ -68,11 +70,13 @@ class Neg(Primitive):
 
 
 class Pow(Primitive):
-    """a ** b for two tensors; the exponent's gradient is a**b * log(a) (defined for a > 0)."""
+    """a ** b for two tensors, with PyTorch's gradients at the edges: d/da is 0 where b == 0
+    (also at a == 0); d/db = a**b * log(a), 0 where a == 0 and b >= 0, nan for a < 0."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out = a**b
+        with np.errstate(all="ignore"):
+            out = a**b
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -80,36 +84,45 @@ class Pow(Primitive):
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         a, b, out = ctx.saved
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
-        grad_b = None
-        if need_b:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grad_b = grad * out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
+        grad_a = grad_b = None
+        zero = np.zeros((), grad.dtype)
+        with np.errstate(all="ignore"):
+            if need_a:
+                grad_a = np.where(b == 0, zero, grad * (b * a ** (b - 1)))
+            if need_b:
+                grad_b = grad * np.where((a == 0) & (b >= 0), zero, out * np.log(a))
         return grad_a, grad_b
 
 
 class PowScalar(Primitive):
-    """a ** exponent for a Python number exponent."""
+    """a ** exponent for a Python number exponent; the gradient of a ** 0 is 0 everywhere."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, exponent: float) -> np.ndarray:
         ctx.save_for_backward(a)
         ctx.exponent = exponent
-        return a**exponent
+        if exponent == 2:
+            return a * a
+        with np.errstate(all="ignore"):
+            return a**exponent
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (a,) = ctx.saved
         exponent = ctx.exponent
+        if exponent == 0:
+            return np.zeros_like(grad)
         if exponent == 2:
             return grad * (a + a)
-        return grad * (exponent * a ** (exponent - 1))
+        with np.errstate(all="ignore"):
+            return grad * (exponent * a ** (exponent - 1))
 
 
 class Exp(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.exp(a)
+        with np.errstate(over="ignore"):
+            out = np.exp(a)
         ctx.save_for_backward(out)
         return out
 
@@ -123,25 +136,29 @@ class Log(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a)
-        return np.log(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(a)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (a,) = ctx.saved
-        return grad / a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad / a
 
 
 class Sqrt(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.sqrt(a)
+        with np.errstate(invalid="ignore"):
+            out = np.sqrt(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (out,) = ctx.saved
-        return grad / (out + out)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad / (out + out)
 
 
 class Sin(Primitive):
@@ -250,7 +267,10 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (a,) = ctx.saved
-        return grad * np.sign(a)
+        sign = np.sign(a)
+        if a.dtype.kind == "f":  # PyTorch: the gradient of |x| at nan is 0
+            sign = np.where(np.isnan(a), np.zeros((), a.dtype), sign)
+        return grad * sign
 
 
 class Clamp(Primitive):

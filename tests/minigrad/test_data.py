@@ -1,5 +1,7 @@
 """Dataset, TensorDataset, DataLoader and load_digits."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -470,3 +472,33 @@ def test_idx_reading_handles_multi_member_truncated_and_overflowing_files(tmp_pa
     path.write_bytes(header + bytes(8))
     with pytest.raises(ValueError, match="huge: truncated IDX file"):
         read_idx(path)
+
+
+def test_download_reads_at_most_the_limit(monkeypatch):
+    import io
+    import urllib.request
+
+    import minigrad.data.mnist as mnist_module
+
+    class Endless(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            buffer[:] = b"\0" * len(buffer)
+            return len(buffer)
+
+    requested = []
+
+    def fake_urlopen(request, timeout):
+        requested.append(request.full_url)
+        return io.BufferedReader(Endless())
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    with pytest.raises(ValueError, match="longer than 1,000 bytes"):
+        mnist_module._fetch("https://example.invalid/x.gz", limit=1000)
+    assert mnist_module.MAX_DOWNLOAD_BYTES == 64 << 20
+    errors = []
+    monkeypatch.setattr(mnist_module, "MAX_DOWNLOAD_BYTES", 5000)
+    assert not mnist_module._download(Path("/nonexistent"), "t10k-labels-idx1-ubyte", errors)
+    assert len(errors) == len(mnist_module.MIRRORS) and "longer than 5,000" in errors[0]

@@ -150,12 +150,14 @@ def test_masked_fill_and_where_gradients():
     np.testing.assert_array_equal(x.grad.detach().numpy(), [1.0, 0.0, 0.0])
 
 
-def test_floor_div_mod_and_non_differentiable_ops():
+def test_floor_div_mod_and_piecewise_constant_ops():
     x = mg.tensor([7, -7])
     np.testing.assert_array_equal((x // 2).detach().numpy(), [3, -4])
     np.testing.assert_array_equal((x % 3).detach().numpy(), [1, 2])
     f = mg.tensor([-1.5, 2.5], requires_grad=True)
-    assert not f.sign().requires_grad and not f.floor().requires_grad
+    # as in PyTorch: differentiable, with gradient 0
+    (f.sign() + f.floor()).sum().backward()
+    np.testing.assert_array_equal(f.grad.numpy(), [0.0, 0.0])
 
 
 def test_unsupported_operand_names_the_op():
