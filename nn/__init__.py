@@ -1,16 +1,14 @@
 """nn: PyTorch-style modules on minigrad tensors. ``import nn`` stands in for ``torch.nn``."""
 
 from nn import functional, init
-from nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn import activation as _activation
+from nn import loss as _loss
+from nn import utils
+from nn.activation import *  # noqa: F403  (every activation layer: nn.activation.__all__)
+from nn.bilinear import Bilinear
 from nn.attention import MultiheadAttention
-from nn.container import ModuleDict, ModuleList, Sequential
-from nn import conv as _conv
-from nn import fold as _fold
-from nn import padding as _padding
-from nn import pixelshuffle as _pixelshuffle
-from nn import pooling as _pooling
-from nn import upsampling as _upsampling
-from nn.conv import *  # noqa: F403  (Conv1d/2d/3d, ConvTranspose1d/2d/3d)
+from nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from nn.conv import Conv2d
 from nn.dropout import (
     AlphaDropout,
     Dropout,
@@ -20,9 +18,9 @@ from nn.dropout import (
     FeatureAlphaDropout,
 )
 from nn.embedding import Embedding, EmbeddingBag
-from nn.flatten import Flatten
+from nn.flatten import Flatten, Unflatten
 from nn.linear import Identity, Linear
-from nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
+from nn.loss import *  # noqa: F403  (every loss: nn.loss.__all__)
 from nn.module import Module
 from nn.normalization import (
     BatchNorm1d,
@@ -38,11 +36,7 @@ from nn.normalization import (
 )
 from nn.parameter import Parameter
 from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from nn.fold import Fold, Unfold
-from nn.padding import *  # noqa: F403  (ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad)
-from nn.pixelshuffle import PixelShuffle, PixelUnshuffle
-from nn.pooling import *  # noqa: F403  (max, average, adaptive, unpool and lp pools)
-from nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from nn.summary import Summary, summary
 from nn.transformer import (
     Transformer,
@@ -112,6 +106,6 @@ __all__ = [
     "Summary",
 ]
 __all__ += [
-    name for module in (_conv, _pooling, _padding, _upsampling, _pixelshuffle, _fold)
-    for name in module.__all__ if name not in __all__
+    *[name for name in [*_activation.__all__, *_loss.__all__] if name not in __all__],
+    "ParameterList", "ParameterDict", "Unflatten", "Bilinear", "utils",
 ]

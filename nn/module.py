@@ -8,12 +8,15 @@ submodule, and a Tensor to a name given to ``register_buffer`` as a buffer. Ever
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigrad.tensor import Tensor
+from minigrad.device import check_device
+from minigrad.device import device as _device_type
+from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap
+from minigrad.utils.hooks import RemovableHandle
 from nn.parameter import Parameter
 
 
@@ -23,26 +26,111 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (
+            f"IncompatibleKeys(missing_keys={self.missing_keys}, "
+            f"unexpected_keys={self.unexpected_keys})"
+        )
 
-def _dtype_of(arg: Any) -> np.dtype | None:
-    """A NumPy float dtype from ``to()``'s argument, or None for a device such as 'cpu'."""
-    if isinstance(arg, Tensor):
-        return arg._data.dtype
-    if isinstance(arg, str):
-        if arg.split(":")[0] == "cpu":
-            return None
-        try:
-            return np.dtype(arg)
-        except TypeError:
-            raise ValueError(
-                f"Module.to: unknown device or dtype {arg!r}; only 'cpu' exists"
-            ) from None
-    if type(arg).__name__ == "device":  # a torch-style device object from a ported script
+    __str__ = __repr__
+
+
+def factory_dtype(device: Any = None, dtype: Any = None, what: str = "Module") -> np.dtype:
+    """The NumPy dtype for a layer built with ``device=``/``dtype=`` (PyTorch's factory
+    arguments): float32 by default; any device but the CPU raises DeviceError."""
+    check_device(device, f"{what}(device=...)")
+    if dtype is None:
+        return np.dtype(DEFAULT_FLOAT)
+    resolved = np.dtype(dtype)
+    if resolved.kind not in "fc":
+        raise TypeError(
+            f"{what}: dtype must be a floating point dtype such as minigrad.float32, got {dtype}"
+        )
+    return resolved
+
+
+def _parse_to(args: tuple, kwargs: dict) -> np.dtype | None:
+    """The dtype asked for by ``Module.to(...)``'s arguments (devices are checked: CPU only)."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    copy = kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"Module.to: unexpected keyword arguments {sorted(kwargs)}")
+    del copy
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg._data.dtype
+        elif isinstance(arg, (str, int, _device_type)) and not isinstance(arg, bool):
+            if isinstance(arg, str) and arg.split(":")[0] not in _DEVICE_NAMES:
+                try:
+                    dtype = np.dtype(arg)
+                    continue
+                except TypeError:
+                    raise ValueError(
+                        f"Module.to: unknown device or dtype {arg!r}; minigrad has only 'cpu'"
+                    ) from None
+            device = arg
+        elif isinstance(arg, bool):  # to(dtype, non_blocking) positional
+            continue
+        else:
+            dtype = arg
+    check_device(device, "Module.to()")
+    if dtype is None:
         return None
     try:
-        return np.dtype(arg)
+        resolved = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"Module.to: expected a dtype, a tensor or 'cpu', got {arg!r}") from None
+        raise TypeError(f"Module.to: expected a dtype, a tensor or 'cpu', got {dtype!r}") from None
+    if resolved.kind not in "fc":
+        raise TypeError(
+            "nn.Module.to only accepts floating point or complex dtypes, but got desired "
+            f"dtype={dtype}"
+        )
+    return resolved
+
+
+_DEVICE_NAMES = {"cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "hpu", "ipu"}
+
+# global hooks: run for every module (nn.module.register_module_forward_hook, …)
+_global_forward_pre_hooks: dict[int, Callable] = OrderedDict()
+_global_forward_hooks: dict[int, Callable] = OrderedDict()
+_global_forward_hooks_always_called: dict[int, bool] = OrderedDict()
+_global_backward_pre_hooks: dict[int, Callable] = OrderedDict()
+_global_backward_hooks: dict[int, Callable] = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """``hook(module, args)`` before every module's forward (may return new args)."""
+    handle = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(hook: Callable, *, always_call: bool = False) -> RemovableHandle:
+    """``hook(module, args, output)`` after every module's forward (may return a new output)."""
+    handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
+    _global_forward_hooks[handle.id] = hook
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    """``hook(module, grad_output)`` for every module (may return a new grad_output)."""
+    handle = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    """``hook(module, grad_input, grad_output)`` for every module (may return grad_input)."""
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
 
 
 def _add_indent(text: str, spaces: int) -> str:
@@ -62,12 +150,18 @@ class Module:
     _non_persistent_buffers: set[str]
     _modules: dict[str, Module | None]
 
-    def __init__(self) -> None:
-        object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_non_persistent_buffers", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() takes no arguments for Module; got "
+                f"{len(args)} positional and {sorted(kwargs)} keyword arguments"
+            )
+        _init_state(self)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        for name, value in _fresh_state().items():
+            self.__dict__.setdefault(name, value)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -75,7 +169,69 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if not (
+            self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+            or self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks
+            or _global_backward_hooks or _global_backward_pre_hooks
+        ):
+            return self.forward(*args, **kwargs)
+        return _call_with_hooks(self, args, kwargs)
+
+    # ----------------------------------------------------------------------- hooks
+
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args)`` (``hook(module, args, kwargs)`` with_kwargs) before forward;
+        it may return new args (or ``(args, kwargs)``)."""
+        handle = RemovableHandle(
+            self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs
+        )
+        _insert(self._forward_pre_hooks, handle.id, hook, prepend)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        return handle
+
+    def register_forward_hook(
+        self,
+        hook: Callable,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with_kwargs)
+        after forward; it may return a new output. ``always_call``: also when forward raised."""
+        handle = RemovableHandle(
+            self._forward_hooks,
+            extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called],
+        )
+        _insert(self._forward_hooks, handle.id, hook, prepend)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        return handle
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, grad_output)`` when the gradients of the outputs are known; it may
+        return new ones."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        _insert(self._backward_pre_hooks, handle.id, hook, prepend)
+        return handle
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` when the gradients of the (positional
+        tensor) inputs are known; it may return new grad_input."""
+        handle = RemovableHandle(self._backward_hooks)
+        _insert(self._backward_hooks, handle.id, hook, prepend)
+        return handle
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """The older name; minigrad runs it as a full backward hook."""
+        return self.register_full_backward_hook(hook)
 
     # ----------------------------------------------------------------------- registration
 
@@ -286,6 +442,33 @@ class Module:
             module = child
         return module
 
+    def _split_target(self, target: str) -> tuple[Module, str]:
+        module_path, _, name = target.rpartition(".")
+        return self.get_submodule(module_path), name
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path such as ``features.0.weight``."""
+        module, name = self._split_target(target)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._parameters:
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return module._parameters[name]  # type: ignore[return-value]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as ``bn.running_mean``."""
+        module, name = self._split_target(target)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]  # type: ignore[return-value]
+
+    def get_extra_state(self) -> Any:
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called."
+        )
+
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) and on this module."""
         for module in self.children():
@@ -326,26 +509,51 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Convert floating-point parameters and buffers to a dtype, in place.
 
-        ``to(mg.float64)``, ``to(dtype=...)``, ``to(tensor)`` (its dtype); a device argument
-        such as ``'cpu'`` is accepted and ignored, as minigrad runs on the CPU only.
+        ``to(mg.float64)``, ``to(dtype=...)``, ``to(tensor)`` (its dtype), ``to('cpu')``,
+        ``to(mg.device('cpu'), mg.float64)``, ``non_blocking=`` (ignored); any device but
+        the CPU raises DeviceError, as minigrad runs on the CPU only.
         """
-        dtype = None
-        for arg in (*args, kwargs.pop("dtype", None), kwargs.pop("device", None)):
-            converted = None if arg is None else _dtype_of(arg)
-            if converted is not None:
-                dtype = converted
-        if kwargs:
-            raise TypeError(f"Module.to: unexpected keyword arguments {sorted(kwargs)}")
+        dtype = _parse_to(args, dict(kwargs))
         if dtype is None:
             return self
-        if dtype.kind != "f":
-            raise TypeError(f"Module.to: only floating point dtypes are supported, got {dtype}")
+        return self._apply_float(lambda array: array.astype(dtype))
+
+    def _apply_float(self, convert: Callable[[np.ndarray], np.ndarray]) -> Module:
+        """Replace the array of every floating-point parameter, buffer and gradient (the
+        Parameter objects stay the same, so optimizers keep working)."""
         for tensor in (*self.parameters(), *self.buffers()):
-            if tensor._data.dtype.kind == "f" and tensor._data.dtype != dtype:
-                tensor._data = tensor._data.astype(dtype)
-                if tensor.grad is not None:
-                    tensor.grad._data = tensor.grad._data.astype(dtype)
+            if tensor._data.dtype.kind in "fc":
+                converted = convert(tensor._data)
+                if converted.dtype != tensor._data.dtype:
+                    tensor._data = converted
+                    if tensor.grad is not None:
+                        tensor.grad._data = tensor.grad._data.astype(converted.dtype)
         return self
+
+    def cpu(self) -> Module:
+        """Already there: minigrad runs on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises DeviceError: minigrad runs on the CPU only."""
+        check_device("cuda" if device is None else f"cuda:{device}", "Module.cuda()")
+        return self
+
+    def mps(self, device: Any = None) -> Module:
+        check_device("mps", "Module.mps()")
+        return self
+
+    def xpu(self, device: Any = None) -> Module:
+        check_device("xpu", "Module.xpu()")
+        return self
+
+    def share_memory(self) -> Module:
+        """No-op: the arrays already live in this process's memory (threads share them)."""
+        return self
+
+    def type(self, dst_type: Any) -> Module:
+        """All parameters and buffers to ``dst_type``."""
+        return self._apply_float(lambda array: array.astype(np.dtype(dst_type)))
 
     def float(self) -> Module:
         """Parameters and buffers to float32."""
@@ -354,6 +562,16 @@ class Module:
     def double(self) -> Module:
         """Parameters and buffers to float64 (what gradient checks want)."""
         return self.to(np.float64)
+
+    def half(self) -> Module:
+        """Parameters and buffers to float16."""
+        return self.to(np.float16)
+
+    def bfloat16(self) -> Module:
+        raise TypeError(
+            "Module.bfloat16: NumPy has no bfloat16 dtype, so minigrad cannot store it; use "
+            "float() (float32) or half() (float16)"
+        )
 
     # ----------------------------------------------------------------------- state dict
 
@@ -378,39 +596,46 @@ class Module:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def _state_entries(self) -> dict[str, tuple[Module, str, Tensor]]:
+        """Every state_dict key with its owning module, local name and tensor."""
+        entries: dict[str, tuple[Module, str, Tensor]] = OrderedDict()
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            dotted = prefix + "." if prefix else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    entries[dotted + name] = (module, name, param)
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers:
+                    entries[dotted + name] = (module, name, buffer)
+        return entries
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> IncompatibleKeys:
         """Copy parameters and buffers from ``state_dict`` into this module.
 
-        Every entry is checked before anything is copied: a shape mismatch (always), or a
-        missing or unexpected key (when ``strict``), raises a RuntimeError naming them all
-        and leaves the module unchanged.
+        Every entry is checked before anything is copied: a value that is no numeric array or
+        tensor, a shape mismatch (always), or a missing or unexpected key (when ``strict``)
+        raises a RuntimeError naming them all and leaves the module unchanged. Values may be
+        minigrad Tensors, NumPy arrays or anything NumPy converts (such as torch tensors).
+        ``assign=True`` makes the module use the given arrays (and their dtype) instead of
+        copying into its own.
         """
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}")
-        own = self.state_dict(keep_vars=True)
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        own = self._state_entries()
         missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
+        unexpected = [key for key in state_dict if key not in own and key != "_metadata"]
         errors: list[str] = []
-        copies: list[tuple[Tensor, np.ndarray]] = []
-        for key, target in own.items():
+        copies: list[tuple[Module, str, Tensor, np.ndarray]] = []
+        for key, (module, name, target) in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else value
-            if not isinstance(array, (np.ndarray, np.generic, int, float, bool)):
-                errors.append(
-                    f'While copying the parameter named "{key}", expected a Tensor or an '
-                    f"ndarray from checkpoint but received {type(value).__name__}."
-                )
+            array, problem = _checkpoint_array(state_dict[key], key, target)
+            if problem is not None:
+                errors.append(problem)
                 continue
-            array = np.asarray(array)
-            if array.shape != target._data.shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {array.shape} from "
-                    f"checkpoint, the shape in current model is {target._data.shape}."
-                )
-                continue
-            copies.append((target, array))
+            copies.append((module, name, target, array))
         if strict:
             if unexpected:
                 errors.insert(
@@ -426,9 +651,16 @@ class Module:
                 + "\n\t".join(errors)
                 + "\nThe module was left unchanged."
             )
-        for target, array in copies:
-            np.copyto(target._data, array, casting="unsafe")
-            target._version.value += 1
+        for module, name, target, array in copies:
+            if assign:
+                if isinstance(target, Parameter):
+                    replacement = Parameter(array, requires_grad=target.requires_grad)
+                    module._parameters[name] = replacement
+                else:
+                    module._buffers[name] = _wrap(array)
+            else:
+                np.copyto(target._data, array, casting="unsafe")
+                target._version.value += 1
         return IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------------- printing
@@ -460,3 +692,129 @@ class Module:
         from nn.summary import summary
 
         return summary(self, input_shape, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fresh_state() -> dict[str, Any]:
+    return {
+        "training": True,
+        "_parameters": OrderedDict(),
+        "_buffers": OrderedDict(),
+        "_non_persistent_buffers": set(),
+        "_modules": OrderedDict(),
+        "_forward_pre_hooks": OrderedDict(),
+        "_forward_pre_hooks_with_kwargs": OrderedDict(),
+        "_forward_hooks": OrderedDict(),
+        "_forward_hooks_with_kwargs": OrderedDict(),
+        "_forward_hooks_always_called": OrderedDict(),
+        "_backward_pre_hooks": OrderedDict(),
+        "_backward_hooks": OrderedDict(),
+    }
+
+
+def _init_state(module: Module) -> None:
+    module.__dict__.update(_fresh_state())
+
+
+def _insert(hooks: dict, key: int, hook: Callable, prepend: bool) -> None:
+    hooks[key] = hook
+    if prepend:
+        hooks.move_to_end(key, last=False)  # type: ignore[attr-defined]
+
+
+def _checkpoint_array(value: Any, key: str, target: Tensor) -> tuple[Any, str | None]:
+    """The checkpoint value as an ndarray that can be copied into ``target``, or the error."""
+    if isinstance(value, Tensor):
+        array = value._data
+    elif isinstance(value, (np.ndarray, np.generic, int, float, bool)):
+        array = np.asarray(value)
+    elif hasattr(value, "__array__") or hasattr(value, "numpy"):
+        try:  # a torch tensor, for instance
+            array = np.asarray(value.detach() if hasattr(value, "detach") else value)
+        except Exception:  # noqa: BLE001 - report any conversion failure the same way
+            array = None
+    else:
+        array = None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
+        received = type(value).__name__
+        if isinstance(array, np.ndarray):
+            received += f" of dtype {array.dtype}"
+        return None, (
+            f'While copying the parameter named "{key}", expected a numeric Tensor or ndarray '
+            f"from checkpoint but received {received}."
+        )
+    if array.shape != target._data.shape:
+        return None, (
+            f"size mismatch for {key}: copying a param with shape {array.shape} from "
+            f"checkpoint, the shape in current model is {target._data.shape}."
+        )
+    if array.dtype.kind == "c" and target._data.dtype.kind != "c":
+        return None, (
+            f'While copying the parameter named "{key}", a complex value cannot be copied '
+            f"into a {target._data.dtype} tensor."
+        )
+    return array, None
+
+
+def _as_tuple(value: Any) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _call_with_hooks(module: Module, args: tuple, kwargs: dict) -> Any:
+    """``module(*args, **kwargs)`` with forward (pre-)hooks and full backward (pre-)hooks."""
+    pre_hooks = [*_global_forward_pre_hooks.items(), *module._forward_pre_hooks.items()]
+    for key, hook in pre_hooks:
+        if key in module._forward_pre_hooks_with_kwargs:
+            result = hook(module, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        "forward pre-hook must return None or a tuple of (new_args, "
+                        f"new_kwargs), but got {result!r}."
+                    )
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = _as_tuple(result)
+
+    backward_hooks = bool(
+        module._backward_hooks or module._backward_pre_hooks or _global_backward_hooks
+        or _global_backward_pre_hooks
+    )
+    state = None
+    if backward_hooks:
+        from nn._backward_hooks import BackwardHookState
+
+        state = BackwardHookState(module)
+        args = state.wrap_inputs(args)
+
+    forward_hooks = [*_global_forward_hooks.items(), *module._forward_hooks.items()]
+    try:
+        output = module.forward(*args, **kwargs)
+    except Exception:
+        for key, hook in forward_hooks:
+            if key in module._forward_hooks_always_called or key in (
+                _global_forward_hooks_always_called
+            ):
+                try:
+                    if key in module._forward_hooks_with_kwargs:
+                        hook(module, args, kwargs, None)
+                    else:
+                        hook(module, args, None)
+                except Exception:  # noqa: BLE001,S110 - the forward's error is the one to see
+                    pass
+        raise
+    for key, hook in forward_hooks:
+        if key in module._forward_hooks_with_kwargs:
+            result = hook(module, args, kwargs, output)
+        else:
+            result = hook(module, args, output)
+        if result is not None:
+            output = result
+
+    if state is not None:
+        output = state.wrap_outputs(output)
+    return output
