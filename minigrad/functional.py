@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops import elementwise as ew
+from minigrad.ops import special
 from minigrad.ops import reduce
 from minigrad.ops.convnd import (  # noqa: F401  (re-exported: F.conv2d, F.conv3d, ...)
     conv1d,
@@ -88,15 +89,15 @@ def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """GELU with the tanh approximation (PyTorch's approximate='tanh')."""
-    inner = (input + 0.044715 * input**3) * float(np.sqrt(2.0 / np.pi))
-    return 0.5 * input * (1.0 + inner.tanh())
-    "conv1d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-    "max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d", "adaptive_max_pool1d",
-    "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
-    "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
-    "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-    "pixel_unshuffle",
+    """x * Phi(x) with the exact normal CDF (erf), or its tanh approximation with
+    approximate='tanh', as in PyTorch."""
+    if approximate == "tanh":
+        inner = (input + 0.044715 * input**3) * float(np.sqrt(2.0 / np.pi))
+        return 0.5 * input * (1.0 + inner.tanh())
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    # Phi(x) = erfc(-x / sqrt 2) / 2: no cancellation for negative x, unlike (1 + erf) / 2
+    return input * special.Erfc.apply(input * float(-1 / np.sqrt(2.0))) * 0.5
 
 
 def silu(input: Tensor) -> Tensor:

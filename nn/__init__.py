@@ -8,7 +8,13 @@ from nn.activation import *  # noqa: F403  (every activation layer: nn.activatio
 from nn.bilinear import Bilinear
 from nn.attention import MultiheadAttention
 from nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from nn.conv import Conv2d
+from nn import conv as _conv
+from nn import fold as _fold
+from nn import padding as _padding
+from nn import pixelshuffle as _pixelshuffle
+from nn import pooling as _pooling
+from nn import upsampling as _upsampling
+from nn.conv import *  # noqa: F403  (Conv1d/2d/3d, ConvTranspose1d/2d/3d)
 from nn.dropout import (
     AlphaDropout,
     Dropout,
@@ -36,7 +42,11 @@ from nn.normalization import (
 )
 from nn.parameter import Parameter
 from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from nn.fold import Fold, Unfold
+from nn.padding import *  # noqa: F403  (ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad)
+from nn.pixelshuffle import PixelShuffle, PixelUnshuffle
+from nn.pooling import *  # noqa: F403  (max, average, adaptive, unpool and lp pools)
+from nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from nn.summary import Summary, summary
 from nn.transformer import (
     Transformer,
@@ -108,4 +118,8 @@ __all__ = [
 __all__ += [
     *[name for name in [*_activation.__all__, *_loss.__all__] if name not in __all__],
     "ParameterList", "ParameterDict", "Unflatten", "Bilinear", "utils",
+]
+__all__ += [
+    name for module in (_conv, _pooling, _padding, _upsampling, _pixelshuffle, _fold)
+    for name in module.__all__ if name not in __all__
 ]
