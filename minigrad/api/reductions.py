@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import warnings
 from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,10 @@ def accepts_axis(fn: Callable[..., Any]) -> Callable[..., Any]:
             if "dim" in kwargs:
                 raise TypeError(f"{fn.__name__}: got both dim= and its alias axis=")
             kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:  # NumPy's spelling, which PyTorch accepts too
+            if "keepdim" in kwargs:
+                raise TypeError(f"{fn.__name__}: got both keepdim= and its alias keepdims=")
+            kwargs["keepdim"] = kwargs.pop("keepdims")
         return fn(*args, **kwargs)
 
     return with_axis
@@ -197,7 +202,12 @@ def _var(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
     centre = mean(input, axis, True)
     centered = input - centre
     squares = sum(centered * centered, axis, keepdim)
-    divisor = np.asarray(builtins.max(count(input.shape, axis) - c, 0), dtype=input._data.dtype)
+    n = count(input.shape, axis)
+    if n - c <= 0:
+        warnings.warn(
+            f"{op_name}: degrees of freedom is <= 0 (correction {c:g} for {n} elements per "
+            "result); the result is inf or nan", UserWarning, stacklevel=3)
+    divisor = np.asarray(builtins.max(n - c, 0), dtype=input._data.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         variance = squares / _wrap(divisor)
     return variance, centre if keepdim else centre.reshape(variance.shape)
@@ -217,7 +227,7 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     """Standard deviation over ``dim`` with ``correction`` (default 1) or ``unbiased``."""
-    return _var(input, dim, unbiased, keepdim, correction, "std")[0].sqrt()
+    return reduce.StdFromVariance.apply(_var(input, dim, unbiased, keepdim, correction, "std")[0])
 
 
 @op(method=False, reason="PyTorch has it as a torch-level function only")
@@ -234,7 +244,7 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool
              correction: Any = None) -> tuple[Tensor, Tensor]:
     """(std, mean) over ``dim`` in one pass."""
     variance, centre = _var(input, dim, unbiased, keepdim, correction, "std_mean")
-    return variance.sqrt(), centre
+    return reduce.StdFromVariance.apply(variance), centre
 
 
 # ------------------------------------------------------------------------------ extremes
@@ -247,7 +257,8 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, op_name: str
         return (maximum if largest else minimum)(input, dim)
     if dim is None:
         require_nonempty(input, op_name, None)
-        return reduce.Extreme.apply(input, axis=None, keepdims=False, largest=largest)
+        return reduce.Extreme.apply(input, axis=None, keepdims=False, largest=largest,
+                                    nan_shares=True)
     axis = one_axis(dim, input.ndim, op_name)
     if axis is None:
         return ValuesIndices(input.clone(), _wrap(np.zeros((), _INT64)))

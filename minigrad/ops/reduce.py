@@ -27,24 +27,20 @@ class Sum(Primitive):
         return np.broadcast_to(_expand_reduced(grad, ctx.axis, ctx.keepdims), ctx.shape)
 
 
-def _nan_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a == b, with NaN equal to NaN (a NaN extreme is the element that produced it)."""
-    equal = a == b
-    if a.dtype.kind == "f":
-        equal |= np.isnan(a) & np.isnan(b)
-    return equal
-
-
 class Extreme(Primitive):
     """amax/amin over ``axis`` (a tuple, or None for all); tied extremes share the gradient
-    evenly, as in PyTorch. Computed directly for every dtype (bool and unsigned included)."""
+    evenly, as in PyTorch. Computed directly for every dtype (bool and unsigned included).
+
+    A NaN extreme: with ``nan_shares`` (max()/min() of all elements) the NaN elements share
+    the gradient; without (amax/amin) the gradient is NaN there, both as in PyTorch.
+    """
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool,
-                largest: bool) -> np.ndarray:
+                largest: bool, nan_shares: bool = False) -> np.ndarray:
         out = (np.max if largest else np.min)(a, axis=axis, keepdims=True)
         ctx.save_for_backward(a, out)
-        ctx.axis, ctx.keepdims = axis, keepdims
+        ctx.axis, ctx.keepdims, ctx.nan_shares = axis, keepdims, nan_shares
         if keepdims:
             return out
         return out.reshape(()) if axis is None else np.squeeze(out, axis)
@@ -52,9 +48,13 @@ class Extreme(Primitive):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         a, out = ctx.saved
-        mask = _nan_equal(a, out)
+        mask = a == out
+        if ctx.nan_shares:
+            mask |= np.isnan(a) & np.isnan(out)
         count = mask.sum(axis=ctx.axis, keepdims=True)
-        return mask * (_expand_reduced(grad, ctx.axis, ctx.keepdims) / count).astype(a.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = _expand_reduced(grad, ctx.axis, ctx.keepdims) / count
+            return (mask * share).astype(a.dtype)
 
 
 def _products_of_others(x: np.ndarray) -> np.ndarray:
@@ -78,6 +78,8 @@ class Prod(Primitive):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (a,) = ctx.saved
+        if a.size == 0:
+            return np.zeros_like(a)
         if ctx.axis is None:
             return (_products_of_others(a.reshape(-1)).reshape(a.shape) * grad).astype(a.dtype)
         g = grad if ctx.keepdims else np.expand_dims(grad, ctx.axis)
@@ -215,3 +217,20 @@ class Softmax(Primitive):
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (out,) = ctx.saved
         return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True))
+
+
+class StdFromVariance(Primitive):
+    """sqrt of a variance; a zero standard deviation gets gradient 0, as in PyTorch (sqrt's
+    own derivative would be infinite there)."""
+
+    @staticmethod
+    def forward(ctx: Context, variance: np.ndarray) -> np.ndarray:
+        out = np.sqrt(variance)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        (out,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(out == 0, 0, grad / (2 * out)).astype(out.dtype)
