@@ -19,6 +19,7 @@ from minigrad.data.sampler import (
     RandomSampler,
     SequentialSampler,
 )
+from minigrad.errors import OpError
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -55,6 +56,9 @@ def _map_fields(batch: Any, fn: Any) -> Any:
 def collate(samples: Sequence[Any]) -> Any:
     """Stacks samples into a batch: tuples and dicts field by field, each field to one ndarray.
 
+    Samples that cannot be stacked raise ``minigrad.errors.OpError`` (a ValueError and, like
+    PyTorch's error, a RuntimeError).
+
     ``[(x_0, y_0), (x_1, y_1), ...]`` with ``x_i`` of shape S gives ``(X, Y)`` with X of shape
     ``(len(samples), *S)``. Tensors, arrays and Python numbers are all accepted.
     """
@@ -64,7 +68,7 @@ def collate(samples: Sequence[Any]) -> Any:
     if isinstance(first, (tuple, list)):
         lengths = {len(sample) for sample in samples}
         if len(lengths) != 1:
-            raise ValueError(
+            raise OpError(
                 f"collate: samples have different numbers of fields {sorted(lengths)}; "
                 "every sample of a dataset must have the same structure"
             )
@@ -72,7 +76,7 @@ def collate(samples: Sequence[Any]) -> Any:
     arrays = [_as_array(sample) for sample in samples]
     shapes = {array.shape for array in arrays}
     if len(shapes) != 1:
-        raise ValueError(
+        raise OpError(
             f"collate: cannot stack samples of shapes {sorted(shapes)} into one batch; "
             "give every sample the same shape (pad or resize them in the dataset)"
         )
