@@ -183,7 +183,18 @@ class Tensor:
 
     __slots__ = ("_data", "grad", "requires_grad", "_node", "_version", "_retains_grad",
                  "_hooks")  # _hooks: set only by register_hook
-    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        # ndarray (op) Tensor and np.exp(t) give Tensors; inside a backward recorded for
+        # create_graph=True this is how the backward rules' NumPy calls become graph ops
+        from minigrad.autograd.higher_order import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from minigrad.autograd.higher_order import array_function
+
+        return array_function(func, args, kwargs)
+
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: _py_bool = False) -> None:
@@ -281,6 +292,12 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self.requires_grad and _GradMode.differentiating:
+            raise TypeError(
+                f"a tensor of shape {self.shape} in the graph was turned into an array inside a "
+                "backward recorded for create_graph=True, which would cut the graph; the "
+                "primitive's backward must use operations with a Tensor meaning"
+            )
         if dtype is not None and dtype != self._data.dtype:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
@@ -333,7 +350,7 @@ class Tensor:
         )
         extras = []
         if self._data.dtype not in (DEFAULT_FLOAT, np.dtype(np.int64), np.dtype(np.bool_)):
-            extras.append(f"dtype={self._data.dtype}")
+            extras.append(f"dtype={self.dtype}")
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node.name()}>")
         elif self.requires_grad:
@@ -342,9 +359,12 @@ class Tensor:
 
     # ------------------------------------------------------------------ autograd
 
-    def backward(self, gradient: Any = None, retain_graph: _py_bool = False) -> None:
-        """Accumulate the gradient of this tensor into ``.grad`` of every leaf behind it."""
-        autograd.backward(self, gradient, retain_graph=retain_graph)
+    def backward(self, gradient: Any = None, retain_graph: _py_bool | None = None,
+                 create_graph: _py_bool = False, inputs: Any = None) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf behind it;
+        ``create_graph=True`` records the backward for higher-order derivatives."""
+        autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                          inputs=inputs)
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""

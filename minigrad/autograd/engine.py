@@ -28,6 +28,7 @@ class _GradMode(threading.local):
 
     enabled = True
     inference = False
+    differentiating = False  # inside a backward recorded for create_graph=True
 
 
 _GradMode = _GradMode()  # type: ignore[misc]  # the one per-thread instance
@@ -371,13 +372,20 @@ def run_backward(
     root_grads: Sequence[np.ndarray],
     retain_graph: bool = False,
     capture: Sequence[Tensor] | None = None,
-) -> list[np.ndarray | None] | None:
+    create_graph: bool = False,
+) -> list[Any] | None:
     """Backpropagate ``root_grads`` from ``roots``.
 
     Without ``capture``, gradients are accumulated into ``.grad`` of leaves (and of tensors
     that called ``retain_grad()``). With ``capture``, the gradients of those tensors are
-    returned instead and no ``.grad`` is touched.
+    returned instead and no ``.grad`` is touched. With ``create_graph``, the gradients are
+    Tensors and the backward pass is recorded (``minigrad.autograd.higher_order``).
     """
+    if create_graph:
+        from minigrad.autograd.higher_order import backward_on_tensors
+        from minigrad.tensor import Tensor, _wrap
+
+        root_grads = [g if isinstance(g, Tensor) else _wrap(g) for g in root_grads]
     grads: dict[int, np.ndarray] = {}
     for root, g in zip(roots, root_grads):
         key = id(root)
@@ -408,7 +416,10 @@ def run_backward(
             )
         if node.version_checks:
             _check_versions(node)
-        input_grads = node.fn.backward(node.ctx, grad)
+        if create_graph:
+            input_grads = backward_on_tensors(node, tensor, grad)
+        else:
+            input_grads = node.fn.backward(node.ctx, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if len(input_grads) != len(node.inputs):
@@ -422,10 +433,13 @@ def run_backward(
             if g is None or not parent.requires_grad:
                 continue
             shape = parent._data.shape
-            if g.shape != shape:
-                g = unbroadcast(np.asarray(g), shape)
-            if g.dtype != parent._data.dtype:
-                g = g.astype(parent._data.dtype)
+            if create_graph:
+                g = _graph_grad(g, parent)
+            else:
+                if g.shape != shape:
+                    g = unbroadcast(np.asarray(g), shape)
+                if g.dtype != parent._data.dtype:
+                    g = g.astype(parent._data.dtype)
             pkey = id(parent)
             previous = grads.get(pkey)
             # out-of-place sum: gradients may alias each other (Add passes grad through twice)
@@ -441,6 +455,26 @@ def run_backward(
     if capture is None:
         return None
     return [captured.get(id(t)) for t in capture]
+
+
+def _graph_grad(g: Any, parent: Tensor) -> Tensor:
+    """A gradient of the recorded backward: a Tensor of ``parent``'s shape and dtype."""
+    from minigrad.tensor import Tensor, _wrap
+
+    if not isinstance(g, Tensor):
+        g = _wrap(np.asarray(g))
+    shape = parent._data.shape
+    if g._data.shape != shape:
+        lead = g.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and g._data.shape[lead + i] != 1
+        )
+        if axes:
+            g = g.sum(dim=axes)
+        g = g.reshape(shape)
+    if g._data.dtype != parent._data.dtype:
+        g = g.to(parent._data.dtype)
+    return g
 
 
 # ids of the tensors that have hooks now: backward looks a tensor up only when this is non-empty
@@ -474,6 +508,12 @@ def _run_tensor_hooks(tensor: Tensor, grad: np.ndarray) -> np.ndarray:
     if not hooks:  # all removed, or the id now belongs to another tensor
         _hooked_tensors.discard(id(tensor))
         return grad
+    if not isinstance(grad, np.ndarray):  # create_graph=True: the gradient is a graph Tensor
+        for hook in list(hooks.values()):
+            result = hook(grad)
+            if result is not None:
+                grad = result
+        return grad
     for hook in list(hooks.values()):
         result = hook(_wrap(grad))
         if result is None:
@@ -488,9 +528,12 @@ def _run_tensor_hooks(tensor: Tensor, grad: np.ndarray) -> np.ndarray:
     return grad
 
 
-def _accumulate_grad(tensor: Tensor, grad: np.ndarray) -> None:
+def _accumulate_grad(tensor: Tensor, grad: Any) -> None:
     from minigrad.tensor import Tensor
 
+    if isinstance(grad, Tensor):  # create_graph=True: .grad keeps the graph, as in PyTorch
+        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+        return
     if tensor.grad is None:
         # copy: the array may alias another tensor's gradient or a saved array
         tensor.grad = Tensor(np.array(grad, dtype=tensor._data.dtype, copy=True))
@@ -502,11 +545,26 @@ def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
     grad_outputs: Tensor | Sequence[Tensor] | None = None,
-    retain_graph: bool = False,
-    allow_unused: bool = False,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
-    """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
-    from minigrad.tensor import Tensor
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    With ``create_graph=True`` the gradients are recorded, so they can be differentiated again
+    (``retain_graph`` then defaults to True, as in PyTorch)."""
+    from minigrad.tensor import Tensor, _wrap
+
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True (vmap) is not supported; loop "
+                                  "over the grad_outputs instead")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
 
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -522,8 +580,9 @@ def grad(
                 f"grad: an input of shape {t.shape} does not require grad; create it with "
                 "requires_grad=True"
             )
-    root_grads = [_initial_grad(o, g, "grad") for o, g in zip(outs, gouts)]
-    result = run_backward(outs, root_grads, retain_graph=retain_graph, capture=ins)
+    root_grads = [_initial_grad(o, g, "grad", create_graph) for o, g in zip(outs, gouts)]
+    result = run_backward(outs, root_grads, retain_graph=retain_graph, capture=ins,
+                          create_graph=create_graph)
     assert result is not None
     grads_out: list[Tensor | None] = []
     for t, g in zip(ins, result):
@@ -533,13 +592,15 @@ def grad(
                     f"grad: an input of shape {t.shape} was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it"
                 )
-            grads_out.append(None)
+            grads_out.append(_wrap(np.zeros_like(t._data)) if materialize_grads else None)
+        elif isinstance(g, Tensor):
+            grads_out.append(g)
         else:
             grads_out.append(Tensor(np.array(g, copy=True)))
     return tuple(grads_out)
 
 
-def _initial_grad(output: Tensor, gradient: Any, op: str) -> np.ndarray:
+def _initial_grad(output: Tensor, gradient: Any, op: str, create_graph: bool = False) -> Any:
     from minigrad.tensor import Tensor
 
     if not output.requires_grad:
@@ -561,13 +622,31 @@ def _initial_grad(output: Tensor, gradient: Any, op: str) -> np.ndarray:
             f"{op}: gradient has shape {g.shape} but the output has shape {output.shape}; "
             "they must match"
         )
+    if create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
+        return gradient.to(output._data.dtype)  # a grad_output with a graph keeps it
     return g.astype(output._data.dtype, copy=False)
 
 
-def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
-    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
-    root_grad = _initial_grad(tensor, gradient, "backward")
-    run_backward([tensor], [root_grad], retain_graph=retain_graph)
+def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (only into ``inputs`` when
+    given). With ``create_graph=True`` the ``.grad`` tensors are recorded for higher-order
+    derivatives; ``retain_graph`` then defaults to True, as in PyTorch."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grad = _initial_grad(tensor, gradient, "backward", create_graph)
+    if inputs is not None:
+        from minigrad.tensor import Tensor
+
+        wanted = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        result = run_backward([tensor], [root_grad], retain_graph=retain_graph, capture=wanted,
+                              create_graph=create_graph)
+        assert result is not None
+        for t, g in zip(wanted, result):
+            if g is not None:
+                _accumulate_grad(t, g)
+        return
+    run_backward([tensor], [root_grad], retain_graph=retain_graph, create_graph=create_graph)
 
 
 def iter_graph(tensor: Tensor) -> Iterable[Node]:
