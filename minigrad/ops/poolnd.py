@@ -53,8 +53,7 @@ class PoolGeometry:
     """The windows of one pool call: kernel, stride, padding, dilation and output sizes."""
 
     def __init__(self, op: str, shape: tuple[int, ...], dims: int, kernel_size: Any,
-                 stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
-                 max_pool: bool) -> None:
+                 stride: Any, padding: Any, dilation: Any, ceil_mode: bool) -> None:
         self.batched = check_rank(op, shape, dims)
         if any(s == 0 for s in shape[-dims - 1:]):
             raise OpError(f"{op}: Expected input with non-zero sizes except the batch "
@@ -66,14 +65,11 @@ class PoolGeometry:
         self.padding = ntuple(padding, dims, "padding", op, minimum=0)
         self.dilation = ntuple(dilation, dims, "dilation", op)
         self.size: Ints = tuple(shape[-dims:])
-        for k, p, d in zip(self.kernel, self.padding, self.dilation, strict=True):
-            limit = window_extent(k, d) // 2 if max_pool else k // 2
-            if p > limit:
-                raise OpError(
-                    f"{op}: pad should be at most half of effective kernel size, but got "
-                    f"padding={self.padding}, kernel_size={self.kernel} and "
-                    f"dilation={self.dilation}"
-                )
+        if any(p > k // 2 for k, p in zip(self.kernel, self.padding, strict=True)):
+            raise OpError(
+                f"{op}: pad should be at most half of kernel size, but got "
+                f"padding={self.padding} and kernel_size={self.kernel}"
+            )
         self.out: Ints = tuple(pool_out_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(
             self.size, self.kernel, self.stride, self.padding, self.dilation, strict=True))
         if min(self.out) < 1:
@@ -210,11 +206,9 @@ def _indices_tensor(array: np.ndarray) -> Tensor:
 def _max_pool(op: str, dims: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
               dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:
     geometry = PoolGeometry(op, input.shape, dims, kernel_size, stride, padding, dilation,
-                            ceil_mode, max_pool=True)
+                            ceil_mode)
     x = input if geometry.batched else input.unsqueeze(0)
-    fast = (dims <= 2 and x.shape[0] > 0
-            and all(p <= k // 2 for p, k in zip(geometry.padding, geometry.kernel)))
-    if fast:
+    if dims <= 2 and x.shape[0] > 0:
         lift = (lambda v: (1, *v)) if dims == 1 else (lambda v: v)
         lift0 = (lambda v: (0, *v)) if dims == 1 else (lambda v: v)
         result = conv2d_ops.max_pool2d(
@@ -293,8 +287,7 @@ class AvgPoolNd(Primitive):
 
 def _avg_pool(op: str, dims: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
               ceil_mode: bool, count_include_pad: bool, divisor_override: Any) -> Tensor:
-    geometry = PoolGeometry(op, input.shape, dims, kernel_size, stride, padding, 1, ceil_mode,
-                            max_pool=False)
+    geometry = PoolGeometry(op, input.shape, dims, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and (
             not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0):
         raise OpError(f"{op}: divisor must be not zero (a non-zero int), got divisor_override="
