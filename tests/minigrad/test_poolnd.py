@@ -83,8 +83,8 @@ def pool_cases(draw, dims, max_pool):
     dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims)) if max_pool else (1,) * dims
     padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
     ceil_mode = draw(st.booleans())
-    size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 5 if dims < 3 else 4))
-                 for k, d, p in zip(kernel, dilation, padding))
+    lowest = [max(1, d * (k - 1) + 1 - 2 * p) for k, d, p in zip(kernel, dilation, padding)]
+    size = tuple(draw(st.integers(low, max(low, 5 if dims < 3 else 4))) for low in lowest)
     rng = np.random.default_rng(draw(st.integers(0, 2**31)))
     # distinct values, so that every window has one maximum and the gradient is smooth
     x = rng.permutation(np.prod((2, 2) + size)).reshape((2, 2) + size) * 0.1
