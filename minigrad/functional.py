@@ -54,8 +54,7 @@ from minigrad import tensor as _tensor_module
 from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap, pad, where  # noqa: F401
 
 __all__ = [
-    "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
-    "softmax", "log_softmax", "linear", "mse_loss", "l1_loss", "nll_loss", "cross_entropy",
+    "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "linear", "mse_loss", "l1_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "one_hot", "dropout", "pad",
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold", "fold",
     "conv1d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -75,17 +74,9 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return input.relu_() if inplace else ew.Relu.apply(input)
 
 
-def relu6(input: Tensor) -> Tensor:
-    return input.clamp(0.0, 6.0)
-
-
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
     return ew.LeakyRelu.apply(input, negative_slope=negative_slope)
-
-
-def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    return where(input._data > 0, input, (input.clamp(max=0.0).exp() - 1.0) * alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -100,32 +91,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return input * special.Erfc.apply(input * float(-1 / np.sqrt(2.0))) * 0.5
 
 
-def silu(input: Tensor) -> Tensor:
-    return input * input.sigmoid()
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    scaled = input * beta
-    soft = (scaled.clamp(max=threshold).exp() + 1.0).log() * (1.0 / beta)
-    return where(scaled._data > threshold, input, soft)
-
-
 def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
     return input.tanh()
-
-
-def softmax(input: Tensor, dim: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``dim``, stable for large logits."""
-    return input.softmax(dim)
-
-
-def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
-    """log(softmax(x)) along ``dim`` without overflow or log(0)."""
-    return input.log_softmax(dim)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -333,7 +304,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return input * _wrap(keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype))
 
 
-# Layer functionals live in their own modules; re-exported here as F.<name>.
+# Layer functionals live in their own modules; re-exported here as F.<name> (relu6, elu, silu,
+# softplus, softmax and log_softmax come from functional_activation).
 from minigrad.functional_attention import *  # noqa: E402, F401, F403
 from minigrad.functional_attention import __all__ as _attention_names  # noqa: E402
 from minigrad.functional_dropout import *  # noqa: E402, F401, F403
