@@ -269,9 +269,17 @@ def _type_name(obj: Any) -> str:
 class _Reader:
     """Reads named ``.npy`` members of a checked archive, each at most once."""
 
-    def __init__(self, archive: zipfile.ZipFile, archive_size: int, max_bytes: int) -> None:
+    def __init__(
+        self,
+        archive: zipfile.ZipFile,
+        archive_size: int,
+        max_bytes: int,
+        mmap_path: str | None = None,
+    ) -> None:
         self.archive = archive
+        self.archive_size = archive_size
         self.max_bytes = max_bytes
+        self.mmap_path = mmap_path
         self.infos: dict[str, zipfile.ZipInfo] = {}
         stored_bytes = 0
         for info in archive.infolist():
@@ -309,7 +317,10 @@ class _Reader:
         if info is None:
             raise _InvalidCheckpointError(f"the array '{name}' listed in the manifest is missing")
         with self.archive.open(info) as stream:
-            array = _read_npy(stream, info.file_size, name)
+            mapped = None
+            if self.mmap_path is not None and info.compress_type == zipfile.ZIP_STORED:
+                mapped = (self.mmap_path, self._data_start(info))
+            array = _read_npy(stream, info.file_size, name, mapped)
         if "s" in node and list(array.shape) != node["s"]:
             raise _InvalidCheckpointError(
                 f"the manifest gives the array '{name}' shape {node['s']}, its data has shape "
@@ -321,6 +332,27 @@ class _Reader:
                 f"dtype {array.dtype.str}"
             )
         return array
+
+    def _data_start(self, info: zipfile.ZipInfo) -> int:
+        """Where a stored member's bytes begin in the file: after its local header."""
+        fp = self.archive.fp
+        assert fp is not None
+        position = fp.tell()
+        try:
+            fp.seek(info.header_offset)
+            header = fp.read(30)
+        finally:
+            fp.seek(position)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise _InvalidCheckpointError(f"the member '{info.filename}' has a bad local header")
+        start = info.header_offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(
+            header[28:30], "little"
+        )
+        if start + info.file_size > self.archive_size:
+            raise _InvalidCheckpointError(
+                f"the member '{info.filename}' extends past the end of the file; it is truncated"
+            )
+        return start
 
     def decode(self, node: Any) -> Any:
         if not isinstance(node, dict) or not isinstance(node.get("t"), str):
@@ -380,9 +412,13 @@ def _items(node: dict[str, Any]) -> list[Any]:
     return items
 
 
-def _read_npy(stream: BinaryIO, member_size: int, name: str) -> np.ndarray:
+def _read_npy(
+    stream: BinaryIO, member_size: int, name: str, mapped: tuple[str, int] | None = None
+) -> np.ndarray:
     """An array from a ``.npy`` member of ``member_size`` bytes; the header is checked against
-    the member's size before the array is allocated, and object dtypes are refused."""
+    the member's size before the array is allocated, and object dtypes are refused. With
+    ``mapped`` (the file's path and where the member starts in it) the data is memory-mapped
+    copy-on-write instead of read."""
     version = np.lib.format.read_magic(stream)
     if version == (1, 0):
         shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
@@ -402,6 +438,11 @@ def _read_npy(stream: BinaryIO, member_size: int, name: str) -> np.ndarray:
             f"the array '{name}' holds {available} bytes of data, its header "
             f"(shape {shape}, dtype {dtype}) needs {needed}"
         )
+    if mapped is not None and needed:
+        path, start = mapped
+        flat = np.memmap(path, dtype=dtype, mode="c", offset=start + stream.tell(), shape=(count,))
+        flat = flat.view(np.ndarray)  # a plain array; the mapping stays alive as its base
+        return flat.reshape(shape[::-1]).transpose() if fortran_order else flat.reshape(shape)
     flat = np.empty(count, dtype=dtype)
     view = memoryview(flat.view(np.uint8)) if needed else memoryview(b"")
     filled = 0
@@ -470,7 +511,9 @@ def load(
     unpickles it and so runs code named by the file: only do that for files you trust.
     ``map_location`` may be None, ``"cpu"``, a device, a dict or a callable; everything is
     loaded on the CPU, and asking for another device raises ``minigrad.errors.DeviceError``.
-    ``mmap`` is accepted; arrays are always read into memory. ``pickle_module`` and
+    ``mmap=True`` (``f`` must be a path) maps the arrays of the file into memory copy-on-write
+    instead of reading them: pages are read when first touched, and writes to the tensors stay
+    in memory; the CRC of mapped arrays is not checked. ``pickle_module`` and
     ``pickle_load_args`` (e.g. ``encoding=``) apply to unpickling.
 
     No zip member may declare more than ``max_bytes`` (default ``MAX_MEMBER_BYTES`` = 4 GiB,
@@ -492,7 +535,12 @@ def load(
         "pickle_module": pickle_module,
         "pickle_load_args": pickle_load_args,
         "max_bytes": limit,
+        "mmap_path": None,
     }
+    if mmap:
+        if hasattr(f, "read"):
+            raise ValueError("mg.load: f must be a file path in order to use the mmap argument")
+        options["mmap_path"] = os.fspath(f)
     if hasattr(f, "read"):
         name = repr(getattr(f, "name", "<file object>"))
         return _load_stream(f, name, options)  # type: ignore[arg-type]
@@ -539,7 +587,7 @@ def _load_stream(stream: BinaryIO, name: str, options: dict[str, Any]) -> Any:
                     "it is a zip/npz archive without a minigrad manifest (was it written by "
                     "np.savez rather than mg.save?)"
                 )
-            reader = _Reader(archive, size, options["max_bytes"])
+            reader = _Reader(archive, size, options["max_bytes"], options["mmap_path"])
             manifest = _read_manifest(reader)
             root = manifest["root"]
             if isinstance(root, dict) and root.get("t") == "pickle":

@@ -610,3 +610,36 @@ def test_other_tensor_subclasses_are_pickled(tmp_path):
 
 class _MyTensor(mg.Tensor):
     __slots__ = ()
+
+
+def test_mmap_maps_arrays_copy_on_write(tmp_path):
+    model = nn.Linear(30, 20)
+    state = {"model": model.state_dict(), "order": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+             "empty": mg.zeros(0, 4), "step": 3}
+    path = tmp_path / "big.npz"
+    mg.save(state, path)
+    before = path.read_bytes()
+    loaded = mg.load(path, mmap=True)
+    weight = loaded["model"]["weight"]
+    base = weight._data
+    while base.base is not None and not isinstance(base, np.memmap):
+        base = base.base
+    assert isinstance(base, np.memmap)  # mapped, not read
+    np.testing.assert_array_equal(weight._data, model.weight._data)
+    np.testing.assert_array_equal(loaded["order"], state["order"])
+    assert loaded["empty"].shape == (0, 4) and loaded["step"] == 3
+    weight._data[0, 0] = 123.0  # copy-on-write: the file is not changed
+    assert path.read_bytes() == before
+    with pytest.raises(ValueError, match="mmap"):
+        mg.load(io.BytesIO(before), mmap=True)
+    restored = nn.Linear(30, 20)
+    restored.load_state_dict(mg.load(path, mmap=True)["model"])
+    np.testing.assert_array_equal(restored.weight._data, model.weight._data)
+
+
+def test_mmap_refuses_crafted_files_like_a_normal_load(tmp_path):
+    for name, content in crafted_files().items():
+        path = tmp_path / f"{name}.npz"
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match="mg.load"):
+            mg.load(path, mmap=True, weights_only=name != "pickle_reference_is_garbage")
