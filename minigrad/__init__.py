@@ -41,7 +41,7 @@ from minigrad.dtypes import (
     uint64,
 )
 from minigrad.errors import DeviceError, OpError
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.parallel import configure_process, get_num_threads, set_num_threads
 from minigrad.random import manual_seed, seed
 from minigrad.creation import (

@@ -102,3 +102,47 @@ def gradcheck(
         raise GradcheckError("gradcheck: backward disagrees with finite differences; worst at "
                              + worst[1])
     return ok
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Tensor | Sequence[Any],
+    grad_outputs: Tensor | Sequence[Tensor] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """Check second derivatives: the gradient of ``fn`` (taken with ``create_graph=True``) is
+    itself checked against central differences, with respect to the inputs and to the
+    ``grad_outputs`` (random float64 tensors when not given), as ``torch.autograd.gradgradcheck``.
+    """
+    from minigrad.autograd import enable_grad
+
+    args = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    checked = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input requires grad; pass tensors with "
+                         "requires_grad=True")
+    with enable_grad():
+        outputs = _outputs(fn(*args))
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        vs = [Tensor(rng.standard_normal(o.shape), requires_grad=True) for o in outputs]
+    else:
+        vs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    n_args = len(args)
+
+    def first_derivatives(*values: Any) -> tuple[Tensor, ...]:
+        xs, v = list(values[:n_args]), list(values[n_args:])
+        with enable_grad():
+            outs = _outputs(fn(*xs))
+            wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            pairs = [(o, g) for o, g in zip(outs, v) if o.requires_grad]
+            grads = grad([o for o, _ in pairs], wanted, grad_outputs=[g for _, g in pairs],
+                         create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivatives, [*args, *vs], eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, seed=seed)

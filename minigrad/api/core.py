@@ -28,7 +28,7 @@ document("is_tensor", "asks whether an object is a tensor at all")
 document(
     "manual_seed seed set_default_dtype get_default_dtype set_default_device "
     "get_default_device set_num_threads get_num_threads gradcheck grad no_grad enable_grad "
-    "set_grad_enabled inference_mode is_grad_enabled is_inference_mode_enabled "
+    "set_grad_enabled inference_mode is_grad_enabled is_inference_mode_enabled gradgradcheck "
     "configure_process save load",
     "global state, autograd or checkpoint function, not an op on a tensor",
 )

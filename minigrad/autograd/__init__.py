@@ -48,4 +48,12 @@ def __getattr__(name: str):  # noqa: ANN202
 
         module = importlib.import_module("minigrad.autograd.function")
         return module if name == "function" else getattr(module, name)
+    if name in ("functional", "higher_order"):
+        import importlib
+
+        return importlib.import_module(f"minigrad.autograd.{name}")
+    if name in ("gradcheck", "gradgradcheck"):
+        from minigrad import gradcheck as checks
+
+        return getattr(checks, name)
     raise AttributeError(f"module 'minigrad.autograd' has no attribute {name!r}")

@@ -11,7 +11,9 @@ recorded and can be differentiated again.
 That is exact only for a ``backward`` whose saved arrays are the inputs, the output, or
 constants of the derivative (masks, indices), and that uses operations with a Tensor
 meaning. ``DIFFERENTIABLE`` lists the primitives checked to be so (each against PyTorch's
-second derivatives in the tests); any other primitive met under ``create_graph=True`` raises
+second derivatives in the tests), and a primitive of your own joins by setting the class
+attribute ``differentiable_backward = True`` (``minigrad.gradgradcheck`` tells whether that is
+right); any other primitive met under ``create_graph=True`` raises
 an error naming it, and a NumPy call with no Tensor meaning raises too, so a second derivative
 is never silently wrong. Turning an array-only helper of a backward into one that also takes
 Tensors (``scatter_add_into`` below) is how a primitive joins the list.
@@ -51,7 +53,7 @@ def backward_on_tensors(node: Node, output: Any, grad: Any) -> Any:
     if not DIFFERENTIABLE:
         _register()
     fn = node.fn
-    if fn not in DIFFERENTIABLE:
+    if fn not in DIFFERENTIABLE and not getattr(fn, "differentiable_backward", False):
         raise RuntimeError(
             f"{node.name()}: differentiating this op's gradient (create_graph=True) is not "
             "supported yet; compute the first derivative only (create_graph=False), or write the "

@@ -32,7 +32,7 @@ class Permute(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        return grad.transpose(np.argsort(ctx.dims))
+        return np.transpose(grad, np.argsort(ctx.dims))  # np.transpose: arrays and Tensors
 
 
 class Expand(Primitive):
