@@ -34,3 +34,5 @@ document(
 )
 document("where", "also works with Python numbers for both branches (Tensor.where exists too)")
 document("pad", "PyTorch spells it nn.functional.pad; minigrad.pad is the same function")
+
+methods("eq ne lt le gt ge")

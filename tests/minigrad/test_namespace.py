@@ -235,3 +235,12 @@ def test_no_grad_and_inference_mode_work_as_bare_decorators():
 
     assert not f(mg.ones(1, requires_grad=True)).requires_grad
     assert inspect.isfunction(f) or callable(f)
+
+
+def test_every_method_that_pytorch_also_offers_as_a_function_is_one():
+    torch = pytest.importorskip("torch")
+    names = [n for n in dir(torch.Tensor) if not n.startswith("_") and not n.endswith("_")
+             and callable(getattr(torch, n, None)) and callable(getattr(mg.Tensor, n, None))]
+    assert len(names) > 150
+    missing = [n for n in names if not callable(getattr(mg, n, None))]
+    assert not missing, missing
