@@ -87,14 +87,15 @@ class FunctionCtx:
 
 
 def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a backward as not itself differentiable (runs under no_grad, as every backward
-    does here)."""
+    """Mark a backward as not itself differentiable: it runs under no_grad, and a backward
+    with ``create_graph=True`` through the Function raises an error naming it."""
 
     @functools.wraps(fn)
     def wrapper(ctx: Any, *args: Any) -> Any:
         with no_grad():
             return fn(ctx, *args)
 
+    wrapper.once_differentiable = True  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -273,6 +274,8 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
 
     def backward(engine_ctx: Context, grad: Any) -> tuple:
         ctx: FunctionCtx = engine_ctx.fn_ctx
+        if isinstance(grad, Tensor):
+            return _backward_on_tensors(engine_ctx, grad)
         if engine_ctx.multiple:
             grads = []
             for slot, meta in zip(grad, engine_ctx.outputs):
@@ -286,6 +289,26 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
             grads = [_wrap(grad)]
         with no_grad():
             result = user_backward(ctx, *grads)
+        return _check_grads(engine_ctx, result, on_tensors=False)
+
+    def _backward_on_tensors(engine_ctx: Context, grad: Tensor) -> tuple:
+        # create_graph=True: the engine passes a graph Tensor and, in engine_ctx.saved, the
+        # saved arrays as the graph tensors they came from (inputs, output) or constants
+        if getattr(user_backward, "once_differentiable", False):
+            raise RuntimeError(
+                f"{cls.__name__}: its backward is decorated with once_differentiable, so it "
+                "cannot be differentiated again (backward/grad with create_graph=True); remove "
+                "the decorator and write the backward with differentiable Tensor ops"
+            )
+        fn_ctx: FunctionCtx = engine_ctx.fn_ctx
+        ctx = FunctionCtx.__new__(FunctionCtx)
+        ctx.__dict__.update(fn_ctx.__dict__)
+        graph_saved = iter(engine_ctx.saved)
+        ctx._saved = tuple(None if t is None else next(graph_saved) for t in fn_ctx._saved)
+        result = user_backward(ctx, grad)  # grad mode is on: the backward is recorded
+        return _check_grads(engine_ctx, result, on_tensors=True)
+
+    def _check_grads(engine_ctx: Context, result: Any, on_tensors: bool) -> tuple:
         if not isinstance(result, tuple):
             result = (result,)
         num_args = engine_ctx.num_args
@@ -315,7 +338,10 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
                     f"{position} - got {list(array.shape)} but expected shape compatible with "
                     f"{list(shape)}"
                 )
-            out.append(array)
+            if on_tensors:
+                out.append(g if isinstance(g, Tensor) else _wrap(array))
+            else:
+                out.append(array)
         return tuple(out)
 
     def select_forward(engine_ctx: Context, packed: np.ndarray, index: int) -> np.ndarray:
@@ -324,20 +350,30 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
         return packed[index]
 
     def select_backward(engine_ctx: Context, grad: np.ndarray) -> np.ndarray:
+        if isinstance(grad, Tensor):
+            raise RuntimeError(
+                f"{cls.__name__}: differentiating the backward of a Function with several "
+                "outputs (create_graph=True) is not supported; return one output, or compute "
+                "the first derivative only"
+            )
         slots = np.zeros(engine_ctx.size, dtype=object)
         slots[engine_ctx.index] = grad
         return slots
 
+    # differentiable_backward: higher_order runs backward on Tensors under create_graph=True
+    # (it then calls the user's backward with grad mode on, or raises naming the Function)
     node_primitive = type(
         cls.__name__,
         (Primitive,),
         {"forward": staticmethod(forward), "backward": staticmethod(backward),
+         "differentiable_backward": True,
          "__module__": cls.__module__, "__qualname__": cls.__qualname__},
     )
     select_primitive = type(
         cls.__name__,
         (Primitive,),
         {"forward": staticmethod(select_forward), "backward": staticmethod(select_backward),
+         "differentiable_backward": True,
          "__module__": cls.__module__, "__qualname__": cls.__qualname__},
     )
     return node_primitive, select_primitive
