@@ -19,10 +19,12 @@ import numpy as np
 
 import minigrad.functional as F
 from minigrad.errors import OpError
+from minigrad.ops.recurrent import GRULayer, LSTMLayer, RNNLayer
 from minigrad.tensor import Tensor, _wrap, cat, stack
 from nn import init
 from nn.module import Module
 from nn.parameter import Parameter
+from nn.utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -241,89 +243,112 @@ class RNNBase(Module):
             )
         return state
 
-    def _steps(self, input: Tensor) -> tuple[list[Tensor], bool]:
-        """The input as a list of (batch, features) steps, and whether it was batched."""
-        batched = input.ndim == 3
-        if not batched:
-            return list(input.unsqueeze(1).unbind(0)), False
-        return list(input.unbind(1 if self.batch_first else 0)), True
+    def _packed_input(self, input: PackedSequence) -> tuple[Tensor, np.ndarray]:
+        """The packed steps as a padded (T, B, I) batch in sorted order, and the (T, B) mask
+        of the steps each sequence has."""
+        data, batch_sizes = input.data, np.asarray(input.batch_sizes._data).astype(np.int64)
+        if data.ndim != 2:
+            raise OpError(f"{self._label}: input must have 2 dimensions, got {data.ndim}")
+        self._check_input(data)
+        batch = int(batch_sizes[0]) if batch_sizes.size else 0
+        mask = np.arange(batch)[None, :] < batch_sizes[:, None]
+        rows = np.full(mask.shape, data.shape[0], dtype=np.int64)
+        rows[mask] = np.arange(int(mask.sum()))
+        padding = _wrap(np.zeros((1, data.shape[1]), dtype=data.dtype))
+        return cat([data, padding], 0)[rows], mask
 
-    def _run(self, steps: list[Tensor], h0: Tensor, c0: Tensor | None
-             ) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
-        """All layers over the steps: the last layer's per-step outputs, final h and c per
-        (layer, direction)."""
+    def _run(self, x: Tensor, h0: Tensor, c0: Tensor | None, mask: np.ndarray | None
+             ) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+        """All layers over time-major ``x`` (T, B, I): the last layer's outputs (T, B, D * P)
+        and the final h (and c) of each (layer, direction)."""
         directions = 2 if self.bidirectional else 1
-        relu = self.mode == "RNN_RELU"
+        out_size = self.proj_size if self.proj_size > 0 else self.hidden_size
         h_n: list[Tensor] = []
         c_n: list[Tensor] = []
         for layer in range(self.num_layers):
-            per_direction = []
+            outputs = []
             for direction in range(directions):
                 index = layer * directions + direction
                 weights = [getattr(self, name) for name in self._all_weights[index]]
                 w_ih, w_hh = weights[0], weights[1]
                 b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
-                w_hr_t = weights[-1].t() if self.proj_size > 0 else None
-                w_ih_t, w_hh_t = w_ih.t(), w_hh.t()
-                bias = _input_bias(self.mode, b_ih, b_hh)
-                h = h0[index]
-                c = c0[index] if c0 is not None else None
-                order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
-                outputs: list[Tensor | None] = [None] * len(steps)
-                for t in order:
-                    gi = _project(steps[t], w_ih_t, bias)
-                    if self.mode == "LSTM":
-                        h, c = _lstm_step(gi, h, c, w_hh_t, w_hr_t)
-                    elif self.mode == "GRU":
-                        h = _gru_step(gi, h, w_hh_t, b_hh)
-                    else:
-                        h = _rnn_step(gi, h, w_hh_t, relu)
-                    outputs[t] = h
-                per_direction.append(outputs)
-                h_n.append(h)
-                if c is not None:
-                    c_n.append(c)
-            if directions == 1:
-                steps = per_direction[0]
-            else:
-                steps = [cat([f, b], dim=1) for f, b in zip(*per_direction)]
+                gates_x = _project(x, w_ih.t(), _input_bias(self.mode, b_ih, b_hh))
+                reverse = direction == 1
+                last = 0 if reverse else x.shape[0] - 1
+                if self.mode == "LSTM":
+                    projection = (weights[-1],) if self.proj_size > 0 else ()
+                    both = LSTMLayer.apply(gates_x, h0[index], c0[index], w_hh, *projection,
+                                           reverse=reverse, mask=mask)
+                    outputs.append(both[:, :, :out_size])
+                    h_n.append(both[last, :, :out_size])
+                    c_n.append(both[last, :, out_size:])
+                    continue
+                if self.mode == "GRU":
+                    bias = (b_hh,) if b_hh is not None else ()
+                    states = GRULayer.apply(gates_x, h0[index], w_hh, *bias, reverse=reverse,
+                                            mask=mask)
+                else:
+                    states = RNNLayer.apply(gates_x, h0[index], w_hh,
+                                            relu=self.mode == "RNN_RELU", reverse=reverse,
+                                            mask=mask)
+                outputs.append(states)
+                h_n.append(states[last])
+            x = outputs[0] if directions == 1 else cat(outputs, dim=2)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                steps = [F.dropout(s, self.dropout, True) for s in steps]
-        return steps, h_n, c_n
+                x = F.dropout(x, self.dropout, True)
+        return x, h_n, c_n
 
-    def _output(self, steps: list[Tensor], batched: bool) -> Tensor:
-        if not batched:
-            return stack(steps, 0).squeeze(1)
-        return stack(steps, 1 if self.batch_first else 0)
-
-    def forward(self, input: Tensor, hx: Any = None) -> Any:
-        self._check_input(input)
-        steps, batched = self._steps(input)
-        batch = steps[0].shape[0] if steps else 0
+    def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> Any:
+        packed = isinstance(input, PackedSequence)
+        if packed:
+            x, mask = self._packed_input(input)
+            batched = True
+        else:
+            self._check_input(input)
+            batched = input.ndim == 3
+            if not batched:
+                x = input.unsqueeze(1)
+            else:
+                x = input.transpose(0, 1) if self.batch_first else input
+            mask = None
+        steps, batch = x.shape[0], x.shape[1]
+        if steps == 0:
+            raise OpError(f"{self._label}: the input has no time steps")
+        sorted_indices = input.sorted_indices if packed else None
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         if self.mode == "LSTM":
             if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
                 raise TypeError("LSTM: hx must be a tuple (h_0, c_0) of two tensors")
             h0 = self._state(None if hx is None else hx[0], batched, batch, real_hidden,
-                             input.dtype, "[0]")
+                             x.dtype, "[0]")
             c0 = self._state(None if hx is None else hx[1], batched, batch, self.hidden_size,
-                             input.dtype, "[1]")
+                             x.dtype, "[1]")
         else:
             if isinstance(hx, (tuple, list)):
                 raise TypeError(f"{self._label}: hx must be a single tensor, not a tuple")
-            h0 = self._state(hx, batched, batch, real_hidden, input.dtype, "")
+            h0 = self._state(hx, batched, batch, real_hidden, x.dtype, "")
             c0 = None
-        if not steps:
-            raise OpError(f"{self._label}: the input has no time steps (shape {input.shape})")
-        outputs, h_n, c_n = self._run(steps, h0, c0)
-        output = self._output(outputs, batched)
+        if sorted_indices is not None and hx is not None:  # hx is in the caller's batch order
+            order = np.asarray(sorted_indices._data)
+            h0 = h0[:, order]
+            c0 = None if c0 is None else c0[:, order]
+        output, h_n, c_n = self._run(x, h0, c0, mask)
         h = stack(h_n, 0)
-        if not batched:
-            h = h.squeeze(1)
-        if self.mode != "LSTM":
-            return output, h
-        c = stack(c_n, 0)
-        return output, (h, c if batched else c.squeeze(1))
+        c = stack(c_n, 0) if c_n else None
+        if packed:
+            data = output.reshape(steps * batch, -1)[np.flatnonzero(mask)]
+            output = PackedSequence(data, input.batch_sizes, input.sorted_indices,
+                                    input.unsorted_indices)
+            if input.unsorted_indices is not None:
+                order = np.asarray(input.unsorted_indices._data)
+                h = h[:, order]
+                c = None if c is None else c[:, order]
+        elif not batched:
+            output, h = output.squeeze(1), h.squeeze(1)
+            c = None if c is None else c.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return (output, h) if self.mode != "LSTM" else (output, (h, c))
 
 
 class RNN(RNNBase):

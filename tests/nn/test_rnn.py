@@ -238,3 +238,53 @@ def test_bad_arguments_raise_like_torch():
         lstm(mg.randn(2, 2, 3).double())
     with pytest.raises(RuntimeError, match="hx should also be 2-D"):
         nn.GRU(3, 4)(mg.randn(2, 3), mg.zeros(1, 1, 4))
+
+
+@pytest.mark.parametrize("name, kwargs, with_state", [
+    ("LSTM", dict(num_layers=2, bidirectional=True, proj_size=2), True),
+    ("GRU", dict(bidirectional=True), False),
+    ("RNN", dict(num_layers=2, nonlinearity="relu"), True),
+])
+def test_packed_sequences_match_torch(name, kwargs, with_state):
+    from nn.utils.rnn import pack_padded_sequence
+
+    rng = np.random.default_rng(4)
+    torch.manual_seed(4)
+    theirs = getattr(torch.nn, name)(3, 4, **kwargs).double()
+    ours = getattr(nn, name)(3, 4, **kwargs, dtype=np.float64)
+    copy_weights(ours, theirs)
+    lengths = [2, 5, 3, 5]
+    padded = rng.standard_normal((5, 4, 3))
+    ours_x, theirs_x = mg.tensor(padded, requires_grad=True), torch.tensor(padded,
+                                                                           requires_grad=True)
+    ours_in, theirs_in = [ours_x], [theirs_x]
+    ours_args, theirs_args = [], []
+    if with_state:
+        layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+        shapes = [(layers, 4, kwargs.get("proj_size", 4))]
+        if name == "LSTM":
+            shapes.append((layers, 4, 4))
+        states = [rng.standard_normal(s) for s in shapes]
+        ours_states = [mg.tensor(s, requires_grad=True) for s in states]
+        theirs_states = [torch.tensor(s, requires_grad=True) for s in states]
+        ours_in += ours_states
+        theirs_in += theirs_states
+        ours_args = [tuple(ours_states) if name == "LSTM" else ours_states[0]]
+        theirs_args = [tuple(theirs_states) if name == "LSTM" else theirs_states[0]]
+    ours_packed = pack_padded_sequence(ours_x, lengths, enforce_sorted=False)
+    theirs_packed = torch.nn.utils.rnn.pack_padded_sequence(theirs_x, lengths,
+                                                            enforce_sorted=False)
+    ours_out, ours_state = ours(ours_packed, *ours_args)
+    theirs_out, theirs_state = theirs(theirs_packed, *theirs_args)
+    np.testing.assert_array_equal(ours_out.batch_sizes._data, theirs_out.batch_sizes.numpy())
+    ours_flat = [ours_out.data, *flat(ours_state)]
+    theirs_flat = [theirs_out.data, *flat(theirs_state)]
+    assert_same(ours_flat, theirs_flat)
+    ours_loss, theirs_loss = loss_pair(ours_flat, theirs_flat)
+    ours_loss.backward()
+    theirs_loss.backward()
+    assert_same([t.grad for t in ours_in], [t.grad for t in theirs_in], atol=1e-10)
+    ours_params = dict(ours.named_parameters())
+    for pname, p in theirs.named_parameters():
+        np.testing.assert_allclose(ours_params[pname].grad._data, p.grad.numpy(), rtol=1e-9,
+                                   atol=1e-10, err_msg=pname)
