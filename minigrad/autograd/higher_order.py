@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd.engine import Context, Node, Primitive, _GradMode
+from minigrad.autograd.engine import Context, Node, Primitive, _as_used_by, _GradMode
 
 # filled by _register() on first use: primitive classes whose backward is differentiable
 DIFFERENTIABLE: set[type] = set()
@@ -62,8 +62,13 @@ def backward_on_tensors(node: Node, output: Any, grad: Any) -> Any:
     ctx = node.ctx
     view = Context.__new__(Context)
     view.__dict__.update(ctx.__dict__)
+    inputs = tuple(_as_used_by(t, node.seq) if t._node is not None and t._node.previous
+                   is not None else t for t in node.inputs)
+    # the graph Tensors of the inputs, for a backward whose forward kept only derived arrays
+    # (a convolution keeps its im2col columns, not x): its Tensor branch reads these
+    view.graph_inputs = inputs
     if ctx.saved:
-        view.saved = tuple(_graph_value(s, node.inputs, output) for s in ctx.saved)
+        view.saved = tuple(_graph_value(s, inputs, output) for s in ctx.saved)
     with differentiating():
         return fn.backward(view, grad)
 
@@ -77,7 +82,21 @@ def _graph_value(saved: Any, inputs: tuple, output: Any) -> Any:
             return t
     if output is not None and saved is output._data:
         return output
-    return _wrap(saved) if isinstance(saved, np.ndarray) else saved
+    if isinstance(saved, np.ndarray):
+        # a reshaped view of an input or the output (a reduction keeps its keepdims result
+        # and returns it squeezed): the same elements in the same order, so the graph Tensor
+        for t in (*inputs, output):
+            if t is not None and _same_elements(saved, t._data):
+                return t.reshape(saved.shape)
+        return _wrap(saved)
+    return saved
+
+
+def _same_elements(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are C-contiguous arrays over the same memory (reshapes)."""
+    return (a.size == b.size and a.dtype == b.dtype and a.size > 0
+            and a.flags.c_contiguous and b.flags.c_contiguous
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 # ------------------------------------------------------------------ scatter, the adjoint of a pick
@@ -106,6 +125,72 @@ class ScatterAdd(Primitive):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         return grad[ctx.index]
+
+
+# ------------------------------------------------------------------ linear maps and adjoints
+
+
+class LinearMap:
+    """A linear map with constant data (a mask, an index, a window geometry) and its adjoint,
+    each on ndarrays. Many backward rules are such a map applied to the incoming gradient (a
+    scatter, a window sum); wrapped in :class:`ApplyLinear` the same code differentiates."""
+
+    def __init__(self, forward: Callable[[np.ndarray], np.ndarray],
+                 adjoint: Callable[[np.ndarray], np.ndarray], name: str) -> None:
+        self.forward, self.adjoint, self.name = forward, adjoint, name
+
+    def __call__(self, x: Any, transpose: bool = False) -> Any:
+        """The map (its adjoint with ``transpose``) of an ndarray, or of a Tensor as a node."""
+        if isinstance(x, np.ndarray):
+            return (self.adjoint if transpose else self.forward)(x)
+        return ApplyLinear.apply(x, linear=self, transpose=transpose)
+
+
+class ApplyLinear(Primitive):
+    """y = A x (A^T x with ``transpose``) for a :class:`LinearMap` A; its gradient is the other."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, linear: LinearMap, transpose: bool) -> np.ndarray:
+        ctx.linear, ctx.transpose = linear, transpose
+        return linear(x, transpose)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return ctx.linear(grad, not ctx.transpose)
+
+
+def array_context(ctx: Context) -> Context:
+    """A copy of a backward's context with its saved values as arrays again: for a backward
+    that is linear in the gradient, whose saved arrays are constants of the derivative."""
+    from minigrad.tensor import Tensor
+
+    arrays = Context.__new__(Context)
+    arrays.__dict__.update(ctx.__dict__)
+    saved = []
+    for value in ctx.saved:
+        if isinstance(value, Tensor):
+            if value.requires_grad:
+                raise RuntimeError(
+                    "array_context: a saved array is an input or the output of the op, so its "
+                    "backward is not a linear map of the gradient with constant data"
+                )
+            value = value._data
+        saved.append(value)
+    arrays.saved = tuple(saved)
+    return arrays
+
+
+def linear_backward(prim: type, ctx: Context, grad: Any,
+                    pick: Callable[[np.ndarray], np.ndarray]) -> Any:
+    """``prim.backward`` on a Tensor gradient, for a backward that is one linear map of the
+    gradient with constant data (a scatter, a window sum): recorded as the adjoint of
+    ``pick``, the map it transposes (an index, a window read)."""
+    arrays = array_context(ctx)
+
+    def adjoint(g: np.ndarray) -> np.ndarray:
+        return prim.backward(arrays, g)
+
+    return LinearMap(pick, adjoint, prim.__name__)(grad, transpose=True)
 
 
 # ------------------------------------------------------------------ NumPy calls on Tensors
@@ -331,19 +416,26 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
 
 def _register() -> None:
     """The primitives whose backward is exact on Tensors (second derivatives tested)."""
+    from minigrad.ops import activation, binary, conv, conv_graph, linalg, reduce, shape, special
     from minigrad.ops import elementwise as ew
-    from minigrad.ops import linalg, reduce, shape
+    from minigrad.ops import unary, windows
 
     names = {
         ew: "Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Sin Cos Tanh Sigmoid Relu LeakyRelu "
             "Abs Clamp Maximum Minimum Where",
-        reduce: "Sum MaxAll Gather LogSoftmax Softmax",
+        unary: "Asin Acos Atan Sinh Cosh Tan Asinh Acosh Atanh Log2 Log10 Log1p Exp2 Expm1 "
+               "Sign Floor Ceil Round Trunc Frac",
+        binary: "Atan2 Hypot Copysign LogAddExp Xlogy Lerp",
+        special: "Erf Erfc Erfinv",
+        activation: "Hardtanh Softplus LogSigmoid Elu",
+        reduce: "Sum Extreme Gather LogSoftmax Softmax StdFromVariance",
         shape: "Reshape Permute Expand GetItem GetItemView Cat Pad Cast Clone",
         linalg: "MatMul",
+        conv: "Conv2d MaxPool2d AvgPool2d",
+        windows: "ConvNd ConvTransposeNd",
+        conv_graph: "Convolution ConvInput ConvWeight",
     }
     for module, listed in names.items():
         for name in listed.split():
-            cls = getattr(module, name, None)
-            if cls is not None:
-                DIFFERENTIABLE.add(cls)
-    DIFFERENTIABLE.add(ScatterAdd)
+            DIFFERENTIABLE.add(getattr(module, name))
+    DIFFERENTIABLE.update((ScatterAdd, ApplyLinear))

@@ -46,12 +46,14 @@ class Softplus(Primitive):
     def forward(ctx: Context, x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
         z = x * _scalar(beta, x)
         ctx.save_for_backward(z)
-        ctx.threshold = threshold
+        ctx.threshold, ctx.beta = threshold, beta
         return np.where(z > threshold, x, _log1p_exp(z) / _scalar(beta, x))
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (z,) = ctx.saved
+        if not isinstance(grad, np.ndarray):  # create_graph=True: z as a function of x
+            z = ctx.graph_inputs[0] * ctx.beta
         return grad * np.where(z > ctx.threshold, 1, _sigmoid(z)).astype(grad.dtype)
 
 

@@ -218,6 +218,10 @@ class Conv2d(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the products as graph ops
+            from minigrad.ops import conv_graph
+
+            return conv_graph.conv2d_backward(ctx, grad)
         (weight,) = ctx.saved
         needs = ctx.needs_input_grad
         need_bias = len(needs) > 2 and needs[2]
@@ -735,6 +739,10 @@ class MaxPool2d(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: this scatter as a graph op
+            from minigrad.ops import conv_graph
+
+            return conv_graph.max_pool2d_backward(ctx, grad)
         (argmax,) = ctx.saved
         geometry = ctx.geometry
         kernel = geometry.kernel[0] * geometry.kernel[1]
@@ -804,6 +812,10 @@ class AvgPool2d(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: this spread as a graph op
+            from minigrad.ops import conv_graph
+
+            return conv_graph.avg_pool2d_backward(ctx, grad)
         geometry = ctx.geometry
         share = grad / ctx.divisor
         kernel = geometry.kernel[0] * geometry.kernel[1]

@@ -231,7 +231,7 @@ class Relu(Primitive):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (out,) = ctx.saved
-        if grad.ndim == 0 or grad.shape != out.shape:
+        if grad.ndim == 0 or grad.shape != out.shape or not isinstance(grad, np.ndarray):
             return grad * (out > 0)
         result = np.empty_like(grad)
 

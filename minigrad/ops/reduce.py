@@ -175,6 +175,11 @@ class Gather(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: this scatter as a graph op
+            from minigrad.autograd.higher_order import linear_backward
+
+            return linear_backward(Gather, ctx, grad,
+                                   lambda a: a[along_axis_index(ctx.index, ctx.axis)])
         out = np.zeros(ctx.shape, dtype=grad.dtype)
         position = along_axis_index(ctx.index, ctx.axis)
         if ctx.index.shape[ctx.axis] == 1:  # one pick per slice: no duplicates to accumulate

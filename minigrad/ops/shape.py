@@ -103,6 +103,11 @@ class GetItem(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: this scatter as a graph op
+            from minigrad.autograd.higher_order import linear_backward
+
+            return linear_backward(GetItem, ctx, grad,
+                                   lambda a: GetItem.forward(Context(), a, ctx.index, ctx.pre))
         out = np.zeros(ctx.shape, dtype=grad.dtype)
         target = out if ctx.pre is None else out[ctx.pre]
         if is_basic_index(ctx.index):

@@ -227,6 +227,10 @@ class ConvNd(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the products as graph ops
+            from minigrad.ops import conv_graph
+
+            return conv_graph.convnd_backward(ctx, grad)
         weight, cols = ctx.saved
         stride, pads, dilation, groups = ctx.geometry
         needs = ctx.needs_input_grad
@@ -259,6 +263,10 @@ class ConvTransposeNd(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the products as graph ops
+            from minigrad.ops import conv_graph
+
+            return conv_graph.conv_transposend_backward(ctx, grad)
         weight, x = ctx.saved
         stride, pads, dilation, groups = ctx.geometry
         needs = ctx.needs_input_grad
