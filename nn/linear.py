@@ -9,7 +9,7 @@ import numpy as np
 import minigrad.functional as F
 from minigrad.tensor import Tensor
 from nn import init
-from nn.module import Module
+from nn.module import Module, factory_dtype
 from nn.parameter import Parameter
 
 
@@ -31,10 +31,15 @@ class Linear(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        dtype = factory_dtype(device, dtype, "Linear")
         self.in_features = in_features
         self.out_features = out_features
         add_weight_and_bias(self, (out_features, in_features), bias, dtype)

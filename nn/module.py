@@ -15,7 +15,8 @@ import numpy as np
 
 from minigrad.device import check_device
 from minigrad.device import device as _device_type
-from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap
+from minigrad.creation import get_default_dtype
+from minigrad.tensor import Tensor, _wrap
 from minigrad.utils.hooks import RemovableHandle
 from nn.parameter import Parameter
 
@@ -39,11 +40,17 @@ class IncompatibleKeys(NamedTuple):
 
 def factory_dtype(device: Any = None, dtype: Any = None, what: str = "Module") -> np.dtype:
     """The NumPy dtype for a layer built with ``device=``/``dtype=`` (PyTorch's factory
-    arguments): float32 by default; any device but the CPU raises DeviceError."""
+    arguments): the default dtype (float32 unless set_default_dtype changed it); any device but
+    the CPU raises DeviceError."""
     check_device(device, f"{what}(device=...)")
     if dtype is None:
-        return np.dtype(DEFAULT_FLOAT)
-    resolved = np.dtype(dtype)
+        return np.dtype(get_default_dtype())
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{what}: dtype must be a dtype such as minigrad.float32, got {dtype!r}"
+        ) from None
     if resolved.kind not in "fc":
         raise TypeError(
             f"{what}: dtype must be a floating point dtype such as minigrad.float32, got {dtype}"
