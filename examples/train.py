@@ -45,24 +45,26 @@ def train_epoch(
     total = len(loader) if hasattr(loader, "__len__") else None
     bar = tqdm(loader, desc=description, total=total, unit="batch", leave=False, disable=None,
                file=sys.stderr, dynamic_ncols=True)
-    for images, labels in bar:
-        optimizer.zero_grad()
-        logits = model(images)
-        loss = loss_fn(logits, labels)
-        loss.backward()
-        optimizer.step()
-        batch = len(labels)
-        total_loss += loss.item() * batch
-        correct += int((logits.detach().numpy().argmax(1) == labels.numpy()).sum())
-        seen += batch
-        elapsed = time.perf_counter() - start
-        postfix = {
-            "loss": f"{total_loss / seen:.4f}",
-            "acc": f"{100 * correct / seen:.2f}%",
-            "samples/s": f"{seen / elapsed:.0f}",
-        }
-        bar.set_postfix(postfix, refresh=False)
-    bar.close()
+    try:
+        for images, labels in bar:
+            optimizer.zero_grad()
+            logits = model(images)
+            loss = loss_fn(logits, labels)
+            loss.backward()
+            optimizer.step()
+            batch = len(labels)
+            total_loss += loss.item() * batch
+            correct += int((logits.detach().numpy().argmax(1) == labels.numpy()).sum())
+            seen += batch
+            elapsed = time.perf_counter() - start
+            postfix = {
+                "loss": f"{total_loss / seen:.4f}",
+                "acc": f"{100 * correct / seen:.2f}%",
+                "samples/s": f"{seen / elapsed:.0f}",
+            }
+            bar.set_postfix(postfix, refresh=False)
+    finally:
+        bar.close()  # also on Ctrl-C: the bar is cleared before the message is printed
     seconds = time.perf_counter() - start
     if seen == 0:
         raise ValueError("train_epoch: the loader yielded no batches")
