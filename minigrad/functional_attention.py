@@ -105,7 +105,8 @@ def scaled_dot_product_attention(
 
 
 def _repeat_heads(t: Tensor, repeats: int) -> Tensor:
-    """(..., H, S, E) -> (..., H * repeats, S, E), each head repeated in place (repeat_interleave)."""
+    """(..., H, S, E) -> (..., H * repeats, S, E): each head repeated in place, as
+    repeat_interleave does."""
     shape = t.shape
     expanded = t.unsqueeze(-3).expand(*shape[:-2], repeats, *shape[-2:])
     return expanded.reshape(*shape[:-3], shape[-3] * repeats, *shape[-2:])

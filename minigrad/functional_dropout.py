@@ -13,7 +13,8 @@ import numpy as np
 
 from minigrad.errors import OpError
 from minigrad.random import generator
-from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap
+import minigrad.tensor as _tensor_module
+from minigrad.tensor import Tensor, _wrap
 
 __all__ = ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -27,7 +28,7 @@ def _check_p(p: float) -> None:
 
 
 def _float_dtype(input: Tensor) -> np.dtype:
-    return input.dtype if input.is_floating_point() else np.dtype(DEFAULT_FLOAT)
+    return input.dtype if input.is_floating_point() else np.dtype(_tensor_module.DEFAULT_FLOAT)
 
 
 def _keep_mask(input: Tensor, p: float, feature: bool) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 from minigrad.functional_attention import multi_head_attention_forward
 from minigrad.tensor import Tensor
 from nn import init
+from nn.conv import factory_dtype
 from nn.linear import Linear
 from nn.module import Module
 from nn.parameter import Parameter
@@ -51,10 +52,7 @@ class MultiheadAttention(Module):
                 f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
                 f"and num_heads={num_heads} instead"
             )
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(
-                f"MultiheadAttention: minigrad runs on the CPU only, got device={device!r}")
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        dtype = factory_dtype("MultiheadAttention", device, dtype)
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim

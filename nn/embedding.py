@@ -9,6 +9,7 @@ import numpy as np
 import minigrad.functional as F
 from minigrad.tensor import Tensor
 from nn import init
+from nn.conv import factory_dtype
 from nn.module import Module
 from nn.parameter import Parameter
 
@@ -70,7 +71,7 @@ class Embedding(Module):
         weight = _table(num_embeddings, embedding_dim, _weight, dtype, "Embedding")
         if weight is None:
             self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                             dtype=np.dtype(dtype or np.float32)))
+                                             dtype=factory_dtype("Embedding", device, dtype)))
             self.reset_parameters()
         else:
             self.weight = weight
@@ -155,7 +156,7 @@ class EmbeddingBag(Module):
         weight = _table(num_embeddings, embedding_dim, _weight, dtype, "EmbeddingBag")
         if weight is None:
             self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                             dtype=np.dtype(dtype or np.float32)))
+                                             dtype=factory_dtype("EmbeddingBag", device, dtype)))
             self.reset_parameters()
         else:
             self.weight = weight

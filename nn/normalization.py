@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+import minigrad
+from minigrad.device import check_device
 from minigrad.functional_norm import (
     batch_norm,
     group_norm,
@@ -34,12 +36,11 @@ __all__ = [
 
 
 def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(np.float32 if dtype is None else dtype)
+    return np.dtype(minigrad.get_default_dtype() if dtype is None else dtype)
 
 
 def _check_device(device: Any, name: str) -> None:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"{name}: minigrad runs on the CPU only, got device={device!r}")
+    check_device(device, f"{name}()")
 
 
 class _NormBase(Module):

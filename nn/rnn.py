@@ -22,6 +22,7 @@ from minigrad.errors import OpError
 from minigrad.ops.recurrent import GRULayer, LSTMLayer, RNNLayer
 from minigrad.tensor import Tensor, _wrap, cat, stack
 from nn import init
+from nn.conv import factory_dtype
 from nn.module import Module
 from nn.parameter import Parameter
 from nn.utils.rnn import PackedSequence
@@ -98,8 +99,6 @@ class RNNBase(Module):
         super().__init__()
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode}")
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(f"{mode}: minigrad runs on the CPU only, got device={device!r}")
         if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
                 or not 0 <= dropout <= 1):
             raise ValueError(
@@ -139,7 +138,7 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        dtype = factory_dtype(self._label, device, dtype)
         directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
         real_hidden = proj_size if proj_size > 0 else hidden_size
@@ -405,9 +404,7 @@ class RNNCellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(f"minigrad runs on the CPU only, got device={device!r}")
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        dtype = factory_dtype(type(self).__name__, device, dtype)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias

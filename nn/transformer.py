@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+import minigrad
 import minigrad.functional as F
 from minigrad.tensor import Tensor, _wrap
 from nn import init
@@ -44,7 +45,7 @@ def _clones(module: Module, n: int) -> ModuleList:
 
 def _square_subsequent_mask(size: int, dtype: Any = None) -> Tensor:
     """(size, size) float mask: -inf above the diagonal (future positions), 0 elsewhere."""
-    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    dtype = np.dtype(minigrad.get_default_dtype() if dtype is None else dtype)
     return _wrap(np.triu(np.full((size, size), -np.inf, dtype=dtype), k=1))
 
 
