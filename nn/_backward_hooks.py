@@ -26,6 +26,8 @@ class BackwardHookFunction(Function):
     def forward(ctx: Any, callback: Callable, *tensors: Tensor) -> tuple:
         ctx.callback = callback
         ctx.set_materialize_grads(False)
+        # as in PyTorch: a tensor that needs no gradient stays so (its grad_input is zeros)
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
         return tensors
 
     @staticmethod
