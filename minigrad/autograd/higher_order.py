@@ -181,16 +181,21 @@ def array_context(ctx: Context) -> Context:
 
 
 def linear_backward(prim: type, ctx: Context, grad: Any,
-                    pick: Callable[[np.ndarray], np.ndarray]) -> Any:
+                    pick: Callable[[Context, np.ndarray], np.ndarray]) -> Any:
     """``prim.backward`` on a Tensor gradient, for a backward that is one linear map of the
     gradient with constant data (a scatter, a window sum): recorded as the adjoint of
-    ``pick``, the map it transposes (an index, a window read)."""
+    ``pick(ctx, x)``, the map it transposes (an index, a window read, often the op's own
+    forward). Returns the one gradient (a backward returning a 1-tuple wraps it again)."""
     arrays = array_context(ctx)
 
     def adjoint(g: np.ndarray) -> np.ndarray:
-        return prim.backward(arrays, g)
+        result = prim.backward(arrays, g)
+        return result[0] if isinstance(result, tuple) else result
 
-    return LinearMap(pick, adjoint, prim.__name__)(grad, transpose=True)
+    def forward(x: np.ndarray) -> np.ndarray:
+        return pick(arrays, x)
+
+    return LinearMap(forward, adjoint, prim.__name__)(grad, transpose=True)
 
 
 # ------------------------------------------------------------------ NumPy calls on Tensors
@@ -380,7 +385,33 @@ def _squeeze(a: Any, axis: Any = None) -> Any:
     return _tensor(a).squeeze(_axes(axis)) if axis is not None else _tensor(a).squeeze()
 
 
+def _flip(a: Any, axis: Any = None) -> Any:
+    t = _tensor(a)
+    dims = range(t.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return t.flip(*dims)
+
+
+def _cumsum(a: Any, axis: int, dtype: Any = None) -> Any:
+    return _tensor(a).cumsum(axis, dtype=dtype)
+
+
+def _triangle(upper: bool) -> Callable[..., Any]:
+    def call(a: Any, k: int = 0) -> Any:
+        return _tensor(a).triu(k) if upper else _tensor(a).tril(k)
+
+    return call
+
+
+def _roll(a: Any, shift: Any, axis: Any = None) -> Any:
+    return _tensor(a).roll(shift, axis)
+
+
 ARRAY_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "flip": _flip,
+    "cumsum": _cumsum,
+    "triu": _triangle(True),
+    "tril": _triangle(False),
+    "roll": _roll,
     "sum": _sum,
     "expand_dims": _expand_dims,
     "where": _where,
@@ -418,7 +449,7 @@ def _register() -> None:
     """The primitives whose backward is exact on Tensors (second derivatives tested)."""
     from minigrad.ops import activation, binary, conv, conv_graph, linalg, reduce, shape, special
     from minigrad.ops import elementwise as ew
-    from minigrad.ops import unary, windows
+    from minigrad.ops import layout, norms, padding, poolnd, resample, unary, windows
 
     names = {
         ew: "Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Sin Cos Tanh Sigmoid Relu LeakyRelu "
@@ -428,11 +459,16 @@ def _register() -> None:
         binary: "Atan2 Hypot Copysign LogAddExp Xlogy Lerp",
         special: "Erf Erfc Erfinv",
         activation: "Hardtanh Softplus LogSigmoid Elu",
-        reduce: "Sum Extreme Gather LogSoftmax Softmax StdFromVariance",
+        reduce: "Sum Extreme Gather LogSoftmax Softmax StdFromVariance CumSum",
+        norms: "VectorNorm",
+        layout: "Triangle Roll",
         shape: "Reshape Permute Expand GetItem GetItemView Cat Pad Cast Clone",
         linalg: "MatMul",
-        conv: "Conv2d MaxPool2d AvgPool2d",
+        conv: "Conv2d MaxPool2d AvgPool2d AdaptiveAvgPool2d",
         windows: "ConvNd ConvTransposeNd",
+        poolnd: "IndexedMax AvgPoolNd SeparableLinear",
+        resample: "Interpolate",
+        padding: "IndexAxes",
         conv_graph: "Convolution ConvInput ConvWeight",
     }
     for module, listed in names.items():

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
-from minigrad.autograd.higher_order import LinearMap, array_context
+from minigrad.autograd.higher_order import linear_backward
 from minigrad.ops.windows import conv_forward, conv_input_grad, pad_nd, window_view
 
 Ints = tuple[int, ...]
@@ -198,31 +198,28 @@ def max_pool2d_backward(ctx: Context, grad: Any) -> tuple:
     adjoint of picking it (the argmax is a constant of the derivative)."""
     from minigrad.ops.conv import MaxPool2d
 
-    arrays = array_context(ctx)
-    (argmax,) = arrays.saved
-    geometry = arrays.geometry
-    position = argmax[None].astype(np.intp)
+    def pick(arrays: Context, x: np.ndarray) -> np.ndarray:
+        position = arrays.saved[0][None].astype(np.intp)
+        return np.take_along_axis(arrays.geometry.windows(x, 0.0), position, axis=0)[0]
 
-    def pick(x: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(geometry.windows(x, 0.0), position, axis=0)[0]
-
-    def scatter(g: np.ndarray) -> np.ndarray:
-        return MaxPool2d.backward(arrays, g)[0]
-
-    return (LinearMap(pick, scatter, "max_pool2d")(grad, transpose=True),)
+    return (linear_backward(MaxPool2d, ctx, grad, pick),)
 
 
 def avg_pool2d_backward(ctx: Context, grad: Any) -> tuple:
     """``conv.AvgPool2d``'s backward on Tensors: the adjoint of the (linear) average pool."""
     from minigrad.ops.conv import AvgPool2d
 
-    arrays = array_context(ctx)
-    geometry = arrays.geometry
+    def pool(arrays: Context, x: np.ndarray) -> np.ndarray:
+        return arrays.geometry.windows(x, 0.0).sum(axis=0) / arrays.divisor
 
-    def pool(x: np.ndarray) -> np.ndarray:
-        return geometry.windows(x, 0.0).sum(axis=0) / arrays.divisor
+    return (linear_backward(AvgPool2d, ctx, grad, pool),)
 
-    def spread(g: np.ndarray) -> np.ndarray:
-        return AvgPool2d.backward(arrays, g)[0]
 
-    return (LinearMap(pool, spread, "avg_pool2d")(grad, transpose=True),)
+def adaptive_avg_pool2d_backward(ctx: Context, grad: Any) -> tuple:
+    """``conv.AdaptiveAvgPool2d``'s backward on Tensors: the adjoint of the pool."""
+    from minigrad.ops.conv import AdaptiveAvgPool2d
+
+    def pool(arrays: Context, x: np.ndarray) -> np.ndarray:
+        return np.matmul(np.matmul(arrays.rows, x), arrays.cols.T)
+
+    return (linear_backward(AdaptiveAvgPool2d, ctx, grad, pool),)

@@ -40,6 +40,11 @@ class IndexAxes(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint as a graph op
+            from minigrad.autograd.higher_order import linear_backward
+
+            return (linear_backward(IndexAxes, ctx, grad, lambda c, x: IndexAxes.forward(
+                Context(), x, indices=c.indices)),)
         for (axis, index), size in zip(reversed(ctx.indices), reversed(ctx.sizes)):
             grad = scatter_add_axis(grad, index, axis, size)
         return (grad,)

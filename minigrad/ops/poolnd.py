@@ -132,9 +132,21 @@ class IndexedMax(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint of a pick
+            from minigrad.autograd.higher_order import linear_backward
+
+            return (linear_backward(IndexedMax, ctx, grad, _pick_flat),)
         (index,) = ctx.saved
         n, c, *size = ctx.x_shape
         return (_scatter_planes(grad, index, (n, c), math.prod(size)).reshape(ctx.x_shape),)
+
+
+def _pick_flat(ctx: Context, x: np.ndarray) -> np.ndarray:
+    """x at IndexedMax's flat indices: the map its backward transposes."""
+    (index,) = ctx.saved
+    n, c = x.shape[:2]  # index: (N, C, *O), flat into each (N, C) plane
+    return np.take_along_axis(x.reshape(n, c, -1), index.reshape(n, c, -1), axis=2).reshape(
+        index.shape)
 
 
 def _sliding_windows(geometry: PoolGeometry) -> Any:
@@ -275,6 +287,11 @@ class AvgPoolNd(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint of the pool
+            from minigrad.autograd.higher_order import linear_backward
+
+            return (linear_backward(AvgPoolNd, ctx, grad, lambda c, x: AvgPoolNd.forward(
+                Context(), x, geometry=c.geometry, divisor=c.divisor)),)
         geometry = ctx.geometry
         share = grad / ctx.divisor
         padded = tuple(s + a + b for s, (a, b) in zip(geometry.size, geometry.pads))
@@ -410,6 +427,11 @@ class SeparableLinear(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint as a graph op
+            from minigrad.autograd.higher_order import linear_backward
+
+            return (linear_backward(SeparableLinear, ctx, grad,
+                                    lambda c, x: apply_per_axis(x, c.matrices, 2)),)
         return (apply_per_axis(grad, [m.T for m in ctx.matrices], 2),)
 
 

@@ -179,7 +179,7 @@ class Gather(Primitive):
             from minigrad.autograd.higher_order import linear_backward
 
             return linear_backward(Gather, ctx, grad,
-                                   lambda a: a[along_axis_index(ctx.index, ctx.axis)])
+                                   lambda c, a: a[along_axis_index(c.index, c.axis)])
         out = np.zeros(ctx.shape, dtype=grad.dtype)
         position = along_axis_index(ctx.index, ctx.axis)
         if ctx.index.shape[ctx.axis] == 1:  # one pick per slice: no duplicates to accumulate

@@ -44,6 +44,11 @@ class Interpolate(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint as a graph op
+            from minigrad.autograd.higher_order import linear_backward
+
+            return (linear_backward(Interpolate, ctx, grad, lambda c, x: Interpolate.forward(
+                Context(), x, taps=c.taps)),)
         for i, (axis_taps, size) in enumerate(zip(ctx.taps, ctx.sizes)):
             axis = 2 + i
             shape = [1] * grad.ndim

@@ -107,7 +107,7 @@ class GetItem(Primitive):
             from minigrad.autograd.higher_order import linear_backward
 
             return linear_backward(GetItem, ctx, grad,
-                                   lambda a: GetItem.forward(Context(), a, ctx.index, ctx.pre))
+                                   lambda c, a: GetItem.forward(Context(), a, c.index, c.pre))
         out = np.zeros(ctx.shape, dtype=grad.dtype)
         target = out if ctx.pre is None else out[ctx.pre]
         if is_basic_index(ctx.index):

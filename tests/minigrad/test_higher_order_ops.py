@@ -159,3 +159,211 @@ BINARY = {
 def test_binary_second_derivative_matches_torch(name: str) -> None:
     mg_fn, torch_fn, make_a, make_b = BINARY[name]
     _second_order(mg_fn, torch_fn, [make_a(3, 4, seed=1), make_b(3, 4, seed=2)])
+
+
+# ------------------------------------------------------------------ reductions, softmax
+
+REDUCTIONS = {
+    "sum_sq": (lambda x: (x.sum(dim=1) ** 2), lambda x: (x.sum(dim=1) ** 2)),
+    "mean_keepdim": (lambda x: x * x.mean(dim=0, keepdim=True),
+                     lambda x: x * x.mean(dim=0, keepdim=True)),
+    "amax": (lambda x: x.amax(dim=1) ** 2, lambda x: x.amax(dim=1) ** 2),
+    "max_dim": (lambda x: x.max(dim=0).values ** 2, lambda x: x.max(dim=0).values ** 2),
+    "max_all": (lambda x: x.max() * x, lambda x: x.max() * x),
+    "min_all": (lambda x: x.min() * x, lambda x: x.min() * x),
+    "var": (lambda x: x.var(dim=1), lambda x: x.var(dim=1)),
+    "std": (lambda x: x.std(dim=0), lambda x: x.std(dim=0)),
+    "logsumexp": (lambda x: x.logsumexp(dim=1), lambda x: x.logsumexp(dim=1)),
+    "softmax": (lambda x: F.softmax(x, dim=1), lambda x: TF.softmax(x, dim=1)),
+    "softmax_dim0": (lambda x: F.softmax(x, dim=0), lambda x: TF.softmax(x, dim=0)),
+    "log_softmax": (lambda x: F.log_softmax(x, dim=1), lambda x: TF.log_softmax(x, dim=1)),
+    "norm": (lambda x: x.norm(dim=1), lambda x: x.norm(dim=1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_second_derivative_matches_torch(name: str) -> None:
+    mg_fn, torch_fn = REDUCTIONS[name]
+    _second_order(mg_fn, torch_fn, [_randn(3, 5, seed=3)])
+
+
+# ------------------------------------------------------------------ shape and indexing
+
+_IDX = np.array([2, 0, 2, 1])
+
+SHAPE = {
+    "reshape_permute": (lambda x: (x.reshape(4, 3).permute(1, 0) ** 2),
+                        lambda x: (x.reshape(4, 3).permute(1, 0) ** 2)),
+    "basic_getitem": (lambda x: x[1:, ::2] ** 3, lambda x: x[1:, ::2] ** 3),
+    "int_getitem": (lambda x: x[1] * x[2], lambda x: x[1] * x[2]),
+    "advanced_getitem": (lambda x: x[_IDX] ** 2, lambda x: x[torch.tensor(_IDX)] ** 2),
+    "mixed_getitem": (lambda x: x[1:, mg.tensor(np.array([3, 0, 3]))] ** 2,
+                      lambda x: x[1:, torch.tensor([3, 0, 3])] ** 2),
+    "int_and_advanced": (lambda x: x[1, mg.tensor(np.array([3, 3, 0]))] * x[0, :3],
+                         lambda x: x[1, torch.tensor([3, 3, 0])] * x[0, :3]),
+    "bool_mask": (lambda x: x[x._data > 0] ** 3, lambda x: x[x.detach() > 0] ** 3),
+    "gather": (lambda x: x.gather(1, mg.tensor(np.array([[0, 0], [3, 1], [2, 2]]))) ** 2,
+               lambda x: x.gather(1, torch.tensor([[0, 0], [3, 1], [2, 2]])) ** 2),
+    "cat_pad": (lambda x: mg.cat([x, x * x], dim=0).sin(),
+                lambda x: torch.cat([x, x * x], dim=0).sin()),
+    "constant_pad": (lambda x: F.pad(x, (1, 2)) ** 2, lambda x: TF.pad(x, (1, 2)) ** 2),
+    "expand": (lambda x: x[:, :1].expand(3, 4) * x, lambda x: x[:, :1].expand(3, 4) * x),
+    "transpose_matmul": (lambda x: x @ x.T, lambda x: x @ x.T),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE))
+def test_shape_and_indexing_second_derivative_matches_torch(name: str) -> None:
+    mg_fn, torch_fn = SHAPE[name]
+    _second_order(mg_fn, torch_fn, [_randn(3, 4, seed=4)])
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (4, 2)), ((4,), (4, 3)), ((2, 3, 4), (4,)),
+                                    ((4,), (4,)), ((2, 3, 4), (2, 4, 5))])
+def test_matmul_second_derivative_matches_torch(shapes: tuple) -> None:
+    a, b = shapes
+    _second_order(lambda x, y: (x @ y) ** 2, lambda x, y: (x @ y) ** 2,
+                  [_randn(*a, seed=5), _randn(*b, seed=6)])
+
+
+def test_linear_second_derivative_matches_torch() -> None:
+    _second_order(lambda x, w, b: F.linear(x, w, b).tanh(), lambda x, w, b: TF.linear(x, w, b).tanh(),
+                  [_randn(3, 4), _randn(5, 4, seed=1), _randn(5, seed=2)])
+
+
+LAYOUT = {
+    "cumsum": (lambda x: x.cumsum(1) ** 2, lambda x: x.cumsum(1) ** 2),
+    "triu": (lambda x: x.triu(1) ** 2, lambda x: x.triu(1) ** 2),
+    "tril": (lambda x: x.tril(-1) * x, lambda x: x.tril(-1) * x),
+    "roll": (lambda x: x.roll(1, 0) * x, lambda x: x.roll(1, 0) * x),
+    "roll_flat": (lambda x: x.roll(2) * x, lambda x: x.roll(2) * x),
+    "norm_3": (lambda x: x.norm(p=3, dim=0), lambda x: x.norm(p=3, dim=0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUT))
+def test_scan_and_layout_second_derivative_matches_torch(name: str) -> None:
+    mg_fn, torch_fn = LAYOUT[name]
+    _second_order(mg_fn, torch_fn, [_away_from_zero(3, 4, seed=7)])
+
+
+# ------------------------------------------------------------------ convolution and pooling
+
+CONV2D = [
+    dict(),
+    dict(stride=2),
+    dict(padding=1),
+    dict(padding=(2, 1), dilation=2),
+    dict(stride=(2, 1), padding=1, dilation=(1, 2)),
+    dict(groups=2),
+    dict(groups=2, stride=2, padding=1),
+    dict(padding="same"),
+    dict(padding="same", dilation=2),
+]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("kwargs", CONV2D, ids=[str(k) for k in CONV2D])
+def test_conv2d_second_derivative_matches_torch(kwargs: dict, bias: bool) -> None:
+    groups = kwargs.get("groups", 1)
+    arrays = [_randn(2, 4, 7, 6, seed=1), _randn(6, 4 // groups, 3, 2, seed=2)]
+    if bias:
+        arrays.append(_randn(6, seed=3))
+    _second_order(lambda x, w, *b: F.conv2d(x, w, *b, **kwargs).tanh(),
+                  lambda x, w, *b: TF.conv2d(x, w, *b, **kwargs).tanh(), arrays)
+
+
+def test_conv2d_large_channel_count_second_derivative_matches_torch() -> None:
+    # more than PER_IMAGE_MAX_COLUMNS columns per output pixel: the channel-major kernels
+    arrays = [_randn(2, 12, 6, 6, seed=1), _randn(5, 12, 3, 3, seed=2), _randn(5, seed=3)]
+    _second_order(lambda x, w, b: F.conv2d(x, w, b, padding=1) ** 2,
+                  lambda x, w, b: TF.conv2d(x, w, b, padding=1) ** 2, arrays)
+
+
+CONV_ND = {
+    "conv1d": (lambda x, w: F.conv1d(x, w, stride=2, padding=1),
+               lambda x, w: TF.conv1d(x, w, stride=2, padding=1), (2, 3, 9), (4, 3, 3)),
+    "conv1d_asymmetric_same": (lambda x, w: F.conv1d(x, w, padding="same"),
+                               lambda x, w: TF.conv1d(x, w, padding="same"), (2, 3, 9),
+                               (4, 3, 4)),
+    "conv3d": (lambda x, w: F.conv3d(x, w, padding=1, dilation=(1, 2, 1)),
+               lambda x, w: TF.conv3d(x, w, padding=1, dilation=(1, 2, 1)), (1, 2, 4, 5, 4),
+               (3, 2, 2, 2, 2)),
+    "conv_transpose1d": (lambda x, w: F.conv_transpose1d(x, w, stride=2, output_padding=1),
+                         lambda x, w: TF.conv_transpose1d(x, w, stride=2, output_padding=1),
+                         (2, 3, 5), (3, 2, 3)),
+    "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, groups=2),
+                         lambda x, w: TF.conv_transpose2d(x, w, stride=2, padding=1, groups=2),
+                         (2, 4, 4, 3), (4, 3, 3, 3)),
+    "conv_transpose3d": (lambda x, w: F.conv_transpose3d(x, w, dilation=2),
+                         lambda x, w: TF.conv_transpose3d(x, w, dilation=2), (1, 2, 3, 3, 2),
+                         (2, 2, 2, 2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_ND))
+def test_conv_nd_and_transposed_second_derivative_matches_torch(name: str) -> None:
+    mg_fn, torch_fn, x_shape, w_shape = CONV_ND[name]
+    _second_order(lambda x, w: mg_fn(x, w).tanh(), lambda x, w: torch_fn(x, w).tanh(),
+                  [_randn(*x_shape, seed=1), _randn(*w_shape, seed=2)])
+
+
+POOLS = {
+    "max_2": (lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2)),
+    "max_3_stride_2_pad": (lambda x: F.max_pool2d(x, 3, 2, padding=1),
+                           lambda x: TF.max_pool2d(x, 3, 2, padding=1)),
+    "max_overlap_dilated": (lambda x: F.max_pool2d(x, 2, 1, dilation=2),
+                            lambda x: TF.max_pool2d(x, 2, 1, dilation=2)),
+    "max_ceil": (lambda x: F.max_pool2d(x, 2, ceil_mode=True),
+                 lambda x: TF.max_pool2d(x, 2, ceil_mode=True)),
+    "avg_2": (lambda x: F.avg_pool2d(x, 2), lambda x: TF.avg_pool2d(x, 2)),
+    "avg_3_stride_2_pad": (lambda x: F.avg_pool2d(x, 3, 2, padding=1),
+                           lambda x: TF.avg_pool2d(x, 3, 2, padding=1)),
+    "avg_exclude_pad": (lambda x: F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False),
+                        lambda x: TF.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)),
+    "avg_ceil": (lambda x: F.avg_pool2d(x, 2, ceil_mode=True),
+                 lambda x: TF.avg_pool2d(x, 2, ceil_mode=True)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLS))
+def test_pool2d_second_derivative_matches_torch(name: str) -> None:
+    mg_fn, torch_fn = POOLS[name]
+    # distinct values: no ties for the maximum
+    x = np.random.default_rng(8).permutation(2 * 3 * 7 * 7).reshape(2, 3, 7, 7) / 20.0
+    _second_order(lambda x: mg_fn(x ** 2).sin(), lambda x: torch_fn(x ** 2).sin(), [x - 2.0])
+
+
+POOLS_ND = {
+    "max_pool1d": (lambda x: F.max_pool1d(x.flatten(2), 3, 2, padding=1),
+                   lambda x: TF.max_pool1d(x.flatten(2), 3, 2, padding=1)),
+    "max_pool3d": (lambda x: F.max_pool3d(x, 2, 1), lambda x: TF.max_pool3d(x, 2, 1)),
+    "avg_pool1d": (lambda x: F.avg_pool1d(x.flatten(2), 3, 2, padding=1),
+                   lambda x: TF.avg_pool1d(x.flatten(2), 3, 2, padding=1)),
+    "avg_pool3d": (lambda x: F.avg_pool3d(x, 2, 1, padding=1, count_include_pad=False),
+                   lambda x: TF.avg_pool3d(x, 2, 1, padding=1, count_include_pad=False)),
+    "avg_pool2d_divisor": (lambda x: F.avg_pool2d(x[:, 0], 2, divisor_override=3),
+                           lambda x: TF.avg_pool2d(x[:, 0], 2, divisor_override=3)),
+    "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x[:, 0], (2, 3)),
+                            lambda x: TF.adaptive_avg_pool2d(x[:, 0], (2, 3))),
+    "adaptive_avg_pool3d": (lambda x: F.adaptive_avg_pool3d(x, (2, 1, 3)),
+                            lambda x: TF.adaptive_avg_pool3d(x, (2, 1, 3))),
+    "adaptive_max_pool2d": (lambda x: F.adaptive_max_pool2d(x[:, 0], (2, 3)),
+                            lambda x: TF.adaptive_max_pool2d(x[:, 0], (2, 3))),
+    "interpolate_bilinear": (
+        lambda x: F.interpolate(x[:, 0], scale_factor=2, mode="bilinear"),
+        lambda x: TF.interpolate(x[:, 0], scale_factor=2, mode="bilinear")),
+    "interpolate_nearest": (lambda x: F.interpolate(x, size=(5, 3, 7)),
+                            lambda x: TF.interpolate(x, size=(5, 3, 7))),
+    "reflect_pad": (lambda x: F.pad(x[:, 0], (1, 2, 2, 1), mode="reflect"),
+                    lambda x: TF.pad(x[:, 0], (1, 2, 2, 1), mode="reflect")),
+    "circular_pad": (lambda x: F.pad(x[:, 0], (1, 2, 2, 1), mode="circular"),
+                     lambda x: TF.pad(x[:, 0], (1, 2, 2, 1), mode="circular")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLS_ND))
+def test_nd_pool_and_resample_second_derivative_matches_torch(name: str) -> None:
+    mg_fn, torch_fn = POOLS_ND[name]
+    x = np.random.default_rng(9).permutation(2 * 3 * 4 * 4 * 5).reshape(2, 3, 4, 4, 5) / 60.0
+    _second_order(lambda x: mg_fn(x ** 2).sin(), lambda x: torch_fn(x ** 2).sin(), [x - 2.0])
