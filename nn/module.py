@@ -365,15 +365,16 @@ class Module:
     # ----------------------------------------------------------------------- traversal
 
     def named_modules(
-        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+        self, memo: set[Module] | None = None, prefix: str = "", remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Module]]:
-        """This module and all below it, depth first, with dotted names; each once."""
+        """This module and all below it, depth first, with dotted names; each once (modules
+        already in ``memo`` are skipped, as in PyTorch)."""
         if memo is None:
             memo = set()
         if remove_duplicate:
-            if id(self) in memo:
+            if self in memo:
                 return
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
             if module is None:

@@ -232,6 +232,7 @@ def test_global_backward_hooks_match_torch():
 # ----------------------------------------------------------------------------- backward hooks
 
 
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
 @pytest.mark.parametrize("input_requires_grad", [True, False])
 def test_full_backward_hook_sees_torch_values(input_requires_grad):
     ours, theirs = _pair_models()
