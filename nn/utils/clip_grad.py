@@ -57,7 +57,9 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
         return
     for p in _tensors(parameters):
         if p.grad is not None:
-            p.grad._data *= np.asarray(coefficient, dtype=p.grad._data.dtype)
+            # a non-finite norm scales by 0 and turns infinities into NaN, as in PyTorch
+            with np.errstate(invalid="ignore"):
+                p.grad._data *= np.asarray(coefficient, dtype=p.grad._data.dtype)
             p.grad._version.value += 1
 
 
