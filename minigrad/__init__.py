@@ -79,8 +79,6 @@ from minigrad.tensor import (
     cat,
     concatenate,
     matmul,
-    maximum,
-    minimum,
     pad,
     stack,
     where,

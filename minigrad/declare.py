@@ -7,6 +7,10 @@ minigrad writes each op once and derives the other spellings here:
   makes ``Tensor.<name>``, ``minigrad.<name>`` (with ``out=``) and, with ``inplace=True``,
   ``Tensor.<name>_``. ``method=False`` declares a torch-level function that is no method
   (``cat``, ``meshgrid``): give the ``reason``, which ``function_only()`` lists.
+- ``number_first`` lets the torch-level function take a Python number as its first argument
+  where PyTorch does (``torch.pow(2, t)``): ``"tensor"`` when the second argument must then be
+  a Tensor, ``"any"`` when it may be a number too (``torch.add(2, 3)``). The number keeps its
+  weak type in promotion. Methods are untouched: the check runs only on the function path.
 - ``methods(...)`` derives the function and in-place spellings of methods that ``Tensor``
   defines in its class body.
 
@@ -16,6 +20,7 @@ minigrad writes each op once and derives the other spellings here:
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +45,7 @@ def op(
     inplace: bool = False,
     out: bool = True,
     reason: str | None = None,
+    number_first: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare ``fn`` under ``names`` (default: its own name; the first name is the main one,
     the others aliases)."""
@@ -51,8 +57,8 @@ def op(
             if method:
                 setattr(Tensor, name, fn)
             if function:
-                FUNCTIONS[name] = _function(fn, name, out) if method else _function_only(
-                    fn, name, out)
+                FUNCTIONS[name] = _function(fn, name, out, number_first) if method else (
+                    _function_only(fn, name, out))
                 if not method:
                     if not reason:
                         raise TypeError(f"op {name!r}: a function with no method needs a reason")
@@ -64,13 +70,14 @@ def op(
     return register
 
 
-def methods(names: str, *, inplace: str = "", out: bool = True) -> None:
+def methods(names: str, *, inplace: str = "", out: bool = True,
+            number_first: str | None = None) -> None:
     """Torch-level functions (and in-place variants for the names in ``inplace``) of methods
     that ``Tensor`` defines itself."""
     Tensor = _tensor_class()
     for name in names.split():
         fn = getattr(Tensor, name)
-        FUNCTIONS[name] = _function(fn, name, out)
+        FUNCTIONS[name] = _function(fn, name, out, number_first)
     for name in inplace.split():
         if name + "_" not in Tensor.__dict__:
             setattr(Tensor, name + "_", _inplace(getattr(Tensor, name), name + "_"))
@@ -90,12 +97,53 @@ def function_only() -> dict[str, str]:
 # ---------------------------------------------------------------------------- the spellings
 
 
-def _function(fn: Callable[..., Any], name: str, with_out: bool) -> Callable[..., Any]:
+_NUMBER = (bool, int, float, np.bool_, np.integer, np.floating)
+_NUMBER_FIRST = (None, "tensor", "any")
+
+
+def _second_parameter(fn: Callable[..., Any]) -> str:
+    params = list(inspect.signature(fn).parameters)
+    return params[1] if len(params) > 1 else "other"
+
+
+def _number_input(name: str, mode: str, second: str, number: Any, args: tuple,
+                  kwargs: dict) -> Any:
+    """The number given as ``input`` as the 0-d tensor PyTorch makes of it: of the dtype the
+    number promotes to with the second argument (it stays weakly typed), or, with two numbers
+    (``mode="any"``), of the number's own default dtype, as ``torch.tensor(number)``."""
+    from minigrad import promotion
+    from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap
+
+    other = args[0] if args else kwargs.get(second)
+    if isinstance(other, Tensor):
+        # a bool promotes like the 0-d bool tensor it becomes (sub must still see a bool)
+        dtype = np.dtype(np.bool_) if isinstance(number, (bool, np.bool_)) else (
+            promotion.result_type((other, number), DEFAULT_FLOAT, name))
+        return _wrap(np.asarray(number, dtype=dtype))
+    if mode == "any" and isinstance(other, _NUMBER):
+        promotion.scalar_dtype(number, DEFAULT_FLOAT, name)  # refuses complex numbers
+        return Tensor(number)
+    raise TypeError(
+        f"{name}(): with a Python number as argument 'input', argument '{second}' must be a "
+        f"Tensor, not {type(other).__name__}; wrap one of them, e.g. "
+        f"minigrad.{name}(minigrad.tensor({number!r}), ...)"
+    )
+
+
+def _function(fn: Callable[..., Any], name: str, with_out: bool,
+              number_first: str | None = None) -> Callable[..., Any]:
     Tensor = _tensor_class()
+    if number_first not in _NUMBER_FIRST:
+        raise TypeError(f"op {name!r}: number_first must be one of {_NUMBER_FIRST}")
+    second = _second_parameter(fn) if number_first else ""
 
     @functools.wraps(fn)
     def function(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:
         if not isinstance(input, Tensor):
+            if number_first and isinstance(input, _NUMBER):
+                input = _number_input(name, number_first, second, input, args, kwargs)
+                result = fn(input, *args, **kwargs)
+                return result if out is None else write_out(name, result, out)
             raise TypeError(
                 f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}; "
                 f"wrap it first, e.g. minigrad.{name}(minigrad.tensor(x), ...)"

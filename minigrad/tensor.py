@@ -516,11 +516,11 @@ class Tensor:
         return ew.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> Tensor:
-        a, b = _no_bool_subtraction(*self._operands(other, "sub"))
+        a, b = _no_bool_subtraction(self, other, *self._operands(other, "sub"))
         return ew.Sub.apply(a, b)
 
     def __rsub__(self, other: Any) -> Tensor:
-        a, b = _no_bool_subtraction(*self._operands(other, "sub"))
+        a, b = _no_bool_subtraction(self, other, *self._operands(other, "sub"))
         return ew.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> Tensor:
@@ -1053,11 +1053,15 @@ class Tensor:
 autograd._tensor_class = Tensor
 
 
-def _no_bool_subtraction(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    if a._data.dtype == np.bool_:
+def _no_bool_subtraction(x: Tensor, y: Any, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """PyTorch refuses a bool on either side of ``-``, before any promotion."""
+    y_bool = isinstance(y, (_py_bool, np.bool_)) or (
+        isinstance(y, Tensor) and y._data.dtype == np.bool_)
+    if x._data.dtype == np.bool_ or y_bool:
         raise RuntimeError(
-            "sub: subtraction, the `-` operator, with two bool tensors is not supported; use "
-            "the `^` or logical_xor() operator instead"
+            "sub: subtraction, the `-` operator, with a bool tensor or number is not supported; "
+            "to invert a mask use the `~` or logical_not() operator, for the difference of two "
+            "masks `^` or logical_xor()"
         )
     return a, b
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from minigrad.declare import document, methods
 
+# a Python number may come first, as in PyTorch: torch.add(2, t), torch.mul(2, 3), torch.pow(2, t)
+methods("add sub mul multiply subtract", number_first="any")
+methods("pow", number_first="tensor")
 methods(
-    "add sub mul pow matmul mm bmm multiply subtract "
+    "matmul mm bmm "
     "exp log sqrt sin cos tanh sigmoid relu clamp clip maximum minimum "
     "softmax log_softmax logical_not "
     "reshape flatten unflatten permute transpose swapaxes t squeeze unsqueeze broadcast_to "

@@ -259,7 +259,7 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 # ---------------------------------------------------------------------------- power
 
 
-@op()
+@op(number_first="tensor")
 def float_power(input: Any, exponent: Any) -> Tensor:
     """input ** exponent computed in float64 (the result is float64)."""
     base = _as_tensor(input).to(np.float64)
@@ -295,20 +295,20 @@ def _div(input: Tensor, other: Any, rounding_mode: str | None, op_name: str) -> 
     return binary.RoundedDiv.apply(a, b, mode=rounding_mode)
 
 
-@op("div", "divide")
+@op("div", "divide", number_first="any")
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """input / other: true division, or rounded with rounding_mode='trunc' | 'floor'
     (then the gradient is 0, as in PyTorch)."""
     return _div(input, other, rounding_mode, "div")
 
 
-@op()
+@op(number_first="any")
 def true_divide(input: Tensor, other: Any) -> Tensor:
     """input / other (integers give the default float)."""
     return input / other
 
 
-@op(inplace=True)
+@op(inplace=True, number_first="any")
 def floor_divide(input: Tensor, other: Any) -> Tensor:
     """input / other rounded toward -inf (like Python's //); not differentiable, as in
     PyTorch: backward through it raises."""
@@ -316,7 +316,7 @@ def floor_divide(input: Tensor, other: Any) -> Tensor:
     return unary.NotDifferentiable.apply(a, b, fn=binary.floor_divide, name="floor_divide")
 
 
-@op(inplace=True)
+@op(inplace=True, number_first="tensor")
 def remainder(input: Any, other: Any) -> Tensor:
     """input - floor(input / other) * other: the sign of ``other`` (Python's %)."""
     a, b = _pair(input, other, "remainder")
@@ -376,7 +376,7 @@ def logaddexp2(input: Tensor, other: Any) -> Tensor:
     return binary.LogAddExp.apply(a, b, base2=True)
 
 
-@op(inplace=True)
+@op(inplace=True, number_first="tensor")
 def xlogy(input: Any, other: Any) -> Tensor:
     """input * log(other), 0 where input == 0 (unless other is nan)."""
     return binary.Xlogy.apply(*_float_pair(input, other, "xlogy"))
@@ -455,7 +455,7 @@ def _bitwise(op_name: str, ufunc: np.ufunc, *names: str) -> Any:
 
     fn.__name__ = fn.__qualname__ = op_name
     fn.__doc__ = f"{op_name} of integer or bool tensors (broadcast)."
-    return op(*names, inplace=True)(fn)
+    return op(*names, inplace=True, number_first="tensor")(fn)
 
 
 bitwise_and = _bitwise("bitwise_and", np.bitwise_and, "bitwise_and")
