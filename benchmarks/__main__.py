@@ -1,10 +1,12 @@
 """The benchmark suite: ``python -m benchmarks [--quick] [--out benchmarks/results]``.
 
-Training and inference throughput of SimpleCNN, LeNet-5 and StrongCNN (batch 128, float32,
-28x28) against PyTorch on the same number of threads when it is installed (rounds alternate
-the frameworks, each run in a fresh process), medians and ratios; per-op autograd overhead;
-time per layer (forward and backward); peak memory (RSS) per model; scaling with batch size and
-image size. Prints tables and writes them to ``OUT/latest.md`` and ``OUT/latest.json``.
+Training and inference throughput of the benchmark models (benchmarks/models.py: SimpleCNN,
+LeNet-5, StrongCNN, PyTorch's MNIST example Net at batch 64 and 128, FastCNN; batch 128,
+float32, 28x28) against PyTorch on the same number of threads when it is installed (rounds
+alternate the frameworks, each run in a fresh process), medians and ratios; per-op autograd
+overhead; time per layer (forward and backward) and each conv/linear layer against the FLOP
+bound of the GEMM peak measured in the same run; peak memory (RSS) per model; scaling with
+batch size and image size. Prints tables and writes them to ``OUT/latest.md`` and ``OUT/latest.json``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402
 import minigrad.optim as optim  # noqa: E402
 from benchmarks import overhead  # noqa: E402
-from benchmarks.flops import gemm_peak_gflops, training_flops  # noqa: E402
+from benchmarks.flops import gemm_peak_gflops, layer_bounds, training_flops  # noqa: E402
 from benchmarks.models import NAMES, minigrad_model, torch_model  # noqa: E402
 from benchmarks.profile import profile_layers  # noqa: E402
 
@@ -205,13 +207,17 @@ def main(argv: list[str] | None = None) -> None:
         kind = "training" if train else "inference"
         rows = []
         for name in names:
-            r = throughput(name, 128, train, repeats, torch_ok)
-            data[f"{kind}/{name}"] = r
-            ratio = r["minigrad"] / r["pytorch"] if "pytorch" in r else None
-            rows.append([name, fmt(r["minigrad"]), fmt(r.get("pytorch")), fmt(ratio, 2) + "x"])
-            print(f"{kind} {name}: {rows[-1]}", flush=True)
-        report.append(f"### {kind} throughput, batch 128, samples/s (higher is better)\n\n"
-                      + table(["model", "minigrad", "PyTorch", "ratio"], rows))
+            # PyTorch's MNIST example trains its Net at batch 64
+            for batch_size in (64, 128) if name == "ExampleNet" else (128,):
+                r = throughput(name, batch_size, train, repeats, torch_ok)
+                key = f"{kind}/{name}" + ("" if batch_size == 128 else f"@{batch_size}")
+                data[key] = r
+                ratio = r["minigrad"] / r["pytorch"] if "pytorch" in r else None
+                rows.append([name, batch_size, fmt(r["minigrad"]), fmt(r.get("pytorch")),
+                             fmt(ratio, 2) + "x"])
+                print(f"{kind} {name}: {rows[-1]}", flush=True)
+        report.append(f"### {kind} throughput, samples/s (higher is better)\n\n"
+                      + table(["model", "batch", "minigrad", "PyTorch", "ratio"], rows))
 
     peak = gemm_peak_gflops(THREADS)
     data["gemm_peak_gflops"] = peak
@@ -234,13 +240,23 @@ def main(argv: list[str] | None = None) -> None:
                   + table(["framework", "us/op"], [[k, f"{v:.2f}"] for k, v in per_op.items()]))
 
     for name in names:
-        rows = profile_layers(minigrad_model(name), *batch(128), repeats=repeats)
+        model = minigrad_model(name)
+        rows = profile_layers(model, *batch(128), repeats=repeats)
         data[f"layers/{name}"] = rows
         report.append(
             f"### {name}: minigrad time per layer, batch 128, ms (median)\n\n"
             + table(["layer", "output shape", "forward", "backward"],
                     [[r["layer"], r["shape"], f"{r['forward_ms']:.2f}", f"{r['backward_ms']:.2f}"]
                      for r in rows])
+        )
+        bounds = layer_bounds(model, rows, 128, peak)
+        data[f"layer_bounds/{name}"] = bounds
+        report.append(
+            f"### {name}: conv and linear layers against the FLOP bound (GEMM peak {peak:.0f} "
+            "GFLOP/s), batch 128, ms\n\n"
+            + table(["layer", "op", "forward", "backward", "FLOP bound", "of bound"],
+                    [[r["layer"], r["op"], f"{r['forward_ms']:.2f}", f"{r['backward_ms']:.2f}",
+                      f"{r['bound_ms']:.2f}", f"{100 * r['share']:.0f}%"] for r in bounds])
         )
 
     rows = []

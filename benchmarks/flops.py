@@ -53,3 +53,22 @@ def gemm_peak_gflops(threads: int, size: int = 2048, repeats: int = 5) -> float:
             a @ b
             best = min(best, time.perf_counter() - start)
     return 2.0 * size**3 / best / 1e9
+
+
+def layer_bounds(model: Any, profile_rows: list[dict[str, Any]], batch_size: int,
+                 peak_gflops: float, image: int = 28) -> list[dict[str, Any]]:
+    """Each Conv2d and Linear of ``model`` from a ``profile_layers`` table: measured forward and
+    backward ms against the time its FLOPs take at ``peak_gflops`` (forward, and backward as
+    weight plus input gradient, the first layer's input gradient excepted)."""
+    flops = layer_flops(model, image)
+    timed = [row for row in profile_rows
+             if row["layer"].startswith(("Conv2d#", "MatMul#"))]
+    rows = []
+    for index, ((name, forward), row) in enumerate(zip(flops, timed, strict=False)):
+        backward = forward * (1 if index == 0 else 2)
+        bound_ms = 1e3 * batch_size * (forward + backward) / (peak_gflops * 1e9)
+        measured = row["forward_ms"] + row["backward_ms"]
+        rows.append({"layer": name, "op": row["layer"], "forward_ms": row["forward_ms"],
+                     "backward_ms": row["backward_ms"], "bound_ms": bound_ms,
+                     "share": bound_ms / measured if measured else 0.0})
+    return rows

@@ -1,4 +1,4 @@
-"""The three benchmark models: minigrad versions from examples/models.py, PyTorch twins here."""
+"""The benchmark models: minigrad versions from examples/models.py, PyTorch twins here."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ if str(EXAMPLES) not in sys.path:
 import models as example_models  # noqa: E402  (examples/models.py)
 
 # benchmark name -> examples/models.py name
-NAMES = {"SimpleCNN": "simple", "LeNet-5": "lenet5", "StrongCNN": "strong"}
+NAMES = {"SimpleCNN": "simple", "LeNet-5": "lenet5", "StrongCNN": "strong",
+         "ExampleNet": "example", "FastCNN": "fast"}
 
 
 def minigrad_model(name: str) -> Any:
@@ -31,6 +32,10 @@ def torch_model(name: str, model: Any) -> Any:
         twin = _torch_lenet5(tnn)
     elif name == "StrongCNN":
         twin = _torch_strong(tnn)
+    elif name == "ExampleNet":
+        twin = _torch_example(tnn)
+    elif name == "FastCNN":
+        twin = _torch_fast(tnn)
     else:
         raise ValueError(f"unknown benchmark model {name!r}")
     ours = {k: v.numpy() for k, v in model.state_dict().items()}
@@ -82,3 +87,23 @@ def _torch_strong(tnn: Any) -> Any:
         tnn.Linear(3136, 128), tnn.ReLU(), tnn.Dropout(0.3),
         tnn.Linear(128, 10),
     )
+
+
+def _torch_example(tnn: Any) -> Any:
+    return tnn.Sequential(
+        tnn.Conv2d(1, 32, 3), tnn.ReLU(),
+        tnn.Conv2d(32, 64, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Dropout(0.25),
+        tnn.Flatten(),
+        tnn.Linear(9216, 128), tnn.ReLU(), tnn.Dropout(0.5),
+        tnn.Linear(128, 10), tnn.LogSoftmax(dim=1),
+    )
+
+
+def _torch_fast(tnn: Any, widths: tuple[int, int, int] = (32, 64, 128)) -> Any:
+    layers: list[Any] = []
+    channels = 1
+    for width in widths:
+        layers += [tnn.Conv2d(channels, width, 3, padding=1, bias=False), tnn.MaxPool2d(2),
+                   tnn.BatchNorm2d(width), tnn.ReLU()]
+        channels = width
+    return tnn.Sequential(*layers, tnn.Flatten(), tnn.Linear(channels * 3 * 3, 10))

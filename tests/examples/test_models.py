@@ -15,6 +15,10 @@ EXPECTED_PARAMETERS = {
     + (84 * 10 + 10),
     "strong": (32 * 9 + 32) + (32 * 32 * 9 + 32) + (64 * 32 * 9 + 64) + (64 * 64 * 9 + 64)
     + (3136 * 128 + 128) + (128 * 10 + 10),
+    "example": (32 * 1 * 9 + 32) + (64 * 32 * 9 + 64) + (9216 * 128 + 128) + (128 * 10 + 10),
+    # convs without bias, batch norms with a scale and a shift per channel
+    "fast": (32 * 1 * 9 + 2 * 32) + (64 * 32 * 9 + 2 * 64) + (128 * 64 * 9 + 2 * 128)
+    + (1152 * 10 + 10),
     "mlp": (784 * 256 + 256) + (256 * 128 + 128) + (128 * 10 + 10),
     "seed001": (16 * 9 + 16) + (16 * 25 * 25 * 10 + 10),
     "seed003": (2 * 25 + 2) + (2 * 12 * 12 * 10 + 10),
@@ -77,6 +81,19 @@ def _torch_twin(name: str):
              torch_nn.Conv2d(64, 64, 3, padding=1), relu(), torch_nn.MaxPool2d(2)],
             [torch_nn.Linear(3136, 128), relu(), torch_nn.Dropout(0.3), torch_nn.Linear(128, 10)],
         )
+    if name == "example":
+        return conv_net(
+            [torch_nn.Conv2d(1, 32, 3), relu(), torch_nn.Conv2d(32, 64, 3), relu(),
+             torch_nn.MaxPool2d(2), torch_nn.Dropout(0.25)],
+            [torch_nn.Linear(9216, 128), relu(), torch_nn.Dropout(0.5), torch_nn.Linear(128, 10),
+             torch_nn.LogSoftmax(dim=1)],
+        )
+    if name == "fast":
+        blocks = []
+        for cin, cout in ((1, 32), (32, 64), (64, 128)):
+            blocks += [torch_nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                       torch_nn.MaxPool2d(2), torch_nn.BatchNorm2d(cout), relu()]
+        return conv_net(blocks, [torch_nn.Linear(1152, 10)])
     if name == "mlp":
         model = conv_net([], [torch_nn.Linear(128, 10)])
         model.features = torch_nn.Sequential(
