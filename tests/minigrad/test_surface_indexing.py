@@ -61,10 +61,11 @@ def index_expressions(draw, unique_arrays=False):
                 continue
             used_ellipsis = True
             parts.append(("ellipsis", Ellipsis))
+            # the parts after it index the last dims: all of them, so no early stop below
             dim = len(shape) - draw(st.integers(0, len(shape) - dim))
             continue
         dim += 1
-        if draw(st.integers(0, 4)) == 0:
+        if not used_ellipsis and draw(st.integers(0, 4)) == 0:
             break  # leave trailing dims unindexed
     return shape, parts
 
