@@ -21,13 +21,17 @@ TF = torch.nn.functional
 
 
 def _second_order(mg_fn: Callable[..., Any], torch_fn: Callable[..., Any],
-                  arrays: list[np.ndarray], seed: int = 0) -> None:
-    """Compare d/dinputs <grad(f)(inputs) . v, r> between minigrad and PyTorch."""
+                  arrays: list[np.ndarray], seed: int = 0, mg_params: tuple = (),
+                  torch_params: tuple = ()) -> None:
+    """Compare d/dinputs <grad(f)(inputs) . v, r> between minigrad and PyTorch; the
+    parameters (same values on both sides) are differentiated too, not passed to f."""
     rng = np.random.default_rng(seed)
     xs = [mg.tensor(a, requires_grad=True) for a in arrays]
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
     out = mg_fn(*xs)
     tout = torch_fn(*ts)
+    xs, ts = xs + list(mg_params), ts + list(torch_params)
+    arrays = arrays + [p.detach().numpy() for p in torch_params]
     np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-9, atol=1e-9)
     v = rng.standard_normal(out.shape)
     gs = mg.grad(out, xs, grad_outputs=mg.tensor(v), create_graph=True, allow_unused=True)
@@ -367,3 +371,182 @@ def test_nd_pool_and_resample_second_derivative_matches_torch(name: str) -> None
     mg_fn, torch_fn = POOLS_ND[name]
     x = np.random.default_rng(9).permutation(2 * 3 * 4 * 4 * 5).reshape(2, 3, 4, 4, 5) / 60.0
     _second_order(lambda x: mg_fn(x ** 2).sin(), lambda x: torch_fn(x ** 2).sin(), [x - 2.0])
+
+
+# ------------------------------------------------------------------ losses, normalization, RNN
+
+_TARGET = np.array([2, 0, 4, 1])
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(reduction="sum"), dict(label_smoothing=0.1),
+                                    dict(reduction="none", ignore_index=0)],
+                         ids=["mean", "sum", "smoothing", "none_ignore"])
+def test_cross_entropy_second_derivative_matches_torch(kwargs: dict) -> None:
+    target = mg.tensor(_TARGET)
+    ttarget = torch.tensor(_TARGET)
+    _second_order(lambda x: F.cross_entropy(x, target, **kwargs),
+                  lambda x: TF.cross_entropy(x, ttarget, **kwargs), [_randn(4, 5, seed=10)])
+
+
+LOSSES = {
+    "mse": (lambda x, y: F.mse_loss(x, y), lambda x, y: TF.mse_loss(x, y)),
+    "bce_with_logits": (lambda x, y: F.binary_cross_entropy_with_logits(x, y.sigmoid()),
+                        lambda x, y: TF.binary_cross_entropy_with_logits(x, y.sigmoid())),
+    "smooth_l1": (lambda x, y: F.smooth_l1_loss(x, y * 3), lambda x, y: TF.smooth_l1_loss(x, y * 3)),
+    "kl_div": (lambda x, y: F.kl_div(F.log_softmax(x, 1), F.softmax(y, 1), reduction="batchmean"),
+               lambda x, y: TF.kl_div(TF.log_softmax(x, 1), TF.softmax(y, 1),
+                                      reduction="batchmean")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_second_derivative_matches_torch(name: str) -> None:
+    mg_fn, torch_fn = LOSSES[name]
+    _second_order(mg_fn, torch_fn, [_randn(4, 5, seed=11), _randn(4, 5, seed=12)])
+
+
+def test_layer_norm_second_derivative_matches_torch() -> None:
+    _second_order(lambda x, w, b: F.layer_norm(x, (3, 4), w, b).tanh(),
+                  lambda x, w, b: TF.layer_norm(x, (3, 4), w, b).tanh(),
+                  [_randn(2, 3, 4, seed=13), _randn(3, 4, seed=14), _randn(3, 4, seed=15)])
+
+
+def test_batch_norm_training_second_derivative_matches_torch() -> None:
+    _second_order(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True).tanh(),
+                  lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True).tanh(),
+                  [_randn(4, 3, 2, 2, seed=16), _randn(3, seed=17), _randn(3, seed=18)])
+
+
+def test_batch_norm_eval_second_derivative_matches_torch() -> None:
+    mean, var = _randn(3, seed=19), _positive(3, seed=20)
+    _second_order(
+        lambda x, w, b: F.batch_norm(x, mg.tensor(mean), mg.tensor(var), w, b).tanh(),
+        lambda x, w, b: TF.batch_norm(x, torch.tensor(mean), torch.tensor(var), w, b).tanh(),
+        [_randn(4, 3, 2, seed=21), _randn(3, seed=22), _randn(3, seed=23)])
+
+
+def test_group_norm_second_derivative_matches_torch() -> None:
+    _second_order(lambda x, w, b: F.group_norm(x, 2, w, b).sin(),
+                  lambda x, w, b: TF.group_norm(x, 2, w, b).sin(),
+                  [_randn(2, 4, 3, seed=24), _randn(4, seed=25), _randn(4, seed=26)])
+
+
+def _copy_parameters(module: Any, tmodule: Any) -> tuple[tuple, tuple]:
+    """Load the PyTorch module's float64 parameters into the minigrad module."""
+    named = dict(module.named_parameters())
+    pairs = [(named[name], p) for name, p in tmodule.named_parameters()]
+    for mine, theirs in pairs:
+        mine._data[...] = theirs.detach().numpy()
+    return tuple(m for m, _ in pairs), tuple(t for _, t in pairs)
+
+
+def test_lstm_cell_second_derivative_matches_torch() -> None:
+    import nn
+
+    torch.manual_seed(0)
+    tcell = torch.nn.LSTMCell(3, 4).double()
+    cell = nn.LSTMCell(3, 4, dtype=mg.float64)
+    params, tparams = _copy_parameters(cell, tcell)
+
+    def mg_fn(x: Any, h: Any, c: Any) -> Any:
+        h1, c1 = cell(x, (h, c))
+        return h1 * c1
+
+    def torch_fn(x: Any, h: Any, c: Any) -> Any:
+        h1, c1 = tcell(x, (h, c))
+        return h1 * c1
+
+    _second_order(mg_fn, torch_fn, [_randn(2, 3, seed=27), _randn(2, 4, seed=28),
+                                    _randn(2, 4, seed=29)], mg_params=params,
+                  torch_params=tparams)
+
+
+# ------------------------------------------------------------------ a gradient penalty
+
+
+def _critics() -> tuple[Any, Any]:
+    import nn
+
+    torch.manual_seed(1)
+    tnet = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(4, 6, 3, stride=1, groups=2), torch.nn.Flatten(),
+        torch.nn.Linear(6 * 2 * 2, 1)).double()
+    net = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3, stride=1, groups=2), nn.Flatten(), nn.Linear(6 * 2 * 2, 1)).double()
+    _copy_parameters(net, tnet)
+    return net, tnet
+
+
+@pytest.mark.parametrize("penalty", ["squared_gradient", "wgan_gp"])
+def test_gradient_penalty_through_a_conv_net_matches_torch(penalty: str) -> None:
+    net, tnet = _critics()
+    x_array = np.random.default_rng(30).standard_normal((3, 2, 8, 8))
+    x = mg.tensor(x_array, requires_grad=True)
+    tx = torch.tensor(x_array, requires_grad=True)
+
+    def loss(module: Any, inputs: Any, grad_fn: Callable[..., Any]) -> Any:
+        (g,) = grad_fn(module(inputs).sum(), inputs)
+        if penalty == "squared_gradient":
+            return (g ** 2).sum()
+        return ((g.flatten(1).norm(dim=1) - 1) ** 2).mean() + module(inputs).mean()
+
+    loss(net, x, lambda y, v: mg.grad(y, v, create_graph=True)).backward()
+    assert any(p.grad is not None and p.grad.numpy().any() for p in net.parameters())
+    loss(tnet, tx, lambda y, v: torch.autograd.grad(y, v, create_graph=True)).backward()
+    if x.grad is None:  # a piecewise-linear net: the gradient does not depend on x
+        assert penalty == "squared_gradient" and (tx.grad is None or not tx.grad.any())
+    else:
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-7, atol=1e-10)
+    for (name, p), tp in zip(net.named_parameters(), tnet.parameters()):
+        if p.grad is None:  # PyTorch's is zero: the gradient does not depend on p
+            assert tp.grad is None or not tp.grad.any(), name
+            continue
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-7, atol=1e-10,
+                                   err_msg=name)
+
+
+def test_third_derivative_of_a_convolution_matches_torch() -> None:
+    x_array, w_array = _randn(1, 2, 5, 5, seed=31), _randn(3, 2, 3, 3, seed=32)
+    results = []
+    for lib, conv in ((mg, F.conv2d), (torch, TF.conv2d)):
+        x = lib.tensor(x_array, requires_grad=True)
+        w = lib.tensor(w_array, requires_grad=True)
+        grad = mg.grad if lib is mg else torch.autograd.grad
+        y = (conv(x, w, padding=1) ** 3).sum()
+        (gx,) = grad(y, x, create_graph=True)
+        (gw,) = grad((gx ** 2).sum(), w, create_graph=True)
+        (gx2,) = grad((gw * gw).sum(), x)
+        results.append(gx2.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-7, atol=1e-9)
+
+
+# ------------------------------------------------------------------ what is not covered
+
+
+def test_unregistered_primitive_under_create_graph_raises_naming_it() -> None:
+    from minigrad.autograd.engine import Primitive
+
+    class Cube(Primitive):
+        @staticmethod
+        def forward(ctx: Any, a: np.ndarray) -> np.ndarray:
+            ctx.save_for_backward(a)
+            return a ** 3
+
+        @staticmethod
+        def backward(ctx: Any, grad: np.ndarray) -> np.ndarray:
+            (a,) = ctx.saved
+            return grad * 3 * a * a
+
+    x = mg.tensor(_randn(3), requires_grad=True)
+    (g,) = mg.grad(Cube.apply(x).sum(), x)  # first order works
+    np.testing.assert_allclose(g.numpy(), 3 * x.detach().numpy() ** 2)
+    with pytest.raises(RuntimeError, match="CubeBackward"):
+        mg.grad(Cube.apply(x).sum(), x, create_graph=True)
+
+
+def test_unregistered_builtin_primitive_raises_naming_it() -> None:
+    x = mg.tensor(_positive(3, 4), requires_grad=True)
+    with pytest.raises(RuntimeError, match="ProdBackward"):
+        mg.grad(x.prod(dim=1).sum(), x, create_graph=True)
