@@ -125,13 +125,26 @@ def plot_feature_maps(
     """The input image and the output of every activation layer of ``model.features`` for it:
     one row per layer, one panel per channel (first ``max_channels``)."""
     stages: list[tuple[str, np.ndarray]] = []
+
+    def record(label: str) -> Any:
+        def hook(module: nn.Module, args: tuple, output: mg.Tensor) -> None:
+            stages.append((label, output.detach().numpy()[0]))
+
+        return hook
+
+    # a forward hook on each activation records its output as the features run
+    handles = [
+        module.register_forward_hook(record(f"features.{name}: {type(module).__name__}"))
+        for name, module in model.features.named_modules()
+        if isinstance(module, (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.LeakyReLU))
+    ]
     model.eval()
-    with mg.no_grad():
-        output = mg.tensor(np.asarray(image, dtype=np.float32).reshape(1, 1, 28, 28))
-        for name, module in model.features.named_children():
-            output = module(output)
-            if isinstance(module, (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.LeakyReLU)):
-                stages.append((f"features.{name}: {type(module).__name__}", output.detach().numpy()[0]))
+    try:
+        with mg.no_grad():
+            model.features(mg.tensor(np.asarray(image, dtype=np.float32).reshape(1, 1, 28, 28)))
+    finally:
+        for handle in handles:
+            handle.remove()
     panels = [
         [maps[c] for c in range(min(max_channels, len(maps)))] if maps.ndim == 3
         else [_as_image(maps)]

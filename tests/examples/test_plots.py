@@ -56,3 +56,11 @@ def test_predictions_grid_with_no_mistakes_and_few_images(tmp_path: Path) -> Non
     labels = np.arange(5)
     images = np.zeros((5, 28, 28), dtype=np.uint8)
     assert_png(plot_predictions(images, labels, labels.copy(), tmp_path / "grid.png"))
+
+
+def test_feature_maps_leave_no_hooks_behind(tmp_path: Path) -> None:
+    mg.manual_seed(0)
+    model = build_model(next(iter(MODELS)))
+    image = np.random.default_rng(1).random((1, 28, 28)).astype(np.float32)
+    assert_png(plot_feature_maps(model, image, tmp_path / "feature_maps.png"))
+    assert all(not module._forward_hooks for module in model.modules())
