@@ -81,18 +81,18 @@ def split(n: int, parts: int) -> list[tuple[int, int]]:
 CHUNK_BYTES = 4 << 20
 
 
-def plan(n: int, work: float, buffer_bytes: float = 0.0, min_work: float = 2e6
-         ) -> list[tuple[int, int]]:
+def plan(n: int, work: float, buffer_bytes: float = 0.0, min_work: float = 2e6,
+         chunk_bytes: int | None = None) -> list[tuple[int, int]]:
     """Chunks of range(n) for ``run``: one per thread, more when the buffers are large.
 
     ``work`` estimates the total cost (e.g. multiply-adds); below ``min_work`` per thread the
     batch stays in one piece, since handing it to threads would cost more than it saves.
     ``buffer_bytes`` is the size of the scratch buffer the whole batch would need: chunks are
-    cut so that each one's stays under CHUNK_BYTES and is still in cache when the next step
-    reads it.
+    cut so that each one's stays under ``chunk_bytes`` (default CHUNK_BYTES) and is still in
+    cache when the next step reads it.
     """
     threads = min(get_num_threads(), n, max(1, int(work // min_work)))
-    by_size = -(-int(buffer_bytes) // CHUNK_BYTES)
+    by_size = -(-int(buffer_bytes) // (chunk_bytes or CHUNK_BYTES))
     parts = max(threads, -(-by_size // threads) * threads)  # a multiple of the thread count
     return split(n, min(n, parts))
 
