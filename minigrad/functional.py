@@ -299,9 +299,16 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    keep = generator().random(input.shape, dtype=np.float32) >= p
     dtype = input.dtype if input.is_floating_point() else _tensor_module.DEFAULT_FLOAT
-    return input * _wrap(keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype))
+    # 16 random bits per element, kept when >= p * 2**16: a third of the cost of a float32
+    # draw, and p is honoured to within 2**-17. The mask is laid out like the input (a product
+    # of two layouts runs several times slower) and made in one pass, keep * 1/(1-p).
+    data = input._data
+    order = sorted(range(data.ndim), key=lambda axis: -data.strides[axis])
+    bits = np.frombuffer(generator().bytes(2 * data.size), dtype=np.uint16)
+    keep = bits.reshape(tuple(data.shape[a] for a in order)) >= round(p * 65536)
+    mask = np.multiply(keep, np.asarray(1.0 / (1.0 - p), dtype), dtype=dtype)
+    return input * _wrap(mask.transpose(np.argsort(order)))
 
 
 # Layer functionals live in their own modules; re-exported here as F.<name> (relu6, elu, silu,
