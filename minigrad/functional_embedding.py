@@ -16,7 +16,7 @@ __all__ = ["embedding", "embedding_bag"]
 def _indices(input: Any, num_rows: int, op: str) -> np.ndarray:
     indices = np.asarray(input._data if isinstance(input, Tensor) else input)
     if indices.dtype.kind not in "iu":
-        raise TypeError(
+        raise OpError(
             f"{op}: expected indices of dtype int64 or int32, got {indices.dtype}; use "
             "input.long()"
         )

@@ -17,6 +17,7 @@ import numpy as np
 
 import minigrad
 from minigrad.device import check_device
+from minigrad.errors import OpError
 from minigrad.functional_norm import (
     batch_norm,
     group_norm,
@@ -119,7 +120,7 @@ class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         if input.shape[1] != self.num_features:
-            raise ValueError(
+            raise OpError(
                 f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got "
                 f"input of shape {input.shape}"
             )
