@@ -20,7 +20,8 @@ class Sum(Primitive):
         ctx: Context, a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool
     ) -> np.ndarray:
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
-        return np.asarray(a.sum(axis=axis, keepdims=keepdims))
+        # dtype=a.dtype: NumPy would widen small integers to int64, PyTorch keeps int32
+        return np.asarray(a.sum(axis=axis, keepdims=keepdims, dtype=a.dtype))
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
@@ -73,7 +74,7 @@ class Prod(Primitive):
     def forward(ctx: Context, a: np.ndarray, axis: int | None, keepdims: bool) -> np.ndarray:
         ctx.save_for_backward(a)
         ctx.axis, ctx.keepdims = axis, keepdims
-        return np.asarray(np.prod(a, axis=axis, keepdims=keepdims))
+        return np.asarray(np.prod(a, axis=axis, keepdims=keepdims, dtype=a.dtype))
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
@@ -95,7 +96,7 @@ class CumSum(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
         ctx.axis = axis
-        return np.cumsum(a, axis=axis)
+        return np.cumsum(a, axis=axis, dtype=a.dtype)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
@@ -108,7 +109,7 @@ class CumProd(Primitive):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
-        out = np.cumprod(a, axis=axis)
+        out = np.cumprod(a, axis=axis, dtype=a.dtype)
         ctx.save_for_backward(a, out)
         ctx.axis = axis
         return out

@@ -82,7 +82,7 @@ def build(parts, lib):
     return tuple(out)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(index_expressions())
 def test_getitem_matches_torch(case):
     shape, parts = case
@@ -90,7 +90,7 @@ def test_getitem_matches_torch(case):
     compare(lambda x: x[build(parts, mg)], lambda x: x[build(parts, torch)], a)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(index_expressions(unique_arrays=True), st.sampled_from(["full", "scalar", "row"]))
 def test_setitem_matches_torch(case, value_kind):
     shape, parts = case
@@ -168,7 +168,7 @@ def gather_cases(draw, index_like_src=False, allow_larger_src=False):
             draw(arrays(src_shape, elements=distinct)))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(gather_cases())
 def test_gather_matches_torch(case):
     a, dim, index, _ = case
@@ -184,7 +184,7 @@ def test_gather_grad_matches_numeric(case):
     assert_grad_matches_numeric(lambda x: x.gather(dim, mg.tensor(index)), a)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(gather_cases(index_like_src=True, allow_larger_src=True))
 def test_scatter_matches_torch(case):
     a, dim, index, src = case
@@ -198,7 +198,7 @@ def test_scatter_matches_torch(case):
 
 
 @pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(gather_cases(allow_larger_src=True), st.sampled_from(["sum", "prod", "mean", "amax",
                                                              "amin"]), st.booleans())
 def test_scatter_add_and_reduce_match_torch(case, reduce, include_self):
@@ -321,7 +321,7 @@ def index_cases(draw, unique=False):
             draw(arrays(tuple(source_shape), elements=distinct)))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(index_cases())
 def test_index_select_add_fill_match_torch(case):
     a, dim, index, source = case
@@ -337,7 +337,7 @@ def test_index_select_add_fill_match_torch(case):
             lambda x, s: (x * 1).index_add_(dim, i(torch), s), a, source)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(index_cases(unique=True))
 def test_index_copy_matches_torch(case):
     a, dim, index, source = case
@@ -355,7 +355,7 @@ def test_index_ops_grad_matches_numeric(case):
     assert_grad_matches_numeric(lambda x, s: x.index_add(dim, i, s, alpha=-0.5), a, source)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(shapes(min_dims=1, max_dims=3, max_side=4).flatmap(lambda s: st.tuples(
     arrays(s, elements=distinct), arrays(s, dtype=np.bool_, elements=st.booleans()))))
 def test_masked_ops_match_torch(case):
@@ -414,7 +414,7 @@ def test_masked_ops_grad_matches_numeric(case):
 # --------------------------------------------------------------- take, put, select
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(shapes(min_dims=0, max_dims=3, max_side=4).flatmap(lambda s: st.tuples(
     arrays(s, elements=distinct),
     st.lists(st.integers(-max(int(np.prod(s)), 1), max(int(np.prod(s)), 1) - 1), min_size=1,
@@ -432,7 +432,7 @@ def test_take_and_put_match_torch(case):
             np.linspace(-1, 1, unique.size))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(gather_cases(), st.booleans())
 def test_take_along_dim_matches_torch(case, flat):
     a, dim, index, _ = case
@@ -457,7 +457,7 @@ def test_select_matches_torch():
 # --------------------------------------------------------------- ordering
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(shapes(min_dims=1, max_dims=3, max_side=5).flatmap(lambda s: st.tuples(
     arrays(s, elements=st.integers(-3, 3).map(float)), st.integers(-len(s), len(s) - 1))),
     st.booleans())
@@ -473,7 +473,7 @@ def test_sort_argsort_msort_match_torch_with_ties(case, descending):
                 (a > 0) if dtype == np.bool_ else np.abs(a).astype(dtype))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(shapes(min_dims=1, max_dims=3, max_side=5).flatmap(lambda s: st.tuples(
     arrays(s, elements=distinct, unique=True), st.integers(-len(s), len(s) - 1))),
     st.booleans(), st.data())
@@ -507,7 +507,7 @@ def test_sort_nan_and_errors_match_torch():
         mg.tensor([True]).topk(1)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(shapes(min_dims=1, max_dims=3, max_side=4).flatmap(lambda s: st.tuples(
     arrays(s, dtype=np.int64, elements=st.integers(0, 2)), st.integers(-len(s), len(s) - 1))),
     st.booleans(), st.booleans())
@@ -526,7 +526,7 @@ def test_unique_and_unique_consecutive_match_torch(case, inverse, counts):
             a > 0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 4), st.booleans(), st.data())
 def test_searchsorted_and_bucketize_match_torch(rows, n, m, right, data):
     boundaries = np.sort(data.draw(arrays((rows, n), elements=st.integers(-4, 4).map(float))),
