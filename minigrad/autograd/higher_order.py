@@ -449,22 +449,25 @@ def _register() -> None:
     """The primitives whose backward is exact on Tensors (second derivatives tested)."""
     from minigrad.ops import activation, binary, conv, conv_graph, linalg, reduce, shape, special
     from minigrad.ops import elementwise as ew
-    from minigrad.ops import layout, norms, padding, poolnd, resample, unary, windows
+    from minigrad.ops import embedding, layout, loss, norms, padding, poolnd, resample, unary
+    from minigrad.ops import windows
 
     names = {
         ew: "Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Sin Cos Tanh Sigmoid Relu LeakyRelu "
             "Abs Clamp Maximum Minimum Where",
         unary: "Asin Acos Atan Sinh Cosh Tan Asinh Acosh Atanh Log2 Log10 Log1p Exp2 Expm1 "
-               "Sign Floor Ceil Round Trunc Frac",
-        binary: "Atan2 Hypot Copysign LogAddExp Xlogy Lerp",
+               "Sign Floor Ceil Round Trunc Frac ZeroGrad NotDifferentiable Sinc NanToNum Logit",
+        binary: "Atan2 Hypot Copysign LogAddExp Xlogy Lerp RoundedDiv Remainder Fmod",
         special: "Erf Erfc Erfinv",
         activation: "Hardtanh Softplus LogSigmoid Elu",
         reduce: "Sum Extreme Gather LogSoftmax Softmax StdFromVariance CumSum",
         norms: "VectorNorm",
-        layout: "Triangle Roll",
+        layout: "Triangle Roll Diagonal DiagEmbed",
         shape: "Reshape Permute Expand GetItem GetItemView Cat Pad Cast Clone",
         linalg: "MatMul",
-        conv: "Conv2d MaxPool2d AvgPool2d AdaptiveAvgPool2d",
+        conv: "Conv2d MaxPool2d AvgPool2d AdaptiveAvgPool2d Unfold Fold",
+        embedding: "EmbeddingLookup",
+        loss: "BinaryCrossEntropy",
         windows: "ConvNd ConvTransposeNd",
         poolnd: "IndexedMax AvgPoolNd SeparableLinear",
         resample: "Interpolate",

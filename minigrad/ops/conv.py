@@ -496,6 +496,12 @@ class Unfold(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint of im2col
+            from minigrad.autograd.higher_order import linear_backward
+
+            return (linear_backward(Unfold, ctx, grad, lambda c, x: Unfold.forward(
+                Context(), x, kernel=c.kernel, stride=c.stride, padding=c.padding,
+                dilation=c.dilation)),)
         n, c, h, w = ctx.x_shape
         cols = grad.reshape(n, c, *ctx.kernel, *ctx.out_size)
         image = col2im(cols, ctx.padded_size, ctx.stride, ctx.dilation)
@@ -521,6 +527,12 @@ class Fold(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint of col2im
+            from minigrad.autograd.higher_order import linear_backward
+
+            return (linear_backward(Fold, ctx, grad, lambda c, x: Fold.forward(
+                Context(), x, output_size=tuple(grad.shape[2:]), kernel=c.kernel,
+                stride=c.stride, padding=c.padding, dilation=c.dilation, blocks=c.blocks)),)
         gp = pad2d(grad, ctx.padding)
         view = window_view(gp, ctx.kernel, ctx.stride, ctx.dilation, ctx.blocks)
         n, c = grad.shape[:2]

@@ -18,6 +18,17 @@ def _frequency_scale(indices: np.ndarray, num_rows: int) -> np.ndarray:
     return 1.0 / counts[indices.reshape(-1)]
 
 
+def _lookup_adjoint(ctx: Context, weight: np.ndarray) -> np.ndarray:
+    """The map EmbeddingLookup's backward transposes: the rows at the indices, 0 for the
+    padding row. Not scaled by scale_grad_by_freq (as in PyTorch): the lookup's own backward
+    scales already, and the second derivative must count the scale once to be exact."""
+    rows = ctx.indices.reshape(-1)
+    picked = weight[rows]
+    if ctx.padding_idx >= 0:
+        picked = np.where((rows == ctx.padding_idx)[:, None], 0, picked).astype(weight.dtype)
+    return picked.reshape(ctx.indices.shape + weight.shape[1:])
+
+
 class EmbeddingLookup(Primitive):
     """weight (V, D), indices (*) -> (*, D); no gradient to the row ``padding_idx``."""
 
@@ -30,6 +41,10 @@ class EmbeddingLookup(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint of the lookup
+            from minigrad.autograd.higher_order import linear_backward
+
+            return linear_backward(EmbeddingLookup, ctx, grad, _lookup_adjoint)
         rows = ctx.indices.reshape(-1)
         grad_rows = grad.reshape(rows.size, -1)
         if ctx.scale:

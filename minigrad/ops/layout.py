@@ -37,6 +37,11 @@ class Diagonal(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint of the pick
+            from minigrad.autograd.higher_order import linear_backward
+
+            return linear_backward(Diagonal, ctx, grad, lambda c, x: Diagonal.forward(
+                Context(), x, c.offset, *c.dims))
         dim1, dim2 = ctx.dims
         moved_shape = [n for i, n in enumerate(ctx.shape) if i not in (dim1, dim2)]
         moved_shape += [ctx.shape[dim1], ctx.shape[dim2]]
@@ -60,6 +65,11 @@ class DiagEmbed(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint of the embedding
+            from minigrad.autograd.higher_order import linear_backward
+
+            return linear_backward(DiagEmbed, ctx, grad, lambda c, x: DiagEmbed.forward(
+                Context(), x, c.offset, *c.dims))
         return np.diagonal(grad, ctx.offset, *ctx.dims).copy()
 
 

@@ -29,5 +29,7 @@ class BinaryCrossEntropy(Primitive):
             grad_x = grad * (x - t) / np.maximum((1 - x) * x, 1e-12)
         if need_t:
             log_x, log_1mx = ctx.logs
+            if not isinstance(grad, np.ndarray):  # create_graph=True: the logs as ops of x
+                log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
             grad_t = grad * (log_1mx - log_x)
         return grad_x, grad_t

@@ -550,3 +550,62 @@ def test_unregistered_builtin_primitive_raises_naming_it() -> None:
     x = mg.tensor(_positive(3, 4), requires_grad=True)
     with pytest.raises(RuntimeError, match="ProdBackward"):
         mg.grad(x.prod(dim=1).sum(), x, create_graph=True)
+
+
+MORE = {
+    "sinc": (lambda x: x.sinc(), lambda x: x.sinc(), _away_from_zero),
+    "logit": (lambda x: x.sigmoid().logit(), lambda x: x.sigmoid().logit(), _randn),
+    "logit_eps": (lambda x: x.sigmoid().logit(eps=0.2), lambda x: x.sigmoid().logit(eps=0.2),
+                  _randn),
+    "nan_to_num": (lambda x: x.nan_to_num() ** 2, lambda x: x.nan_to_num() ** 2, _randn),
+    "floor_mul": (lambda x: x.floor() * x * x, lambda x: x.floor() * x * x, _randn),
+    "remainder": (lambda x: mg.remainder(x * x, x + 3), lambda x: torch.remainder(x * x, x + 3),
+                  _randn),
+    "fmod": (lambda x: mg.fmod(x * x, x + 3), lambda x: torch.fmod(x * x, x + 3), _randn),
+    "diagonal": (lambda x: x.diagonal(1) ** 2, lambda x: x.diagonal(1) ** 2, _randn),
+    "diag_embed": (lambda x: mg.diag_embed(x * x, 1), lambda x: torch.diag_embed(x * x, 1),
+                   _randn),
+    "bce": (lambda x: F.binary_cross_entropy(x.sigmoid(), x.cos().sigmoid()),
+            lambda x: TF.binary_cross_entropy(x.sigmoid(), x.cos().sigmoid()), _randn),
+    "unfold_fold": (lambda x: F.fold(F.unfold(x.reshape(1, 1, 3, 4) ** 2, 2), (3, 4), 2).sin(),
+                    lambda x: TF.fold(TF.unfold(x.reshape(1, 1, 3, 4) ** 2, 2), (3, 4), 2).sin(),
+                    _randn),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_more_second_derivatives_match_torch(name: str) -> None:
+    mg_fn, torch_fn, make = MORE[name]
+    _second_order(mg_fn, torch_fn, [make(3, 4, seed=33)])
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(padding_idx=1), dict(scale_grad_by_freq=True)],
+                         ids=["plain", "padding_idx", "scale_grad_by_freq"])
+def test_embedding_second_derivative_matches_torch(kwargs: dict) -> None:
+    index = np.array([[1, 3, 1], [0, 2, 3]])
+    _second_order(lambda w: F.embedding(mg.tensor(index), w, **kwargs).tanh(),
+                  lambda w: TF.embedding(torch.tensor(index), w, **kwargs).tanh(),
+                  [_randn(4, 3, seed=34)])
+
+
+def test_embedding_scale_grad_by_freq_second_derivative_matches_numeric() -> None:
+    # the frequency scaling makes the lookup's backward no true adjoint of its forward: the
+    # second derivative must still be the exact derivative of the first
+    index = mg.tensor(np.array([[1, 3, 1], [0, 2, 3]]))
+    rng = np.random.default_rng(35)
+    w0, v, r = rng.standard_normal((4, 3)), rng.standard_normal((2, 3, 3)), rng.standard_normal((4, 3))
+
+    def first(w_array: np.ndarray, create_graph: bool = False) -> Any:
+        w = mg.tensor(w_array, requires_grad=True)
+        out = F.embedding(index, w, scale_grad_by_freq=True).tanh()
+        (g,) = mg.grad(out, w, grad_outputs=mg.tensor(v), create_graph=create_graph)
+        return w, (g * mg.tensor(r)).sum()
+
+    w, projected = first(w0, create_graph=True)
+    projected.backward()
+    numeric = np.zeros_like(w0)
+    for i in np.ndindex(w0.shape):
+        step = np.zeros_like(w0)
+        step[i] = 1e-6
+        numeric[i] = (first(w0 + step)[1].item() - first(w0 - step)[1].item()) / 2e-6
+    np.testing.assert_allclose(w.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)
