@@ -114,19 +114,22 @@ class IndexedMax(Primitive):
     """The maximum of windows given as flat input indices: (N, C, *S) -> (N, C, *O).
 
     ``windows(x)`` returns (values (N, C, *O, K), flat indices (N, C, *O, K) or (*O, K) of
-    each window element); the first maximum of each window wins, NaN propagates."""
+    each window element, -1 for padding, and the (*O) index PyTorch reports for a window that
+    holds only padding, or None); the first maximum of each window wins, NaN propagates. A
+    window of padding only gives -inf and passes no gradient."""
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, windows: Any, sink: list | None = None
                 ) -> np.ndarray:
-        values, flat = windows(x)
+        values, flat, fallback = windows(x)
         best = np.argmax(values, axis=-1)[..., None]
         out = np.take_along_axis(values, best, axis=-1)[..., 0]
         index = np.take_along_axis(np.broadcast_to(flat, values.shape), best, axis=-1)[..., 0]
+        inside = None if fallback is None else index >= 0
         if sink is not None:
-            sink.append(index)
+            sink.append(index if inside is None else np.where(inside, index, fallback))
         if ctx.needs_input_grad and ctx.needs_input_grad[0]:
-            ctx.save_for_backward(index)
+            ctx.save_for_backward(index if inside is None else np.maximum(index, 0), inside)
             ctx.x_shape = x.shape
         return out
 
@@ -136,17 +139,20 @@ class IndexedMax(Primitive):
             from minigrad.autograd.higher_order import linear_backward
 
             return (linear_backward(IndexedMax, ctx, grad, _pick_flat),)
-        (index,) = ctx.saved
+        index, inside = ctx.saved
         n, c, *size = ctx.x_shape
+        if inside is not None:
+            grad = grad * inside
         return (_scatter_planes(grad, index, (n, c), math.prod(size)).reshape(ctx.x_shape),)
 
 
 def _pick_flat(ctx: Context, x: np.ndarray) -> np.ndarray:
     """x at IndexedMax's flat indices: the map its backward transposes."""
-    (index,) = ctx.saved
+    index, inside = ctx.saved
     n, c = x.shape[:2]  # index: (N, C, *O), flat into each (N, C) plane
-    return np.take_along_axis(x.reshape(n, c, -1), index.reshape(n, c, -1), axis=2).reshape(
+    picked = np.take_along_axis(x.reshape(n, c, -1), index.reshape(n, c, -1), axis=2).reshape(
         index.shape)
+    return picked if inside is None else picked * inside
 
 
 def _sliding_windows(geometry: PoolGeometry) -> Any:
@@ -158,12 +164,23 @@ def _sliding_windows(geometry: PoolGeometry) -> Any:
         parts, positions = [], []
         for offset, slices in geometry.offsets():
             parts.append(xp[(slice(None), slice(None)) + slices])
-            positions.append(_flat_index([
+            axis_positions = [
                 (np.arange(o) * st - p + i * d).reshape((-1,) + (1,) * (dims - 1 - axis))
                 for axis, (o, st, p, i, d) in enumerate(zip(
-                    geometry.out, geometry.stride, geometry.padding, offset, geometry.dilation))
-            ], geometry.size))
-        return np.stack(parts, axis=-1), np.stack(positions, axis=-1)
+                    geometry.out, geometry.stride, geometry.padding, offset, geometry.dilation))]
+            inside = np.ones((1,) * dims, dtype=bool)
+            for pos, size in zip(axis_positions, geometry.size):
+                inside = inside & (pos >= 0) & (pos < size)
+            positions.append(np.where(inside, _flat_index(axis_positions, geometry.size), -1))
+        # PyTorch reports a window of padding only by its first start inside the input
+        starts = []
+        for axis, (o, st, p, d) in enumerate(zip(geometry.out, geometry.stride,
+                                                 geometry.padding, geometry.dilation)):
+            start = np.arange(o) * st - p
+            start = np.where(start < 0, start + (-start + d - 1) // d * d, start)
+            starts.append(start.reshape((-1,) + (1,) * (dims - 1 - axis)))
+        fallback = np.broadcast_to(_flat_index(starts, geometry.size), geometry.out)
+        return np.stack(parts, axis=-1), np.stack(positions, axis=-1), fallback
 
     return windows
 
@@ -193,7 +210,7 @@ def _adaptive_windows(size: Ints, out: Ints) -> Any:
 
     def windows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         planes = x.reshape(*x.shape[:2], math.prod(x.shape[2:]))
-        return planes[:, :, flat], flat
+        return planes[:, :, flat], flat, None
 
     return windows
 
@@ -356,9 +373,12 @@ def _adaptive_size(op: str, output_size: Any, size: Ints) -> Ints:
     dims = len(size)
     if output_size is None or isinstance(output_size, (int, np.integer)):
         output_size = (output_size,) * dims
-    if not isinstance(output_size, (tuple, list)) or len(output_size) not in (1, dims):
+    if not isinstance(output_size, (tuple, list)):
         raise TypeError(f"{op}: output_size must be an int or a tuple of {dims} ints (None "
                         f"keeps the input size), got {output_size!r}")
+    if len(output_size) not in (1, dims):
+        raise OpError(f"{op}: output_size must be {dims} (an int or a tuple of {dims} ints, "
+                      f"None keeping the input size), got {output_size!r}")
     if len(output_size) == 1:
         output_size = tuple(output_size) * dims
     filled = tuple(s if o is None else o for o, s in zip(output_size, size, strict=True))
