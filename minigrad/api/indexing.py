@@ -172,6 +172,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                    include_self: bool = True) -> Tensor:
     """Combine src into a copy of input at index along ``dim`` by 'sum', 'prod', 'mean',
     'amax' or 'amin' (with or without input's own values at the scattered positions)."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch's aliases
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise OpError(
             f"scatter_reduce: reduce must be one of 'sum', 'prod', 'mean', 'amax', 'amin', got "
@@ -187,10 +188,12 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 
 
 def _vector_index(op_name: str, input: Tensor, dim: int, index: Tensor, negative: bool = False,
-                  error: type[Exception] = OpError) -> tuple[int, np.ndarray]:
+                  error: type[Exception] = OpError, shape_error: type[Exception] = IndexError
+                  ) -> tuple[int, np.ndarray]:
     idx = index_array(op_name, index)
     if idx.ndim > 1:
-        raise IndexError(f"{op_name}: index is supposed to be a vector, got shape {idx.shape}")
+        raise shape_error(f"{op_name}: index is supposed to be a vector (or a scalar), got "
+                          f"shape {idx.shape}")
     axis = one_axis(dim, input.ndim, op_name)
     size = 1 if axis is None else input.shape[axis]
     return (0 if axis is None else axis), check_range(op_name, idx.reshape(-1), size, dim,
@@ -212,13 +215,13 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 
 def _expanded_index(op_name: str, input: Tensor, axis: int, idx: np.ndarray,
-                    source: Tensor) -> np.ndarray:
+                    source: Tensor, error: type[Exception] = OpError) -> np.ndarray:
     """The gather-style index (source's shape) that puts source[..., i, ...] at idx[i]."""
     expected = list(input.shape)
     if input.ndim:
         expected[axis] = idx.size
     if list(source.shape) != expected and not (input.ndim == 0 and source.numel() == 1):
-        raise OpError(
+        raise error(
             f"{op_name}: source of shape {list(source.shape)} must have the shape of self "
             f"{list(input.shape)} with dimension {axis} of size len(index) = {idx.size}, "
             f"i.e. {expected}"
@@ -246,7 +249,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of input with source[..., i, ...] written at index[i] along ``dim``."""
     axis, idx = _vector_index("index_copy", input, dim, index, error=IndexError)
-    full = _expanded_index("index_copy", input, axis, idx, source)
+    full = _expanded_index("index_copy", input, axis, idx, source, IndexError)
     return scatter(input, axis, _wrap(np.ascontiguousarray(full)), source)
 
 
@@ -254,7 +257,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
 @accepts_axis
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """A copy of input with ``value`` at index along ``dim`` (negative indices count back)."""
-    axis, idx = _vector_index("index_fill", input, dim, index, negative=True, error=IndexError)
+    axis, idx = _vector_index("index_fill", input, dim, index, negative=True, error=IndexError,
+                              shape_error=OpError)
     mask = np.zeros(input.shape, bool)
     if input.ndim == 0:
         mask[...] = idx.size > 0
@@ -418,7 +422,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     ``index`` (negative indices count from the end)."""
     idx = index_array("put", index)
     n = input.numel()
-    idx = check_range("put", idx.reshape(-1), n, 0, negative=True, error=IndexError)
+    idx = check_range("put", idx.reshape(-1), n, 0, negative=True)
     if source.numel() != idx.size:
         raise OpError(
             f"put: source has {source.numel()} elements but index has {idx.size}; they must "

@@ -603,7 +603,8 @@ def _vector_norm(x: Tensor, ord: Any, dim: Any, keepdim: bool, dtype: Any,
         x = x.to(dtype)
     require_float(x, op_name)
     if isinstance(ord, str):
-        raise OpError(f"{op_name}: ord must be a number for a vector norm, got {ord!r}")
+        raise (OpError if op_name == "norm" else TypeError)(
+            f"{op_name}: ord must be a number for a vector norm, got {ord!r}")
     axis = axes(dim, x.ndim, op_name)
     from minigrad.ops.norms import VectorNorm
 

@@ -548,3 +548,45 @@ def test_searchsorted_and_bucketize_match_torch(rows, n, m, right, data):
             values[0], grad=False)
     assert mg.searchsorted(mg.tensor(boundaries[0]), 0.5).shape == torch.searchsorted(
         torch.tensor(boundaries[0]), 0.5).shape
+
+
+BAD_CALLS = [
+    "x.gather(1, L([0, 1]))", "x.gather(2, L([[0]]))", "x.scatter(1, L([[0]]), L([[1, 2]]))",
+    "x.scatter(1, L([[0]]), 1., reduce='max')", "x.scatter_reduce(1, L([[0]]), x, 'foo')",
+    "x.index_select(2, L([0]))", "x.index_select(0, L([0.5]))", "x.index_add(0, L([0]), x)",
+    "x.index_add(0, L([[0]]), x)", "x.index_copy(0, L([0, 1]), x[:1])",
+    "x.index_copy(0, L([[0]]), x)", "x.index_fill(0, L([[0]]), 1.)",
+    "x.masked_fill(L([True, False]), 1.)", "x.masked_select(L([1, 0, 1]))",
+    "x.masked_scatter(L([True, True, True]), x[:1, :2])", "x.take(L([0.5]))",
+    "x.take_along_dim(L([[0]]), 2)", "x.take_along_dim(L([0]), 1)", "x.select(2, 0)",
+    "x.sort(2)", "x.topk(4)", "x.topk(-1)", "x.unique(dim=3)",
+    "lib.searchsorted(L([[1., 2]]), L([1.]))", "lib.bucketize(x, L([[1.]]))", "x[5]", "x[:, 5]",
+    "x[L([3])]", "x[L([0.5])]", "x.__setitem__((L([5]),), 1.)", "x.__setitem__(0, L([1., 2]))",
+    "x.size(5)", "x.put(L([6]), L([1.]))", "x.put(L([0, 1]), L([1.]))",
+]
+
+
+@pytest.mark.parametrize("call", BAD_CALLS)
+def test_bad_calls_raise_torchs_exception_type_naming_the_op(call):
+    a = np.array([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+    with pytest.raises(Exception) as expected:
+        eval(call, {"x": torch.tensor(a), "lib": torch, "L": torch.tensor})
+    with pytest.raises(Exception) as got:
+        eval(call, {"x": mg.tensor(a), "lib": mg, "L": mg.tensor})
+    assert isinstance(got.value, expected.type), (got.type, expected.type, got.value)
+    op_name = call.split("(")[0].split(".")[-1].strip("_")
+    names = {"__setitem__": "setitem", "": "getitem"}
+    if "[" in call.split("(")[0] or call.startswith("x["):
+        op_name = "getitem"
+    op_name = names.get(op_name, op_name)
+    assert str(got.value).startswith(op_name) or "indices must be integer" in str(got.value)
+
+
+def test_scatter_reduce_accepts_torchs_max_and_min_aliases():
+    a, src = np.array([1.0, 5.0, 2.0]), np.array([9.0, -9.0])
+    for alias in ("max", "min"):
+        compare(lambda x, s: x.scatter_reduce(0, mg.tensor([0, 1]), s, alias),
+                lambda x, s: x.scatter_reduce(0, torch.tensor([0, 1]), s, alias), a, src,
+                grad=False)  # PyTorch's backward refuses its own aliases
+    assert_grad_matches_numeric(
+        lambda x, s: x.scatter_reduce(0, mg.tensor([0, 1]), s, "max"), a, src)
