@@ -27,6 +27,12 @@ array of the same length, holding 0 where an output got no gradient, so the engi
 accumulation (``previous + g``) adds the outputs' gradients slot by slot and tells an unused
 output (materialised as zeros, or None after ``set_materialize_grads(False)``) from a used one.
 Ordinary ops never pass through this module.
+
+Under ``create_graph=True`` the engine hands backward a graph Tensor: the user's backward then
+runs with grad mode on, its ``ctx.saved_tensors`` the graph tensors they came from (an input
+or the output; anything else a constant, as in PyTorch, whose forward also runs without grad),
+so a backward written with Tensor ops is differentiated again. The pack's gradient is then a
+``_SlotGrads`` (one graph Tensor per output that got one), added slot by slot as well.
 """
 
 from __future__ import annotations
@@ -177,6 +183,14 @@ class Function(metaclass=_FunctionMeta):
                 results.append(_constant(output))
             if isinstance(output, Tensor):
                 _share_version(results[-1], aliases[index])
+        if packed._node is not None:
+            # a saved output is, for a differentiated backward, the graph Tensor returned here
+            # (a cycle through the node, broken when backward frees it)
+            packed._node.ctx.graph_outputs = {
+                id(output._data): result
+                for output, result in zip(outputs, results)
+                if isinstance(result, Tensor) and result.requires_grad
+            }
         return tuple(results)
 
 
@@ -304,8 +318,24 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
         ctx = FunctionCtx.__new__(FunctionCtx)
         ctx.__dict__.update(fn_ctx.__dict__)
         graph_saved = iter(engine_ctx.saved)
-        ctx._saved = tuple(None if t is None else next(graph_saved) for t in fn_ctx._saved)
-        result = user_backward(ctx, grad)  # grad mode is on: the backward is recorded
+        graph_outputs = getattr(engine_ctx, "graph_outputs", {})
+        ctx._saved = tuple(
+            None if t is None else graph_outputs.get(id(t._data), next(graph_saved))
+            for t in fn_ctx._saved
+        )
+        if engine_ctx.multiple:
+            slots = grad.slots if isinstance(grad, _SlotGrads) else {}
+            grads = []
+            for index, meta in enumerate(engine_ctx.outputs):
+                if index in slots:
+                    grads.append(slots[index])
+                elif meta is not None and ctx.materialize_grads:
+                    grads.append(_wrap(np.zeros(meta[0], dtype=meta[1])))
+                else:
+                    grads.append(None)
+        else:
+            grads = [grad]
+        result = user_backward(ctx, *grads)  # grad mode is on: the backward is recorded
         return _check_grads(engine_ctx, result, on_tensors=True)
 
     def _check_grads(engine_ctx: Context, result: Any, on_tensors: bool) -> tuple:
@@ -350,12 +380,8 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
         return packed[index]
 
     def select_backward(engine_ctx: Context, grad: np.ndarray) -> np.ndarray:
-        if isinstance(grad, Tensor):
-            raise RuntimeError(
-                f"{cls.__name__}: differentiating the backward of a Function with several "
-                "outputs (create_graph=True) is not supported; return one output, or compute "
-                "the first derivative only"
-            )
+        if isinstance(grad, Tensor):  # create_graph=True
+            return _SlotGrads.of(engine_ctx.size, {engine_ctx.index: grad})
         slots = np.zeros(engine_ctx.size, dtype=object)
         slots[engine_ctx.index] = grad
         return slots
@@ -377,6 +403,36 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
          "__module__": cls.__module__, "__qualname__": cls.__qualname__},
     )
     return node_primitive, select_primitive
+
+
+class _SlotGrads(Tensor):
+    """Under create_graph=True, the gradient of a several-output Function's packed node: a graph
+    Tensor per output that got one (``slots``). Its array is an object array of the pack's
+    shape, so the engine's checks pass, and the engine's ``previous + g`` adds slot by slot."""
+
+    __slots__ = ("slots",)
+
+    @classmethod
+    def of(cls, size: int, slots: dict[int, Tensor]) -> _SlotGrads:
+        out = cls.__new__(cls)
+        out._data = np.zeros(size, dtype=object)
+        out.grad = None
+        out.requires_grad = False
+        out._node = None
+        out._version = _wrap(out._data)._version
+        out._retains_grad = False
+        out.slots = slots
+        return out
+
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, _SlotGrads):
+            return NotImplemented
+        slots = dict(self.slots)
+        for index, g in other.slots.items():
+            slots[index] = slots[index] + g if index in slots else g
+        return _SlotGrads.of(self._data.shape[0], slots)
+
+    __radd__ = __add__
 
 
 def _expandable(shape: tuple[int, ...], grad_shape: tuple[int, ...]) -> bool:

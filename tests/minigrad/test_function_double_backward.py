@@ -62,14 +62,46 @@ class CubeOnce(Function):
         return 3 * x**2 * grad
 
 
-class Split(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2, x * 3
+def _split(base):
+    class Split(base):
+        """Two outputs, x^2 and exp(x), from one node."""
 
-    @staticmethod
-    def backward(ctx, ga, gb):
-        return ga * 2 + gb * 3
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x, x.exp()
+
+        @staticmethod
+        def backward(ctx, grad_square, grad_exp):
+            (x,) = ctx.saved_tensors
+            return grad_square * 2 * x + grad_exp * x.exp()
+
+    return Split
+
+
+Split, TorchSplit = _split(Function), _split(torch.autograd.Function)
+
+
+def _split_saving_outputs(base):
+    class SplitSavingOutputs(base):
+        """x^2 and exp(x), saving both outputs for backward."""
+
+        @staticmethod
+        def forward(ctx, x):
+            square, exp = x * x, x.exp()
+            ctx.save_for_backward(x, square, exp)
+            return square, exp
+
+        @staticmethod
+        def backward(ctx, grad_square, grad_exp):
+            x, square, exp = ctx.saved_tensors
+            return grad_square * square * 2 / x + grad_exp * exp
+
+    return SplitSavingOutputs
+
+
+SavingOutputs = _split_saving_outputs(Function)
+TorchSavingOutputs = _split_saving_outputs(torch.autograd.Function)
 
 
 VALUES = [0.5, -1.25, 2.0, 0.1]
@@ -152,8 +184,55 @@ def test_once_differentiable_raises_under_create_graph_naming_the_function():
     np.testing.assert_allclose(x.grad.numpy(), 3 * np.array(VALUES) ** 2)
 
 
-def test_several_outputs_under_create_graph_raise_naming_the_function():
-    x, _ = _pair()
+def test_function_with_several_outputs_differentiates_twice_like_torch():
+    x, tx = _pair()
     a, b = Split.apply(x)
-    with pytest.raises(RuntimeError, match="Split.*several outputs"):
-        mg.autograd.grad((a + b).sum(), x, create_graph=True)
+    ta, tb = TorchSplit.apply(tx)
+    # a is used twice (its gradients add up slot by slot), b once
+    (g,) = mg.autograd.grad((a * 3 + b * a).sum(), x, create_graph=True)
+    (tg,) = torch.autograd.grad((ta * 3 + tb * ta).sum(), tx, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-12)
+    (g**2).sum().backward()
+    (tg**2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_unused_output_gets_zeros_or_none_under_create_graph():
+    x, tx = _pair()
+    _, b = Split.apply(x)
+    _, tb = TorchSplit.apply(tx)
+    (g,) = mg.autograd.grad(b.sum(), x, create_graph=True)
+    (tg,) = torch.autograd.grad(tb.sum(), tx, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-12)
+    (h,) = mg.autograd.grad(g.sum(), x)
+    (th,) = torch.autograd.grad(tg.sum(), tx)
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-12)
+
+    seen = []
+
+    class NoMaterialize(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            seen.append((ga is None, gb is None))
+            return gb * 3
+
+    _, second = NoMaterialize.apply(x)
+    mg.autograd.grad(second.sum(), x, create_graph=True)
+    assert seen == [(True, False)]
+
+
+def test_function_with_several_outputs_saving_them_differentiates_twice_like_torch():
+    x, tx = _pair()
+    a, b = SavingOutputs.apply(x)
+    ta, tb = TorchSavingOutputs.apply(tx)
+    (g,) = mg.autograd.grad((a * b).sum(), x, create_graph=True)
+    (tg,) = torch.autograd.grad((ta * tb).sum(), tx, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-12)
+    (g.sin()).sum().backward()
+    (tg.sin()).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
