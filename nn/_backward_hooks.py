@@ -84,7 +84,9 @@ class BackwardHookState:
             positions = [i for i, o in enumerate(output) if isinstance(o, Tensor)]
             if not any(output[i].requires_grad for i in positions):
                 return output
-            wrapped = BackwardHookFunction.apply(self._on_output_grads, *[output[i] for i in positions])
+            wrapped = BackwardHookFunction.apply(
+                self._on_output_grads, *[output[i] for i in positions]
+            )
             items = list(output)
             for i, tensor in zip(positions, wrapped):
                 items[i] = tensor
