@@ -116,10 +116,15 @@ def test_sum_prod_cumsum_cumprod_dtypes_match_torch(dtype):
         compare(lambda x: getattr(x, name)(0, dtype=mg.float64),
                 lambda x: getattr(x, name)(0, dtype=torch.float64), a)
     compare(lambda x: x.sum(dtype=mg.float32), lambda x: x.sum(dtype=torch.float32), a)
-    compare(lambda x: x.sum(0, dtype=mg.int32), lambda x: x.sum(0, dtype=torch.int32), a)
-    compare(lambda x: x.prod(dtype=mg.int16), lambda x: x.prod(dtype=torch.int16), a)
-    compare(lambda x: x.cumsum(1, dtype=mg.int32), lambda x: x.cumsum(1, dtype=torch.int32), a)
-    compare(lambda x: x.cumprod(1, dtype=mg.int8), lambda x: x.cumprod(1, dtype=torch.int8), a)
+    # (PyTorch refuses the backward of a float reduced into an integer dtype: values only)
+    compare(lambda x: x.sum(0, dtype=mg.int32), lambda x: x.sum(0, dtype=torch.int32), a,
+            grad=False)
+    compare(lambda x: x.prod(dtype=mg.int16), lambda x: x.prod(dtype=torch.int16), a,
+            grad=False)
+    compare(lambda x: x.cumsum(1, dtype=mg.int32), lambda x: x.cumsum(1, dtype=torch.int32), a,
+            grad=False)
+    compare(lambda x: x.cumprod(1, dtype=mg.int8), lambda x: x.cumprod(1, dtype=torch.int8), a,
+            grad=False)
     compare(lambda x: x.mean(dtype=mg.float64), lambda x: x.mean(dtype=torch.float64), a)
     compare(lambda x: x.count_nonzero((0, 1)), lambda x: x.count_nonzero((0, 1)), a)
     compare(lambda x: x.count_nonzero(0), lambda x: x.count_nonzero(0), a)
