@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from minigrad.errors import OpError
+from minigrad.ops.normalization import Normalize
 from minigrad.tensor import Tensor, pad
 
 __all__ = [
@@ -28,13 +29,11 @@ def _update_running(running: Tensor | None, batch_value: np.ndarray, momentum: f
     running._version.value += 1
 
 
-def _normalize(input: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, int]:
-    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance); also the mean and count."""
-    count = int(np.prod([input.shape[a] for a in axes])) if axes else 1
-    mean = input.mean(dim=axes, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dim=axes, keepdim=True)
-    return centered * (var + eps).rsqrt(), mean, count
+def _normalize(input: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance), one primitive."""
+    if not input.is_floating_point():
+        raise TypeError(f"normalization: expected a floating point input, got {input.dtype}")
+    return Normalize.apply(input, axes=axes, eps=eps)
 
 
 def _check_values_per_channel(count: int, input: Tensor, op: str) -> None:
@@ -86,9 +85,9 @@ def batch_norm(
         axes = (0, *range(2, input.ndim))
         count = input._data.size // channels if channels else 0
         _check_values_per_channel(count, input, "batch_norm")
-        out, mean, _ = _normalize(input, axes, eps)
+        out = _normalize(input, axes, eps)
         if running_mean is not None or running_var is not None:
-            batch_mean = mean._data.reshape(channels)
+            batch_mean = input._data.mean(axis=axes)
             _update_running(running_mean, batch_mean, momentum)
             unbiased = input._data.var(axis=axes, ddof=1) if running_var is not None else None
             _update_running(running_var, unbiased, momentum)
@@ -134,9 +133,9 @@ def instance_norm(
                 f"instance_norm: expected more than 1 spatial element when training, got input "
                 f"of shape {input.shape}"
             )
-        out, mean, _ = _normalize(input, axes, eps)
+        out = _normalize(input, axes, eps)
         if running_mean is not None:
-            _update_running(running_mean, mean._data.reshape(input.shape[:2]).mean(0), momentum)
+            _update_running(running_mean, input._data.mean(axis=axes).mean(0), momentum)
         if running_var is not None:
             unbiased = input._data.var(axis=axes, ddof=1).mean(0)
             _update_running(running_var, unbiased, momentum)
@@ -174,7 +173,7 @@ def layer_norm(
             raise OpError(
                 f"layer_norm: {name} of shape {t.shape} must have normalized_shape {shape}"
             )
-    out, _, _ = _normalize(input, tuple(range(input.ndim - k, input.ndim)), eps)
+    out = _normalize(input, tuple(range(input.ndim - k, input.ndim)), eps)
     if weight is not None:
         out = out * weight
     if bias is not None:
@@ -210,7 +209,7 @@ def group_norm(
             f"shape {input.shape} with {num_groups} groups"
         )
     grouped = input.reshape(batch, num_groups, -1)
-    out, _, _ = _normalize(grouped, (2,), eps)
+    out = _normalize(grouped, (2,), eps)
     out = out.reshape(input.shape)
     return _affine(out, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
 

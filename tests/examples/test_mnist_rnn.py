@@ -25,7 +25,7 @@ def final_accuracy(output: str) -> float:
 def test_row_lstm_learns_the_digits_well_above_chance(capsys, tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
     saved = tmp_path / "rnn.npz"
-    code = main(["--digits", "--epochs", "5", "--batch-size", "32", "--save-model", str(saved)])
+    code = main(["--digits", "--epochs", "4", "--batch-size", "32", "--save-model", str(saved)])
     assert code == 0
     accuracy = final_accuracy(capsys.readouterr().out)
     assert accuracy >= 60.0  # chance is 10%

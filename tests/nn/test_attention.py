@@ -196,7 +196,7 @@ def test_multihead_attention_init_repr_and_errors():
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(norm_first=True, batch_first=True),
-                                    dict(activation="relu", bias=False)])
+                                    dict(activation="gelu", bias=False)])
 def test_transformer_encoder_matches_torch(kwargs):
     torch.manual_seed(0)
     layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kwargs)

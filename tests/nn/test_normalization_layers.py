@@ -253,3 +253,20 @@ def test_bad_inputs_raise_clear_errors():
         F.instance_norm(mg.randn(2, 3, 1))
     with pytest.raises(ValueError, match="3D or higher"):
         F.local_response_norm(mg.randn(2, 3), 2)
+
+
+@SETTINGS
+@given(st.lists(st.integers(2, 3), min_size=1, max_size=3), st.data())
+def test_normalize_primitive_grad_matches_numeric_over_any_axes(shape, data):
+    from minigrad.ops.normalization import Normalize
+
+    axes = tuple(sorted(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1))))
+    x = data.draw(arrays(tuple(shape)))
+    weights = data.draw(arrays(tuple(shape)))
+
+    def reference(x: np.ndarray) -> np.ndarray:
+        return (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + 1e-3)
+
+    assert_grad_matches_numeric(
+        lambda x: Normalize.apply(x, axes=axes, eps=1e-3) * mg.tensor(weights), x,
+        reference=lambda x: reference(x) * weights, atol=1e-4)
