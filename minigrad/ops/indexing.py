@@ -7,13 +7,16 @@ range and non-negative.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
 from minigrad.ops.reduce import along_axis_index
 
 
-def _leading(src: np.ndarray, shape: tuple[int, ...]) -> tuple[slice, ...]:
+def _leading(shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """The corner of an array that an index of ``shape`` addresses."""
     return tuple(slice(0, n) for n in shape)
 
 
@@ -21,7 +24,7 @@ def _gathered_into(src_shape: tuple[int, ...], index_shape: tuple[int, ...],
                    values: np.ndarray) -> np.ndarray:
     """A zero array of ``src_shape`` holding ``values`` (of ``index_shape``) in its corner."""
     out = np.zeros(src_shape, dtype=values.dtype)
-    out[_leading(out, index_shape)] = values
+    out[_leading(index_shape)] = values
     return out
 
 
@@ -34,12 +37,14 @@ class Scatter(Primitive):
         ctx.position = along_axis_index(index, axis)
         ctx.src_shape, ctx.index_shape = src.shape, index.shape
         out = a.copy()
-        out[ctx.position] = src[_leading(src, index.shape)]
+        out[ctx.position] = src[_leading(index.shape)]
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         need_a, need_src = ctx.needs_input_grad
+        if not isinstance(grad, np.ndarray):  # create_graph=True: a mask and a pick, as ops
+            return _scatter_backward_on_tensors(ctx, grad)
         grad_a = grad_src = None
         if need_a:
             grad_a = grad.copy()
@@ -47,6 +52,24 @@ class Scatter(Primitive):
         if need_src:
             grad_src = _gathered_into(ctx.src_shape, ctx.index_shape, grad[ctx.position])
         return grad_a, grad_src
+
+
+def _scatter_backward_on_tensors(ctx: Context, grad: Any) -> tuple:
+    """Scatter's backward on Tensors: grad with the written positions zeroed, and grad at
+    those positions placed into the corner of a zero array of src's shape."""
+    from minigrad.ops.shape import GetItem, Pad
+
+    need_a, need_src = ctx.needs_input_grad
+    grad_a = grad_src = None
+    if need_a:
+        keep = np.ones(grad.shape, dtype=bool)
+        keep[ctx.position] = False
+        grad_a = grad * keep
+    if need_src:
+        picked = GetItem.apply(grad, index=ctx.position)
+        pad_width = tuple((0, s - n) for s, n in zip(ctx.src_shape, ctx.index_shape))
+        grad_src = Pad.apply(picked, pad_width=pad_width, value=0.0)
+    return grad_a, grad_src
 
 
 _IDENTITY = {"sum": 0, "mean": 0, "prod": 1}
@@ -73,7 +96,7 @@ class ScatterReduce(Primitive):
     def forward(ctx: Context, a: np.ndarray, src: np.ndarray, index: np.ndarray, axis: int,
                 reduce: str, include_self: bool) -> np.ndarray:
         position = along_axis_index(index, axis)
-        values = src[_leading(src, index.shape)]
+        values = src[_leading(index.shape)]
         out = a.copy()
         if not include_self:
             identity = _IDENTITY.get(reduce)

@@ -165,13 +165,19 @@ def along_axis_index(index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
     return tuple(grids)
 
 
+def _fills_other_dims(index: np.ndarray, shape: tuple[int, ...], axis: int) -> bool:
+    return all(n == m for d, (n, m) in enumerate(zip(index.shape, shape)) if d != axis)
+
+
 class Gather(Primitive):
     """out[..., i, ...] = a[..., index[..., i, ...], ...] along ``axis`` (torch.gather)."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
         ctx.shape, ctx.index, ctx.axis = a.shape, index, axis
-        # not take_along_axis: the index may be smaller than the input in every dimension
+        if _fills_other_dims(index, a.shape, axis):
+            return np.take_along_axis(a, index, axis=axis)  # the fast path
+        # the index is smaller than the input in another dimension (PyTorch allows it)
         return a[along_axis_index(index, axis)]
 
     @staticmethod
@@ -182,10 +188,11 @@ class Gather(Primitive):
             return linear_backward(Gather, ctx, grad,
                                    lambda c, a: a[along_axis_index(c.index, c.axis)])
         out = np.zeros(ctx.shape, dtype=grad.dtype)
-        position = along_axis_index(ctx.index, ctx.axis)
-        if ctx.index.shape[ctx.axis] == 1:  # one pick per slice: no duplicates to accumulate
-            out[position] = grad
+        if ctx.index.shape[ctx.axis] == 1 and _fills_other_dims(ctx.index, ctx.shape, ctx.axis):
+            # one pick per slice: no duplicates to accumulate
+            np.put_along_axis(out, ctx.index, grad, axis=ctx.axis)
             return out
+        position = along_axis_index(ctx.index, ctx.axis)
         # add.at, not assignment: an index may appear twice and both gradients must count
         np.add.at(out, position, grad)
         return out

@@ -90,8 +90,6 @@ def split_index(index: Any, ndim: int) -> tuple[Any, Any]:
     return tuple(basic), tuple(advanced)
 
 
-
-
 class GetItem(Primitive):
     """out = a[pre][index]: ``pre`` (basic, or None) first, as :func:`split_index` gives."""
 
@@ -136,6 +134,12 @@ class SetItem(Primitive):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         need_a, need_value = ctx.needs_input_grad
+        if not isinstance(grad, np.ndarray):  # create_graph=True: a mask and a pick, as ops
+            keep = np.ones(grad.shape, dtype=bool)
+            (keep if ctx.pre is None else keep[ctx.pre])[ctx.index] = False
+            # the engine sums the picked gradient back to value's shape
+            return (grad * keep if need_a else None,
+                    GetItem.apply(grad, index=ctx.index, pre=ctx.pre) if need_value else None)
         grad_a = None
         if need_a:
             grad_a = grad.copy()

@@ -57,7 +57,8 @@ def compare(mg_fn: Any, torch_fn: Any, *arrays: np.ndarray, grad: bool = True,
     # flattened first: products of 0-d operands are NumPy scalars, not arrays, in the engine
     mg_loss = sum((m.reshape(-1) * mg.tensor(w.reshape(-1), dtype=m._data.dtype)).sum()
                   for (m, _), w in zip(pairs, weights))
-    torch_loss = sum((t * torch.tensor(w, dtype=t.dtype)).sum() for (_, t), w in zip(pairs, weights))
+    torch_loss = sum((t * torch.tensor(w, dtype=t.dtype)).sum()
+                     for (_, t), w in zip(pairs, weights))
     mg_loss.backward()
     torch_loss.backward()
     for i, (m, t) in enumerate(zip(mg_in, torch_in)):
