@@ -141,8 +141,10 @@ class LinearMap:
 
     def __call__(self, x: Any, transpose: bool = False) -> Any:
         """The map (its adjoint with ``transpose``) of an ndarray, or of a Tensor as a node."""
-        if isinstance(x, np.ndarray):
-            return (self.adjoint if transpose else self.forward)(x)
+        from minigrad.tensor import Tensor
+
+        if not isinstance(x, Tensor):  # an ndarray (or a NumPy scalar some op left)
+            return (self.adjoint if transpose else self.forward)(np.asarray(x))
         return ApplyLinear.apply(x, linear=self, transpose=transpose)
 
 
@@ -318,6 +320,10 @@ def _sum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) ->
     return _tensor(a).sum(dim=_axes(axis), keepdim=keepdims, dtype=dtype)
 
 
+def _mean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+    return _tensor(a).mean(dim=_axes(axis), keepdim=keepdims, dtype=dtype)
+
+
 def _expand_dims(a: Any, axis: Any) -> Any:
     t = _tensor(a)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
@@ -413,6 +419,7 @@ ARRAY_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tril": _triangle(False),
     "roll": _roll,
     "sum": _sum,
+    "mean": _mean,
     "expand_dims": _expand_dims,
     "where": _where,
     "zeros_like": _constant_like(np.zeros_like),
@@ -450,7 +457,7 @@ def _register() -> None:
     from minigrad.ops import activation, binary, conv, conv_graph, linalg, reduce, shape, special
     from minigrad.ops import elementwise as ew
     from minigrad.ops import embedding, layout, loss, norms, padding, poolnd, resample, unary
-    from minigrad.ops import windows
+    from minigrad.ops import indexing, normalization, windows
 
     names = {
         ew: "Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Sin Cos Tanh Sigmoid Relu LeakyRelu "
@@ -463,8 +470,10 @@ def _register() -> None:
         reduce: "Sum Extreme Gather LogSoftmax Softmax StdFromVariance CumSum",
         norms: "VectorNorm",
         layout: "Triangle Roll Diagonal DiagEmbed",
-        shape: "Reshape Permute Expand GetItem GetItemView Cat Pad Cast Clone",
+        shape: "Reshape Permute Expand GetItem GetItemView SetItem Cat Pad Cast Clone",
+        indexing: "Scatter",
         linalg: "MatMul",
+        normalization: "Normalize",
         conv: "Conv2d MaxPool2d AvgPool2d AdaptiveAvgPool2d Unfold Fold",
         embedding: "EmbeddingLookup",
         loss: "BinaryCrossEntropy",

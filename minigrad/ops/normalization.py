@@ -24,7 +24,7 @@ class Normalize(Primitive):
         inv_std = 1.0 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
         out = centered
         out *= inv_std
-        ctx.axes = axes
+        ctx.axes, ctx.eps = axes, eps
         ctx.save_for_backward(out, inv_std)
         return out
 
@@ -32,6 +32,10 @@ class Normalize(Primitive):
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         out, inv_std = ctx.saved
         axes = ctx.axes
+        if not isinstance(grad, np.ndarray):  # create_graph=True: 1/std as a function of x
+            x = ctx.graph_inputs[0]
+            centered = x - x.mean(dim=axes, keepdim=True)
+            inv_std = ((centered * centered).mean(dim=axes, keepdim=True) + ctx.eps).rsqrt()
         # d/dx of x̂: (g - mean(g) - x̂ * mean(g * x̂)) / std
         mean_grad = grad.mean(axis=axes, keepdims=True)
         mean_projection = np.mean(grad * out, axis=axes, keepdims=True)

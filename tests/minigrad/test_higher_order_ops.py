@@ -609,3 +609,31 @@ def test_embedding_scale_grad_by_freq_second_derivative_matches_numeric() -> Non
         step[i] = 1e-6
         numeric[i] = (first(w0 + step)[1].item() - first(w0 - step)[1].item()) / 2e-6
     np.testing.assert_allclose(w.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
+def _setitem(x: Any, index: Any, value: Any) -> Any:
+    y = x.clone()
+    y[index] = value
+    return y
+
+
+WRITES = {
+    "setitem_slice": (lambda x: _setitem(x, (slice(1, None), 0), x[0, :2] ** 2) ** 2,
+                      lambda x: _setitem(x, (slice(1, None), 0), x[0, :2] ** 2) ** 2),
+    "setitem_broadcast": (lambda x: _setitem(x, 1, x[0, 0] * x[2, 1]) * x,
+                          lambda x: _setitem(x, 1, x[0, 0] * x[2, 1]) * x),
+    "setitem_advanced": (lambda x: _setitem(x, (np.array([0, 2]), np.array([1, 3])),
+                                            x[1, :2].exp()) ** 2,
+                         lambda x: _setitem(x, (torch.tensor([0, 2]), torch.tensor([1, 3])),
+                                            x[1, :2].exp()) ** 2),
+    "scatter": (lambda x: x.scatter(1, mg.tensor(np.array([[0, 2], [3, 1], [1, 0]])),
+                                    (x * x)[:, 2:]) ** 2,
+                lambda x: x.scatter(1, torch.tensor([[0, 2], [3, 1], [1, 0]]),
+                                    (x * x)[:, 2:]) ** 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_indexed_write_second_derivative_matches_torch(name: str) -> None:
+    mg_fn, torch_fn = WRITES[name]
+    _second_order(mg_fn, torch_fn, [_randn(3, 4, seed=36)])
