@@ -186,7 +186,7 @@ class Gather(Primitive):
             from minigrad.autograd.higher_order import linear_backward
 
             return linear_backward(Gather, ctx, grad,
-                                   lambda c, a: a[along_axis_index(c.index, c.axis)])
+                                   lambda c, a: Gather.forward(Context(), a, c.index, c.axis))
         out = np.zeros(ctx.shape, dtype=grad.dtype)
         if ctx.index.shape[ctx.axis] == 1 and _fills_other_dims(ctx.index, ctx.shape, ctx.axis):
             # one pick per slice: no duplicates to accumulate
