@@ -1,12 +1,14 @@
 """Transformer layers with PyTorch's submodule names: TransformerEncoderLayer,
 TransformerEncoder, TransformerDecoderLayer, TransformerDecoder and Transformer.
 
-Only the math path is implemented (PyTorch's fused inference fast path computes the same
-values, except that its nested-tensor encoder returns zeros at padded positions)."""
+The math path computes everything; where PyTorch's TransformerEncoder would take its
+nested-tensor inference path (eval mode, batch_first, a key padding mask, no gradient needed),
+the padded positions come back as zeros, as they do there."""
 
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -113,16 +115,72 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why_not}", stacklevel=2)
+            self.use_nested_tensor = False
+
+    def _zeros_padding(self, src: Tensor, mask: Tensor | None,
+                       src_key_padding_mask: Tensor | None) -> np.ndarray | None:
+        """Where PyTorch's nested-tensor inference path applies, the padded positions
+        (batch, seq) it returns as zeros; None elsewhere."""
+        first = self.layers[0]
+        if (not self.use_nested_tensor or first.training or src.ndim != 3 or mask is not None
+                or src_key_padding_mask is None):
+            return None
+        padding = np.asarray(src_key_padding_mask._data)
+        if padding.dtype != np.bool_:
+            padding = np.isneginf(padding)
+        valid = ~padding
+        # PyTorch takes this path only for left-aligned valid positions (padding at the end)
+        if self.mask_check and np.any(valid[:, 1:] & ~valid[:, :-1]):
+            return None
+        attention, norm1, norm2 = first.self_attn, first.norm1, first.norm2
+        weights = [src, attention.in_proj_weight, attention.in_proj_bias,
+                   attention.out_proj.weight, attention.out_proj.bias, norm1.weight,
+                   norm1.bias, norm2.weight, norm2.bias, first.linear1.weight,
+                   first.linear1.bias, first.linear2.weight, first.linear2.bias]
+        if minigrad.is_grad_enabled() and any(w is not None and w.requires_grad
+                                              for w in weights):
+            return None
+        return padding
 
     def forward(self, src: Tensor, mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None,
                 is_causal: bool | None = None) -> Tensor:
+        zeroed = self._zeros_padding(src, mask, src_key_padding_mask)
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                            is_causal=bool(is_causal) and mask is not None)
+        if zeroed is not None:
+            output = output.masked_fill(_wrap(zeroed[..., None]), 0.0)
         return output if self.norm is None else self.norm(output)
+
+
+def _why_not_nested(layer: Module) -> str:
+    """Why PyTorch would not take its nested-tensor path for ``layer`` ('' if it would)."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return ("encoder_layer.self_attn.batch_first was not True(use batch_first for better "
+                "inference performance)")
+    if not layer.self_attn._qkv_same_embed_dim:
+        return "encoder_layer.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if layer.activation not in (F.relu, F.gelu):
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return "encoder_layer.self_attn.num_heads is odd"
+    return ""
 
 
 class TransformerDecoderLayer(Module):

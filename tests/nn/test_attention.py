@@ -245,3 +245,26 @@ def test_transformer_layer_repr_and_independent_clones():
     np.testing.assert_array_equal(first._data, second._data)
     with pytest.raises(RuntimeError, match="activation should be relu/gelu"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+def test_encoder_inference_zeros_padded_positions_where_torch_takes_its_nested_path():
+    torch.manual_seed(2)
+    layer = torch.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+    theirs = torch.nn.TransformerEncoder(layer, 2).eval()
+    ours = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2)
+    ours.eval()
+    copy_weights(ours, theirs)
+    x = RNG.standard_normal((2, 4, 8)).astype(np.float32)
+    padding = np.zeros((2, 4), dtype=bool)
+    padding[0, 2:] = True
+    cases = [(True, padding), (False, padding), (True, np.flip(padding, 1).copy())]
+    for no_grad, mask in cases:
+        with torch.no_grad() if no_grad else torch.enable_grad():
+            expected = theirs(torch.tensor(x), src_key_padding_mask=torch.tensor(mask))
+        with mg.no_grad() if no_grad else mg.enable_grad():
+            got = ours(mg.tensor(x), src_key_padding_mask=mg.tensor(mask))
+        np.testing.assert_allclose(got._data, expected.detach().numpy(), rtol=1e-4, atol=1e-5)
+        # zeros only on the nested path: no gradient needed and the padding at the end
+        assert (not got._data[0, 2:].any()) == (no_grad and mask is padding)
+    with pytest.warns(UserWarning, match="use_nested_tensor is False because"):
+        nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 1)
