@@ -517,18 +517,14 @@ def _median_position(ignore_nan: bool) -> Callable[[np.ndarray, np.ndarray, int]
 def _median_all(input: Tensor, ignore_nan: bool, op_name: str) -> Tensor:
     if input._data.dtype == np.bool_:
         raise OpError(f"{op_name}: not implemented for bool input; convert first, e.g. x.int()")
+    flat = input._data.reshape(-1)
+    if flat.size == 0 and flat.dtype.kind == "f":  # PyTorch: the median of nothing is NaN
+        return _wrap(np.asarray(np.nan, dtype=flat.dtype))
     require_nonempty(input, op_name, None)
-    flat = input.reshape(-1)
-    index = _select_along(flat, 0, True, op_name, _median_position(ignore_nan)).indices
-    value = flat._data[index._data]
+    ordered = np.sort(flat)
+    value = ordered[_median_position(ignore_nan)(ordered, None, 0)].reshape(())
     # PyTorch shares the gradient evenly among the elements equal to the median
-    a = input._data
-    hits = (a == value) | (np.isnan(a) & np.isnan(value) if a.dtype.kind == "f" else False)
-    if not input.requires_grad:
-        return _wrap(value.reshape(()).copy())
-    weights = _wrap((hits / hits.sum()).astype(a.dtype))
-    picked = input.masked_fill(_wrap(~hits), 0)
-    return (picked * weights).sum()
+    return reduce.SelectedValue.apply(input, value=value)
 
 
 @op()

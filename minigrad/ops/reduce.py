@@ -247,3 +247,22 @@ class StdFromVariance(Primitive):
         (out,) = ctx.saved
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(out == 0, 0, grad / (2 * out)).astype(out.dtype)
+
+
+class SelectedValue(Primitive):
+    """A value picked from ``a`` (the median of all elements), exactly; its gradient is shared
+    evenly among the elements equal to it (NaN counting as equal to NaN), as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, value: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a)
+        ctx.value = value
+        return value.copy()
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        (a,) = ctx.saved
+        hits = a == ctx.value
+        if a.dtype.kind == "f" and np.isnan(ctx.value):
+            hits = np.isnan(a)
+        return (hits * (grad / hits.sum())).astype(a.dtype)

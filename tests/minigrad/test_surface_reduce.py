@@ -272,6 +272,9 @@ def test_empty_reductions_raise_like_torch():
     compare(lambda x: x.max(1), lambda x: x.max(1), np.zeros((0, 3)))
     compare(lambda x: x.prod(), lambda x: x.prod(), np.zeros(0))
     compare(lambda x: x.logsumexp(0), lambda x: x.logsumexp(0), np.zeros(0))
+    compare(lambda x: x.median(), lambda x: x.median(), np.zeros(0), grad=False)
+    compare(lambda x: x.nanmedian(), lambda x: x.nanmedian(), np.zeros(0), grad=False)
+    compare(lambda x: x.sort(0), lambda x: x.sort(0), np.zeros((0, 3)))
 
 
 def test_dim_type_errors_name_the_op():
