@@ -15,6 +15,7 @@ from minigrad.ops.convnd import (  # noqa: F401  (re-exported: F.conv2d, F.conv3
     conv1d,
     conv2d,
     conv3d,
+    conv_tbc,
     conv_transpose1d,
     conv_transpose2d,
     conv_transpose3d,
@@ -26,8 +27,11 @@ from minigrad.ops.poolnd import (  # noqa: F401  (re-exported: F.max_pool2d, ...
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool1d,
     avg_pool2d,
     avg_pool3d,
@@ -35,13 +39,17 @@ from minigrad.ops.poolnd import (  # noqa: F401  (re-exported: F.max_pool2d, ...
     lp_pool2d,
     lp_pool3d,
     max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
     max_pool3d,
+    max_pool3d_with_indices,
     max_unpool1d,
     max_unpool2d,
     max_unpool3d,
 )
 from minigrad.ops.resample import (  # noqa: F401  (re-exported: F.interpolate, ...)
+    channel_shuffle,
     interpolate,
     pixel_shuffle,
     pixel_unshuffle,
@@ -62,8 +70,13 @@ __all__ = [
     "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-    "pixel_unshuffle",
+    "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "conv_tbc",
+    "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
 ]
+
+native_channel_shuffle = channel_shuffle
 
 
 # ---------------------------------------------------------------------- activations

@@ -44,7 +44,7 @@ from nn.parameter import Parameter
 from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from nn.fold import Fold, Unfold
 from nn.padding import *  # noqa: F403  (ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad)
-from nn.pixelshuffle import PixelShuffle, PixelUnshuffle
+from nn.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from nn.pooling import *  # noqa: F403  (max, average, adaptive, unpool and lp pools)
 from nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from nn.summary import Summary, summary

@@ -1,4 +1,4 @@
-"""PixelShuffle and PixelUnshuffle."""
+"""PixelShuffle, PixelUnshuffle and ChannelShuffle."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from nn.module import Module
 __all__ = [
     "PixelShuffle",
     "PixelUnshuffle",
+    "ChannelShuffle",
 ]
 
 
@@ -38,3 +39,17 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """``(N, C, *) -> (N, C, *)``, the channels of ``groups`` groups interleaved."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

@@ -14,21 +14,17 @@ _REASON = "a functional op of torch.nn.functional, exposed at the top level as i
 for _fn in (convnd.conv1d, convnd.conv2d, convnd.conv3d, convnd.conv_transpose1d,
             convnd.conv_transpose2d, convnd.conv_transpose3d, poolnd.max_pool1d,
             poolnd.max_pool2d, poolnd.max_pool3d, poolnd.avg_pool1d,
-            poolnd.adaptive_avg_pool1d, resample.pixel_shuffle, resample.pixel_unshuffle):
+            poolnd.adaptive_avg_pool1d, poolnd.max_pool1d_with_indices, resample.pixel_shuffle,
+            resample.pixel_unshuffle, resample.channel_shuffle, convnd.convolution,
+            convnd.conv_tbc):
     op(method=False, out=False, reason=_REASON)(_fn)
+op("native_channel_shuffle", method=False, out=False, reason=_REASON)(resample.channel_shuffle)
 
 
 @op(method=False, out=False, reason=_REASON)
 def adaptive_max_pool1d(input: Any, output_size: Any) -> Any:
     """``torch.adaptive_max_pool1d``: (values, int64 indices), always both, as in PyTorch."""
     return poolnd.adaptive_max_pool1d(input, output_size, return_indices=True)
-
-
-@op(method=False, out=False, reason=_REASON)
-def max_pool1d_with_indices(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                            dilation: Any = 1, ceil_mode: bool = False) -> Any:
-    """``torch.max_pool1d_with_indices``: (values, int64 indices)."""
-    return poolnd.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 @op(method=False, out=False, reason=_REASON)

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-           "conv_transpose3d", "unfold", "fold", "same_padding", "conv_transpose_output_padding"]
+           "conv_transpose3d", "unfold", "fold", "convolution", "conv_tbc", "same_padding",
+           "conv_transpose_output_padding"]
 
 
 def same_padding(kernel: tuple[int, ...], dilation: tuple[int, ...]) -> Pads:
@@ -280,3 +281,30 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
     x = input if batched else input.unsqueeze(0)
     y = conv2d_ops.fold(x, *args)
     return y if batched else y.squeeze(0)
+
+
+# --------------------------------------------------------------------------- torch-level forms
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+                dilation: Any, transposed: bool, output_padding: Any, groups: int) -> Tensor:
+    """``torch.convolution``: conv{1,2,3}d or conv_transpose{1,2,3}d by the weight's rank."""
+    dims = len(weight.shape) - 2
+    if not 1 <= dims <= 3:
+        raise OpError(f"convolution: expected a 3-D, 4-D or 5-D weight, got weight of size "
+                      f"{list(weight.shape)}")
+    if transposed:
+        op = (conv_transpose1d, conv_transpose2d, conv_transpose3d)[dims - 1]
+        return op(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return (conv1d, conv2d, conv3d)[dims - 1](input, weight, bias, stride, padding, dilation,
+                                              groups)
+
+
+def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
+    """``torch.conv_tbc``: 1-D convolution of (time, batch, channels) input with a
+    (K, C_in, C_out) weight: (T, N, C_in) -> (T', N, C_out)."""
+    if len(input.shape) != 3 or len(weight.shape) != 3:
+        raise OpError(f"conv_tbc: expected a 3-D input (T, N, C) and a 3-D weight (K, C_in, "
+                      f"C_out), got {list(input.shape)} and {list(weight.shape)}")
+    out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, 1, pad)
+    return out.permute(2, 0, 1)

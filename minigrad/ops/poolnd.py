@@ -86,6 +86,15 @@ class PoolGeometry:
             for s, k, st, p, d, o in zip(self.size, self.kernel, self.stride, self.padding,
                                          self.dilation, self.out, strict=True))
 
+    def padding_only_window(self) -> bool:
+        """Whether some window holds no input element (possible with dilation)."""
+        for s, k, st, p, d, o in zip(self.size, self.kernel, self.stride, self.padding,
+                                     self.dilation, self.out, strict=True):
+            position = (np.arange(o) * st - p)[:, None] + np.arange(k) * d
+            if not np.all(((position >= 0) & (position < s)).any(axis=1)):
+                return True
+        return False
+
     def offsets(self) -> list[tuple[Ints, tuple[slice, ...]]]:
         return offset_slices(self.kernel, self.stride, self.dilation, self.out)
 
@@ -237,7 +246,7 @@ def _max_pool(op: str, dims: int, input: Tensor, kernel_size: Any, stride: Any, 
     geometry = PoolGeometry(op, input.shape, dims, kernel_size, stride, padding, dilation,
                             ceil_mode)
     x = input if geometry.batched else input.unsqueeze(0)
-    if dims <= 2 and x.shape[0] > 0:
+    if dims <= 2 and x.shape[0] > 0 and not geometry.padding_only_window():
         lift = (lambda v: (1, *v)) if dims == 1 else (lambda v: v)
         lift0 = (lambda v: (0, *v)) if dims == 1 else (lambda v: v)
         result = conv2d_ops.max_pool2d(
@@ -595,3 +604,26 @@ def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
 
 __all__ += ["PoolGeometry", "IndexedMax", "AvgPoolNd", "SeparableLinear", "MaxUnpool",
             "apply_per_axis", "pool_out_size"]
+
+
+def _with_indices(pool: Any) -> Any:
+    """F.<pool>_with_indices: the pool with return_indices=True, always (values, indices)."""
+
+    def with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("return_indices", None)
+        return pool(input, *args, **kwargs, return_indices=True)
+
+    with_indices.__name__ = with_indices.__qualname__ = f"{pool.__name__}_with_indices"
+    with_indices.__doc__ = f"``{pool.__name__}(..., return_indices=True)``: (values, indices)."
+    return with_indices
+
+
+max_pool1d_with_indices = _with_indices(max_pool1d)
+max_pool2d_with_indices = _with_indices(max_pool2d)
+max_pool3d_with_indices = _with_indices(max_pool3d)
+adaptive_max_pool1d_with_indices = _with_indices(adaptive_max_pool1d)
+adaptive_max_pool2d_with_indices = _with_indices(adaptive_max_pool2d)
+adaptive_max_pool3d_with_indices = _with_indices(adaptive_max_pool3d)
+__all__ += ["max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+            "adaptive_max_pool3d_with_indices"]

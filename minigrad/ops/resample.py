@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-           "pixel_shuffle", "pixel_unshuffle", "Interpolate"]
+           "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "Interpolate"]
 
 Taps = list[tuple[np.ndarray, np.ndarray | None]]  # (input index, weight) per tap
 
@@ -311,3 +311,18 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return x.reshape(*lead, c * r * r, h // r, w // r)
 
 
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, C, *) -> (N, C, *) with channel g*(C/groups) + i moved to i*groups + g."""
+    op = "channel_shuffle"
+    groups = _factor(op, "groups", groups)
+    if input.ndim <= 2:
+        raise OpError(f"{op} expects input with > 2 dims, but got input with sizes "
+                      f"{list(input.shape)}")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise OpError(f"{op}: Number of channels must be divisible by groups. Got {c} channels "
+                      f"and {groups} groups.")
+    x = input.reshape(n, groups, c // groups, *rest).transpose(1, 2)
+    return x.reshape(n, c, *rest)

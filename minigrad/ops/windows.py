@@ -162,7 +162,8 @@ def scatter_add_axis(g: np.ndarray, index: np.ndarray, axis: int, size: int) -> 
     lead = moved.shape[:-1]
     rows = int(np.prod(lead, dtype=np.int64))
     flat = (np.arange(rows)[:, None] * size + index[None, :]).ravel()
-    summed = np.bincount(flat, weights=moved.reshape(rows, -1).ravel(), minlength=rows * size)
+    summed = np.bincount(flat, weights=moved.reshape(rows, index.size).ravel(),
+                         minlength=rows * size)
     return np.moveaxis(summed.reshape(*lead, size).astype(g.dtype, copy=False), -1, axis)
 
 

@@ -294,3 +294,20 @@ def test_convs_match_torch_values_gradients_and_dtypes(case, dtype):
     (expected * torch.tensor(g)).sum().backward()
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_torch_convolution_and_conv_tbc_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((2, 4, 5, 6))
+    for weight, transposed in ((rng.standard_normal((6, 2, 3, 2)), False),
+                               (rng.standard_normal((4, 3, 3, 2)), True)):
+        args = (None, (2, 1), (1, 0), (1, 2), transposed, (1, 0) if transposed else (0, 0), 2)
+        ours = mg.convolution(Tensor(x), Tensor(weight), *args)
+        theirs = torch.convolution(torch.tensor(x), torch.tensor(weight), *args)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+    seq, weight, bias = (rng.standard_normal(s) for s in ((7, 2, 3), (3, 3, 4), (4,)))
+    expected = torch.conv_tbc(torch.tensor(seq), torch.tensor(weight), torch.tensor(bias), 1)
+    ours = F.conv_tbc(Tensor(seq), Tensor(weight), Tensor(bias), 1)
+    np.testing.assert_allclose(ours.numpy(), expected.numpy(), atol=1e-12)
+    assert mg.conv_tbc is not None

@@ -300,3 +300,17 @@ def test_max_unpool_matches_torch(dims):
         ours = getattr(F, f"max_unpool{dims}d")(Tensor(values.numpy()), Tensor(indices.numpy()),
                                                 3, 2, 1, output_size=size)
         np.testing.assert_array_equal(ours.numpy(), expected.numpy())
+
+
+def test_with_indices_spellings_always_return_values_and_indices():
+    x = Tensor(np.random.default_rng(18).standard_normal((1, 2, 4, 4, 4)))
+    for dims in (1, 2, 3):
+        data = x[(0,) * (3 - dims)] if dims < 3 else x
+        values, indices = getattr(F, f"max_pool{dims}d_with_indices")(data, 2)
+        expected = getattr(F, f"max_pool{dims}d")(data, 2, return_indices=True)
+        np.testing.assert_array_equal(indices.numpy(), expected[1].numpy())
+        values, indices = getattr(F, f"adaptive_max_pool{dims}d_with_indices")(data, 3)
+        np.testing.assert_array_equal(values.numpy(),
+                                      getattr(F, f"adaptive_max_pool{dims}d")(data, 3).numpy())
+    values, indices = mg.max_pool1d_with_indices(x[0, 0, 0], 2)
+    assert indices.dtype == mg.int64

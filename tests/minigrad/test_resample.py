@@ -323,3 +323,18 @@ def test_pixel_shuffle_matches_torch():
     np.testing.assert_array_equal(
         F.pixel_unshuffle(Tensor(y), 2).numpy(),
         torch.nn.functional.pixel_unshuffle(torch.tensor(y), 2).numpy())
+
+
+def test_channel_shuffle_matches_torch_and_numeric_gradients():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(19).standard_normal((2, 6, 3, 2))
+    np.testing.assert_array_equal(
+        F.channel_shuffle(Tensor(x), 3).numpy(),
+        torch.nn.functional.channel_shuffle(torch.tensor(x), 3).numpy())
+    np.testing.assert_array_equal(F.native_channel_shuffle(Tensor(x[:, :, 0]), 2).numpy(),
+                                  torch.native_channel_shuffle(torch.tensor(x[:, :, 0]), 2))
+    assert_grad_matches_numeric(lambda t: F.channel_shuffle(t, 2), x[:1, :, :1])
+    with pytest.raises(OpError, match="Number of channels must be divisible by groups"):
+        F.channel_shuffle(Tensor(x), 4)
+    with pytest.raises(OpError, match="expects input with > 2 dims"):
+        mg.channel_shuffle(Tensor(x[0, 0]), 2)

@@ -52,6 +52,7 @@ LAYERS = [
     ("UpsamplingBilinear2d", (), dict(size=11), 2),
     ("PixelShuffle", (2,), dict(), 2),
     ("PixelUnshuffle", (2,), dict(), "even"),
+    ("ChannelShuffle", (2,), dict(), 3),
     ("Unfold", (2,), dict(padding=1, stride=(1, 2)), 2),
     ("ZeroPad1d", ((1, 2),), dict(), 1),
     ("ZeroPad2d", (1,), dict(), 2),
