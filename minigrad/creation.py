@@ -45,11 +45,19 @@ def is_tensor(obj: Any) -> _py_bool:
     return isinstance(obj, Tensor)
 
 
+def _need_tensor(input: Any, op: str) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+
+
 def is_floating_point(input: Tensor) -> _py_bool:
+    _need_tensor(input, "is_floating_point")
     return input.is_floating_point()
 
 
 def numel(input: Tensor) -> _py_int:
+    _need_tensor(input, "numel")
     return input.numel()
 
 

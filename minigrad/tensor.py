@@ -165,6 +165,14 @@ def _normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     return tuple(out)
 
 
+def _no_repeated_dims(dims: tuple[int, ...], op: str) -> None:
+    seen = set()
+    for d in dims:
+        if d in seen:
+            raise OpError(f"{op}: dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+
+
 def _one_dim(dim: Any, ndim: int, op: str) -> _py_int:
     dims = _normalize_dims(dim, ndim, op)
     assert dims is not None and len(dims) == 1
@@ -700,18 +708,29 @@ class Tensor:
     reshape_as = view_as
 
     def flatten(self, start_dim: _py_int = 0, end_dim: _py_int = -1) -> Tensor:
-        if self.ndim == 0:
-            return self.reshape(1)
         start = _one_dim(start_dim, self.ndim, "flatten")
         end = _one_dim(end_dim, self.ndim, "flatten")
+        if self.ndim == 0:
+            return self.reshape(1)
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+            raise OpError(f"flatten() has invalid args: start_dim cannot come after end_dim "
+                          f"(start_dim={start_dim}, end_dim={end_dim})")
         s = self.shape
         return self.reshape(s[:start] + (int(np.prod(s[start : end + 1])),) + s[end + 1 :])
 
     def unflatten(self, dim: _py_int, sizes: Sequence[_py_int]) -> Tensor:
         d = _one_dim(dim, self.ndim, "unflatten")
-        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
+        sizes = tuple(_py_int(n) for n in sizes)
+        if not sizes:
+            raise OpError("unflatten: sizes must be non-empty")
+        if sizes.count(-1) > 1:
+            raise OpError(f"unflatten: only one dimension can be inferred (-1), got {list(sizes)}")
+        known = int(np.prod([n for n in sizes if n != -1]))
+        size = self.shape[d]
+        if (-1 in sizes and (known == 0 or size % known)) or (-1 not in sizes and known != size):
+            raise OpError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                          f"size of dim {dim} ({size}) in the input tensor")
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
 
     def permute(self, *dims: Any) -> Tensor:
         order = _sizes(dims)
@@ -743,6 +762,7 @@ class Tensor:
             new_shape = tuple(n for n in self.shape if n != 1)
         else:
             dims = _normalize_dims(dim, self.ndim, "squeeze") or ()
+            _no_repeated_dims(dims, "squeeze")
             new_shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
         return self.reshape(new_shape)
 
@@ -756,13 +776,23 @@ class Tensor:
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def expand(self, *sizes: Any) -> Tensor:
-        target = _sizes(sizes)
+        target = tuple(_py_int(n) for n in _sizes(sizes))
         lead = len(target) - self.ndim
         if lead < 0:
-            raise ValueError(
-                f"expand: the number of sizes {len(target)} is smaller than the number of "
-                f"dimensions of the tensor (shape {self.shape})"
+            raise OpError(
+                f"expand({self.type()}{{{list(self.shape)}}}, size={list(target)}): the number "
+                f"of sizes provided ({len(target)}) must be greater or equal to the number of "
+                f"dimensions in the tensor ({self.ndim})"
             )
+        for i, n in enumerate(target):
+            if i < lead and n < 0:
+                raise OpError(f"expand: The expanded size of the tensor ({n}) isn't allowed in a "
+                              f"leading, non-existing dimension {i}")
+            if i >= lead and n != -1 and self.shape[i - lead] not in (1, n):
+                raise OpError(
+                    f"expand: The expanded size of the tensor ({n}) must match the existing size "
+                    f"({self.shape[i - lead]}) at non-singleton dimension {i}.  Target sizes: "
+                    f"{list(target)}.  Tensor sizes: {list(self.shape)}")
         resolved = tuple(
             self.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(target)
         )
@@ -787,7 +817,18 @@ class Tensor:
         return shape.Expand.apply(self, shape=target)
 
     def repeat(self, *sizes: Any) -> Tensor:
-        reps = _sizes(sizes)
+        reps = tuple(_py_int(n) for n in _sizes(sizes))
+        if not sizes:
+            raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+        if len(reps) < self.ndim:
+            raise OpError(
+                f"repeat: Number of dimensions of repeat dims ({len(reps)}) can not be smaller "
+                f"than number of dimensions of tensor ({self.ndim}); pass one count per dim")
+        if reps and builtins.min(reps) < 0:
+            padded = (1,) * (len(reps) - self.ndim) + tuple(self.shape)
+            final = [r * n for r, n in zip(reps, padded)]
+            raise OpError(f"repeat: Trying to create tensor with negative dimension "
+                          f"{builtins.min(final)}: {final}")
         x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape)
         # tile by expanding an inserted axis before each dimension, then merging them
         inter = []
@@ -803,15 +844,23 @@ class Tensor:
         length = self.shape[axis]
         if isinstance(split_size_or_sections, (_py_int, np.integer)):
             size = _py_int(split_size_or_sections)
-            if size <= 0:
-                raise ValueError(f"split: split_size must be positive, got {size}")
-            sections = [builtins.min(size, length - s) for s in range(0, length, size)]
+            if size < 0:
+                raise OpError(f"split: split expects split_size be non-negative, but got "
+                              f"split_size={size}")
+            if size == 0 and length:
+                raise OpError(f"split: split_size can only be 0 if dimension size is 0, but got "
+                              f"dimension size of {length}")
+            sections = ([builtins.min(size, length - s) for s in range(0, length, size)]
+                        if length else [0])
         else:
-            sections = list(split_size_or_sections)
+            sections = [_py_int(n) for n in split_size_or_sections]
+            if any(n < 0 for n in sections):
+                raise OpError(f"split: split_with_sizes expects split_sizes have only non-negative "
+                              f"entries, but got split_sizes={sections}")
             if sum(sections) != length:
-                raise ValueError(
-                    f"split: sections {sections} sum to {sum(sections)} but dim {dim} of the "
-                    f"tensor (shape {self.shape}) has size {length}"
+                raise OpError(
+                    f"split: split_with_sizes expects split_sizes to sum exactly to {length} (input "
+                    f"tensor's size at dimension {dim}), but got split_sizes={sections}"
                 )
         out = []
         start = 0
@@ -823,10 +872,14 @@ class Tensor:
 
     def chunk(self, chunks: _py_int, dim: _py_int = 0) -> tuple[Tensor, ...]:
         length = self.shape[_one_dim(dim, self.ndim, "chunk")]
+        if chunks <= 0:
+            raise OpError(f"chunk: chunk expects `chunks` to be greater than 0, got: {chunks}")
         size = -(-length // chunks)
         return self.split(builtins.max(size, 1), dim)
 
     def unbind(self, dim: _py_int = 0) -> tuple[Tensor, ...]:
+        if self.ndim == 0:
+            raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
         axis = _one_dim(dim, self.ndim, "unbind")
         prefix = (slice(None),) * axis
         return tuple(self[prefix + (i,)] for i in range(self.shape[axis]))
@@ -834,6 +887,7 @@ class Tensor:
     def flip(self, *dims: Any) -> Tensor:
         """Reverse the order along ``dims``: ``x.flip(0, 2)`` or ``x.flip((0, 2))``."""
         axes = _normalize_dims(_sizes(dims), self.ndim, "flip") or ()
+        _no_repeated_dims(axes, "flip")
         index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))
         return self[index]
 

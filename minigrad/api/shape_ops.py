@@ -151,9 +151,14 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     d = _one_dim(dim, input.ndim, "narrow")
     size = input.shape[d]
     start = builtins.int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"narrow: start out of range (expected to be in range of [{-size}, "
+                         f"{size}], but got {start})")
+    if length < 0:
+        raise OpError(f"narrow(): length must be non-negative, got {length}")
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
+    if start + length > size:
         raise OpError(
             f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of "
             f"dim {dim} (shape {tuple(input.shape)})"

@@ -207,7 +207,7 @@ def test_split_sections_and_stack():
     x = mg.arange(10.0)
     parts = x.split([3, 7])
     assert [p.shape for p in parts] == [(3,), (7,)]
-    with pytest.raises(ValueError, match="sum to 9"):
+    with pytest.raises(ValueError, match="split: .*sum exactly to 10.*split_sizes=\\[3, 6\\]"):
         x.split([3, 6])
     s = mg.stack([mg.ones(2, 3), mg.zeros(2, 3)], dim=1)
     assert s.shape == (2, 2, 3)
@@ -245,7 +245,7 @@ def test_transpose_mT_and_flip_grad(a, data):
 @given(one_array(), st.data())
 def test_repeat_grad_matches_numeric(a, data):
     reps = tuple(data.draw(st.lists(st.integers(1, 3), min_size=a.ndim, max_size=a.ndim + 1)))
-    assert_grad_matches_numeric(lambda x: x.repeat(*reps), a,
+    assert_grad_matches_numeric(lambda x: x.repeat(reps), a,
                                 reference=lambda x: np.tile(x, reps))
 
 
@@ -267,7 +267,7 @@ def test_reshape_invalid_names_shapes():
 
 
 def test_expand_and_permute_errors():
-    with pytest.raises(ValueError, match=r"broadcast_to: .*\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"expand: .*\[4, 3\].*\[2, 3\]"):
         mg.ones(2, 3).expand(4, 3)
     with pytest.raises(ValueError, match="permute: "):
         mg.ones(2, 3).permute(0, 0)
