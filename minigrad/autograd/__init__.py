@@ -53,7 +53,9 @@ def __getattr__(name: str):  # noqa: ANN202
 
         return importlib.import_module(f"minigrad.autograd.{name}")
     if name in ("gradcheck", "gradgradcheck"):
-        from minigrad import gradcheck as checks
+        import importlib
 
+        # the module: minigrad.gradcheck, as an attribute of minigrad, is the function
+        checks = importlib.import_module("minigrad.gradcheck")
         return getattr(checks, name)
     raise AttributeError(f"module 'minigrad.autograd' has no attribute {name!r}")

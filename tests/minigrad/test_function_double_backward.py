@@ -236,3 +236,10 @@ def test_function_with_several_outputs_saving_them_differentiates_twice_like_tor
     (g.sin()).sum().backward()
     (tg.sin()).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_autograd_namespace_has_both_checks():
+    assert mg.autograd.gradcheck is mg.gradcheck
+    assert mg.autograd.gradgradcheck is mg.gradgradcheck
+    x = mg.tensor(VALUES, dtype=mg.float64, requires_grad=True)
+    assert mg.autograd.gradgradcheck(Cube.apply, (x,))
