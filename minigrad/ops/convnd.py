@@ -48,38 +48,38 @@ def _groups(op: str, groups: Any) -> int:
 def _check_tensors(op: str, input: Tensor, weight: Tensor, bias: Tensor | None, dims: int,
                    groups: int, transposed: bool) -> bool:
     """Ranks, channels, bias shape and dtypes; returns whether the input is batched."""
-    batched = check_rank(op, input.shape, dims)
-    if len(weight.shape) != dims + 2:
+    batched = check_rank(op, input._data.shape, dims)
+    if weight._data.ndim != dims + 2:
         raise OpError(
             f"{op}: expected a {dims + 2}-D weight "
             + ("(C_in, C_out/groups, *kernel)" if transposed else "(C_out, C_in/groups, *kernel)")
             + f", got weight of size {list(weight.shape)}"
         )
-    kernel = weight.shape[2:]
-    if min(kernel) <= 0:
+    if min(weight._data.shape[2:]) <= 0:
         raise OpError(f"{op}: kernel size should be greater than zero, got weight of size "
                       f"{list(weight.shape)}")
-    channels = input.shape[1 if batched else 0]
-    if weight.shape[0] % groups:
+    channels = input._data.shape[1 if batched else 0]
+    w_shape = weight._data.shape
+    if w_shape[0] % groups:
         raise OpError(
             f"{op}: Given groups={groups}, expected weight to be divisible by {groups} at "
             f"dimension 0, but got weight of size {list(weight.shape)} instead"
         )
-    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    expected = w_shape[0] if transposed else w_shape[1] * groups
     if channels != expected:
         raise OpError(
             f"{op}: Given groups={groups}, weight of size {list(weight.shape)}, expected input"
             f"{list(input.shape)} to have {expected} channels, but got {channels} channels "
             "instead"
         )
-    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
-    if bias is not None and tuple(bias.shape) != (out_channels,):
+    out_channels = w_shape[1] * groups if transposed else w_shape[0]
+    if bias is not None and bias._data.shape != (out_channels,):
         raise OpError(
             f"{op}: Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional "
             f"with {out_channels} elements, but got bias of size {list(bias.shape)} instead"
         )
-    dtypes = {input.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
-    if len(dtypes) > 1:
+    dtype = input._data.dtype
+    if weight._data.dtype != dtype or (bias is not None and bias._data.dtype != dtype):
         raise OpError(
             f"{op}: input ({input.dtype}), weight ({weight.dtype})"
             + (f" and bias ({bias.dtype})" if bias is not None else "")
@@ -110,10 +110,10 @@ def _convnd(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | No
     stride = ntuple(stride, dims, "stride", op)
     dilation = ntuple(dilation, dims, "dilation", op)
     batched = _check_tensors(op, input, weight, bias, dims, groups, transposed=False)
-    kernel = tuple(weight.shape[2:])
+    kernel = weight._data.shape[2:]
     pads = _conv_padding(op, padding, kernel, stride, dilation)
     x = input if batched else input.unsqueeze(0)
-    padded = [s + a + b for s, (a, b) in zip(x.shape[2:], pads, strict=True)]
+    padded = [s + a + b for s, (a, b) in zip(x._data.shape[2:], pads, strict=True)]
     extent = [window_extent(k, d) for k, d in zip(kernel, dilation, strict=True)]
     if any(e > p for e, p in zip(extent, padded, strict=True)):
         raise OpError(
@@ -123,7 +123,7 @@ def _convnd(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | No
             f"dilation {dilation})"
         )
     symmetric = all(a == b for a, b in pads)
-    if x.shape[0] > 0 and dims <= 2 and (symmetric or padding == "same"):
+    if x._data.shape[0] > 0 and dims <= 2 and (symmetric or padding == "same"):
         y = _fast_conv2d(x, weight, bias, stride, pads, padding, dilation, groups, dims)
     else:
         args = (x, weight) if bias is None else (x, weight, bias)
