@@ -18,7 +18,7 @@ from minigrad.declare import op
 from minigrad.errors import OpError
 from minigrad.ops import elementwise as ew
 from minigrad.ops import reduce, shape
-from minigrad.ops.indexing import Scatter, ScatterReduce
+from minigrad.ops.indexing import AddAt, Scatter, ScatterReduce
 from minigrad.tensor import Tensor, ValuesIndices, _normalize_dims, _wrap
 
 _INT64 = np.dtype(np.int64)
@@ -436,6 +436,38 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     else:
         out = Scatter.apply(flat, values, index=idx, axis=0)
     return out.reshape(input.shape)
+
+
+@op(inplace=True)
+def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    """A copy of input with ``values`` at ``input[indices]`` (a tuple of index tensors), added
+    there with ``accumulate=True`` (repeated positions add up)."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple of tensors, got "
+                        f"{type(indices).__name__}")
+    parts = []
+    for i, part in enumerate(indices):
+        array = index_array("index_put", part, "indices")
+        if array.dtype != np.bool_:
+            if i >= input.ndim:
+                raise IndexError(f"index_put: too many indices for a tensor of shape "
+                                 f"{input.shape}")
+            array = check_range("index_put", array, input.shape[i], i, negative=True,
+                                error=IndexError)
+        parts.append(array)
+    value = values if isinstance(values, Tensor) else _wrap(np.asarray(values))
+    value = value if value._data.dtype == input._data.dtype else value.to(input.dtype)
+    index = tuple(parts)
+    try:
+        target = np.broadcast_shapes(value.shape, input._data[index].shape)
+    except ValueError:
+        raise OpError(
+            f"index_put: shape mismatch: values of shape {tuple(value.shape)} cannot be "
+            f"broadcast to the indexing result of shape {input._data[index].shape}"
+        ) from None
+    if accumulate:
+        return AddAt.apply(input, value.broadcast_to(target), index=index)
+    return shape.SetItem.apply(input, value, index=index)
 
 
 @op()

@@ -685,3 +685,120 @@ def linalg_norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = Fal
         f"linalg.norm: if dim is not specified but ord is, the input must be 1D or 2D, got "
         f"shape {x.shape}; pass dim="
     )
+
+
+# ------------------------------------------------------------------------------ quantiles, counts
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str,
+              ignore_nan: bool, op_name: str) -> Tensor:
+    if input._data.dtype.kind != "f":
+        raise OpError(f"{op_name}: input tensor must be either float or double dtype, got "
+                      f"{input._data.dtype}")
+    if interpolation not in _INTERPOLATIONS:
+        raise OpError(f"{op_name}: interpolation must be one of {', '.join(_INTERPOLATIONS)}, "
+                      f"got {interpolation!r}")
+    if isinstance(q, Tensor):
+        if q.ndim > 1 or q._data.dtype != input._data.dtype:
+            raise OpError(f"{op_name}: q must be a scalar or 1-D tensor of the input's dtype "
+                          f"({input._data.dtype}), got shape {q.shape} and {q._data.dtype}")
+        qs = q._data.astype(np.float64).reshape(-1)
+    else:
+        qs = np.asarray([q], dtype=np.float64)
+    if qs.size and (qs.min() < 0 or qs.max() > 1):
+        bad = qs.min() if qs.min() < 0 else qs.max()
+        raise OpError(f"{op_name}: q must be in the range [0, 1] but got {bad:g}")
+    x = input.reshape(-1) if dim is None else input
+    axis = 0 if x.ndim == 0 else one_axis(dim if dim is not None else 0, x.ndim, op_name)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    require_nonempty(x, op_name, axis)
+    ordered = x.sort(axis).values.movedim(axis, -1) if x.ndim > 1 else x.sort(axis).values
+    a = ordered._data
+    n = a.shape[-1]
+    nans = np.isnan(a).sum(-1, keepdims=True)
+    valid = n - nans if ignore_nan else np.full(nans.shape, n)
+    # (..., Q) positions in the ascending order (NaN sorts last, so a NaN is picked for a
+    # slice with NaN in quantile and for an all-NaN slice in nanquantile)
+    position = qs * np.maximum(valid - 1, 0)
+    if not ignore_nan:
+        position = np.where(nans > 0, n - 1, position)
+    low, high = np.floor(position), np.ceil(position)
+    if interpolation == "lower":
+        high = low
+    elif interpolation == "higher":
+        low = high
+    elif interpolation == "nearest":
+        low = high = np.round(position)
+    weight = {"linear": position - low, "midpoint": np.where(high > low, 0.5, 0.0)}.get(
+        interpolation, np.zeros_like(position))
+    low_v = reduce.Gather.apply(ordered, index=low.astype(_INT64), axis=ordered.ndim - 1)
+    result = low_v
+    if interpolation in ("linear", "midpoint"):
+        high_v = reduce.Gather.apply(ordered, index=high.astype(_INT64), axis=ordered.ndim - 1)
+        result = low_v + (high_v - low_v) * _wrap(weight.astype(a.dtype))
+    # (..., Q) -> (Q, ...) as PyTorch orders it, then the reduced dim back for keepdim
+    result = result.movedim(-1, 0)
+    if keepdim:
+        shape = [1] * input.ndim if dim is None else list(input.shape)
+        if dim is not None and input.ndim:
+            shape[axis] = 1
+        result = result.reshape((result.shape[0],) + tuple(shape))
+    return result.reshape(result.shape[1:]) if not isinstance(q, Tensor) or q.ndim == 0 \
+        else result
+
+
+@op()
+def quantile(input: Tensor, q: Any, dim: Any = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles (q a number or 1-D tensor in [0, 1]) of all elements or along
+    ``dim``; a NaN makes the result NaN. A tensor q puts its dim first."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+@op()
+def nanquantile(input: Tensor, q: Any, dim: Any = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """quantile of the non-NaN elements."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+@op()
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """Counts (or sums of ``weights``) of each value of a 1-D non-negative integer tensor;
+    not differentiable, as in PyTorch."""
+    a = input._data
+    if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
+        raise OpError(
+            f"bincount: only supports 1-d non-negative integral inputs, got shape {a.shape} "
+            f"and dtype {a.dtype}" + (f" with minimum {a.min()}" if a.size else "")
+        )
+    if weights is None:
+        return _wrap(np.bincount(a, minlength=minlength).astype(_INT64))
+    w = weights._data
+    if w.shape != a.shape:
+        raise OpError(f"bincount: weights of shape {w.shape} must have the input's shape "
+                      f"{a.shape}")
+    dtype = np.float32 if w.dtype == np.float32 else np.float64
+    return _wrap(np.bincount(a, weights=w, minlength=minlength).astype(dtype))
+
+
+@op()
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """Histogram of ``bins`` equal bins over [min, max] (the data's range if both are 0);
+    elements outside are ignored. Not differentiable, as in PyTorch."""
+    require_float(input, "histc")
+    a = input._data.reshape(-1)
+    low, high = float(min), float(max)
+    if low == high and a.size:
+        low, high = float(a.min()), float(a.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    if bins <= 0 or low > high:
+        raise OpError(f"histc: needs bins > 0 and min <= max, got bins={bins}, min={min}, "
+                      f"max={max}")
+    counts, _ = np.histogram(a[(a >= low) & (a <= high)], bins=bins, range=(low, high))
+    return _wrap(counts.astype(input._data.dtype))

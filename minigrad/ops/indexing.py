@@ -164,3 +164,21 @@ def _prod_backward(a: np.ndarray, values: np.ndarray, out: np.ndarray, grad: np.
     grad_values = grad[position] * others(values, out[position], zeros[position],
                                           nonzero[position])
     return grad_a, grad_values
+
+
+class AddAt(Primitive):
+    """out = a with ``value`` added at ``index`` (any NumPy index; repeated positions add up):
+    ``index_put(..., accumulate=True)``."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, value: np.ndarray, index: tuple) -> np.ndarray:
+        ctx.index, ctx.value_shape = index, value.shape
+        out = a.copy()
+        np.add.at(out, index, value)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        need_a, need_value = ctx.needs_input_grad
+        # value broadcast into the selection: the engine sums its gradient back to its shape
+        return (grad if need_a else None), (grad[ctx.index] if need_value else None)

@@ -590,3 +590,37 @@ def test_scatter_reduce_accepts_torchs_max_and_min_aliases():
                 grad=False)  # PyTorch's backward refuses its own aliases
     assert_grad_matches_numeric(
         lambda x, s: x.scatter_reduce(0, mg.tensor([0, 1]), s, "max"), a, src)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), st.data())
+def test_index_put_matches_torch(shape, data):
+    a = np.arange(np.prod(shape), dtype=np.float64).reshape(shape) / 3
+    count = data.draw(st.integers(1, len(shape)))
+    length = data.draw(st.integers(1, 4))
+    index = [np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=length,
+                                         max_size=length))) for n in shape[:count]]
+    selection = torch.tensor(a)[tuple(torch.tensor(i) for i in index)].shape
+    values = np.linspace(-1, 1, int(np.prod(selection))).reshape(selection)
+    mg_index = tuple(mg.tensor(i) for i in index)
+    torch_index = tuple(torch.tensor(i) for i in index)
+    compare(lambda x, v: x.index_put(mg_index, v, accumulate=True),
+            lambda x, v: x.index_put(torch_index, v, accumulate=True), a, values)
+    compare(lambda x, v: x.clone().index_put_(mg_index, v.sum(), accumulate=True),
+            lambda x, v: x.clone().index_put_(torch_index, v.sum(), accumulate=True), a, values)
+    first = np.unique(index[0] % shape[0], return_index=True)[1]  # distinct positions only
+    unique_index = tuple(i[first] for i in index)
+    compare(lambda x: mg.index_put(x, tuple(mg.tensor(i) for i in unique_index),
+                                   mg.tensor(-2.0, dtype=mg.float64)),
+            lambda x: torch.index_put(x, tuple(torch.tensor(i) for i in unique_index),
+                                      torch.tensor(-2.0, dtype=torch.float64)), a)
+
+
+@given(shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), st.data())
+def test_index_put_accumulate_grad_matches_numeric(shape, data):
+    a = data.draw(arrays(shape))
+    index = (mg.tensor(data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1,
+                                          max_size=4))),)
+    selection = a[index[0]._data].shape
+    values = data.draw(arrays(selection))
+    assert_grad_matches_numeric(lambda x, v: x.index_put(index, v, accumulate=True), a, values)

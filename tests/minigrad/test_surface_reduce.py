@@ -492,3 +492,66 @@ def test_function_spellings_and_out_match_torch():
     np.testing.assert_array_equal(indices._data, a.argmax(0))
     assert dtype_name(mg.tensor(a).max(0).indices) == "int64"
     assert mg.tensor(a).max(0).values.shape == (3,)
+
+
+# --------------------------------------------------------------- quantiles and counts
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+def test_quantile_matches_torch(interpolation, name):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4, 5))
+    fns = getattr(mg, name), getattr(torch, name)
+    for dim in (None, 0, -1):
+        for keepdim in (False, True):
+            for q in (0.3, [0.0, 0.25, 0.5, 1.0], 0.7):
+                qs = [lib.tensor(q, dtype=lib.float64) if isinstance(q, list) else q
+                      for lib in (mg, torch)]
+                compare(lambda x: fns[0](x, qs[0], dim, keepdim, interpolation=interpolation),
+                        lambda x: fns[1](x, qs[1], dim, keepdim, interpolation=interpolation),
+                        a)
+    compare(lambda x: fns[0](x, 0.5), lambda x: fns[1](x, 0.5), np.array(3.0))
+
+
+def test_quantile_with_nan_and_errors_match_torch():
+    rng = np.random.default_rng(1)
+    b = rng.standard_normal((3, 4))
+    b[0, 1] = np.nan
+    b[2] = np.nan
+    for name in ("quantile", "nanquantile"):
+        for dim in (None, 1, 0):
+            # values only: which of several NaNs gets the gradient is PyTorch's sort order
+            compare(lambda x: getattr(mg, name)(x, 0.4, dim),
+                    lambda x: getattr(torch, name)(x, 0.4, dim), b, grad=False)
+    with pytest.raises(RuntimeError, match=r"quantile: q must be in the range \[0, 1\]"):
+        mg.quantile(mg.tensor(b), 1.5)
+    with pytest.raises(RuntimeError, match="quantile: input tensor must be either float"):
+        mg.quantile(mg.tensor([1, 2]), 0.5)
+
+
+@given(shapes(min_dims=1, max_dims=3, max_side=4).flatmap(
+    lambda s: arrays(s, elements=distinct, unique=True)), st.floats(0, 1))
+def test_quantile_grad_matches_numeric(a, q):
+    assert_grad_matches_numeric(lambda x: mg.quantile(x, q, -1), a,
+                                reference=lambda x: np.quantile(x, q, axis=-1))
+    assert_grad_matches_numeric(lambda x: mg.quantile(x, q, interpolation="midpoint"), a)
+
+
+def test_bincount_and_histc_match_torch():
+    ints = np.array([0, 3, 3, 1])
+    compare(lambda x: mg.bincount(x), lambda x: torch.bincount(x), ints)
+    compare(lambda x: x.bincount(minlength=6), lambda x: x.bincount(minlength=6), ints)
+    for dtype in (np.float32, np.float64, np.int64):
+        weights = np.array([0.5, 1, 2, 3]).astype(dtype)
+        compare(lambda x, w: mg.bincount(x, w), lambda x, w: torch.bincount(x, w), ints,
+                weights, grad=False)
+    compare(lambda x: x.bincount(), lambda x: x.bincount(), np.zeros(0, np.int64))
+    with pytest.raises(RuntimeError, match="bincount: only supports 1-d non-negative"):
+        mg.tensor([-1]).bincount()
+    data = np.array([1.0, 2, 1, 4, 3.5, -7])
+    for args in ((4,), (4, 0, 2), (3, 1, 1), (5, -10, 10)):
+        compare(lambda x: x.histc(*args), lambda x: x.histc(*args), data, grad=False)
+        compare(lambda x: mg.histc(x, *args), lambda x: torch.histc(x, *args),
+                data.astype(np.float32), grad=False)
+    compare(lambda x: x.histc(3), lambda x: x.histc(3), np.array([1.0, 1.0]), grad=False)
