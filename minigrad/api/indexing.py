@@ -246,6 +246,21 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
 
 @op(inplace=True)
 @accepts_axis
+def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """Combine source[..., i, ...] into input at index[i] along ``dim`` by 'prod', 'mean',
+    'amax' or 'amin' (scatter_reduce with a vector index)."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise OpError(f"index_reduce: reduce must be one of 'prod', 'mean', 'amax', 'amin', got "
+                      f"{reduce!r}")
+    axis, idx = _vector_index("index_reduce", input, dim, index, error=IndexError)
+    full = _expanded_index("index_reduce", input, axis, idx, source)
+    return scatter_reduce(input, axis, _wrap(np.ascontiguousarray(full)), source, reduce,
+                          include_self=include_self)
+
+
+@op(inplace=True)
+@accepts_axis
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of input with source[..., i, ...] written at index[i] along ``dim``."""
     axis, idx = _vector_index("index_copy", input, dim, index, error=IndexError)

@@ -624,3 +624,18 @@ def test_index_put_accumulate_grad_matches_numeric(shape, data):
     selection = a[index[0]._data].shape
     values = data.draw(arrays(selection))
     assert_grad_matches_numeric(lambda x, v: x.index_put(index, v, accumulate=True), a, values)
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
+@settings(max_examples=25, deadline=None)
+@given(index_cases(), st.sampled_from(["prod", "mean", "amax", "amin"]), st.booleans())
+def test_index_reduce_matches_torch(case, reduce, include_self):
+    a, dim, index, source = case
+    grad = include_self or reduce not in ("amax", "amin")  # PyTorch's excluded-self ties
+    compare(lambda x, s: x.index_reduce(dim, mg.tensor(index), s, reduce,
+                                        include_self=include_self),
+            lambda x, s: x.index_reduce(dim, torch.tensor(index), s, reduce,
+                                        include_self=include_self), a, source, grad=grad)
+    compare(lambda x, s: x.clone().index_reduce_(dim, mg.tensor(index), s, reduce),
+            lambda x, s: x.clone().index_reduce_(dim, torch.tensor(index), s, reduce), a,
+            source)
