@@ -231,7 +231,8 @@ def test_matmul_second_derivative_matches_torch(shapes: tuple) -> None:
 
 
 def test_linear_second_derivative_matches_torch() -> None:
-    _second_order(lambda x, w, b: F.linear(x, w, b).tanh(), lambda x, w, b: TF.linear(x, w, b).tanh(),
+    _second_order(lambda x, w, b: F.linear(x, w, b).tanh(),
+                  lambda x, w, b: TF.linear(x, w, b).tanh(),
                   [_randn(3, 4), _randn(5, 4, seed=1), _randn(5, seed=2)])
 
 
@@ -392,7 +393,8 @@ LOSSES = {
     "mse": (lambda x, y: F.mse_loss(x, y), lambda x, y: TF.mse_loss(x, y)),
     "bce_with_logits": (lambda x, y: F.binary_cross_entropy_with_logits(x, y.sigmoid()),
                         lambda x, y: TF.binary_cross_entropy_with_logits(x, y.sigmoid())),
-    "smooth_l1": (lambda x, y: F.smooth_l1_loss(x, y * 3), lambda x, y: TF.smooth_l1_loss(x, y * 3)),
+    "smooth_l1": (lambda x, y: F.smooth_l1_loss(x, y * 3),
+                  lambda x, y: TF.smooth_l1_loss(x, y * 3)),
     "kl_div": (lambda x, y: F.kl_div(F.log_softmax(x, 1), F.softmax(y, 1), reduction="batchmean"),
                lambda x, y: TF.kl_div(TF.log_softmax(x, 1), TF.softmax(y, 1),
                                       reduction="batchmean")),
@@ -593,7 +595,8 @@ def test_embedding_scale_grad_by_freq_second_derivative_matches_numeric() -> Non
     # second derivative must still be the exact derivative of the first
     index = mg.tensor(np.array([[1, 3, 1], [0, 2, 3]]))
     rng = np.random.default_rng(35)
-    w0, v, r = rng.standard_normal((4, 3)), rng.standard_normal((2, 3, 3)), rng.standard_normal((4, 3))
+    w0, v = rng.standard_normal((4, 3)), rng.standard_normal((2, 3, 3))
+    r = rng.standard_normal((4, 3))
 
     def first(w_array: np.ndarray, create_graph: bool = False) -> Any:
         w = mg.tensor(w_array, requires_grad=True)
