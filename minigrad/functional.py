@@ -48,6 +48,7 @@ from minigrad.ops.poolnd import (  # noqa: F401  (re-exported: F.max_pool2d, ...
     max_unpool2d,
     max_unpool3d,
 )
+from minigrad.ops.gridsample import affine_grid, grid_sample  # noqa: F401  (re-exported)
 from minigrad.ops.resample import (  # noqa: F401  (re-exported: F.interpolate, ...)
     channel_shuffle,
     interpolate,
@@ -73,7 +74,7 @@ __all__ = [
     "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "conv_tbc",
     "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
-    "adaptive_max_pool3d_with_indices",
+    "adaptive_max_pool3d_with_indices", "affine_grid", "grid_sample",
 ]
 
 native_channel_shuffle = channel_shuffle

@@ -338,3 +338,109 @@ def test_channel_shuffle_matches_torch_and_numeric_gradients():
         F.channel_shuffle(Tensor(x), 4)
     with pytest.raises(OpError, match="expects input with > 2 dims"):
         mg.channel_shuffle(Tensor(x[0, 0]), 2)
+
+
+# --------------------------------------------------------------------------- grid sampling
+
+
+def grid_sample_reference(x, grid, mode, padding_mode, align_corners):
+    """Each output point read from its corners one at a time (2-D input)."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c) + grid.shape[1:3])
+
+    def position(coord, size):
+        p = (coord + 1) / 2 * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
+        if padding_mode == "reflection":
+            low, high = (0, size - 1) if align_corners else (-0.5, size - 0.5)
+            span = high - low
+            if span == 0:
+                return 0.0
+            d = abs(p - low) % (2 * span)
+            p = low + (d if d <= span else 2 * span - d)
+        if padding_mode in ("border", "reflection"):
+            p = min(max(p, 0), size - 1)
+        return p
+
+    for b, i, j in itertools.product(range(n), range(grid.shape[1]), range(grid.shape[2])):
+        px, py = position(grid[b, i, j, 0], w), position(grid[b, i, j, 1], h)
+        if mode == "nearest":
+            corners = [(int(np.rint(py)), int(np.rint(px)), 1.0)]
+        else:
+            x0, y0 = math.floor(px), math.floor(py)
+            fx, fy = px - x0, py - y0
+            corners = [(y0 + a, x0 + e, (fy if a else 1 - fy) * (fx if e else 1 - fx))
+                       for a in (0, 1) for e in (0, 1)]
+        for y, xx, weight in corners:
+            if 0 <= y < h and 0 <= xx < w:
+                out[b, :, i, j] += weight * x[b, :, y, xx]
+    return out
+
+
+@settings(max_examples=10)
+@given(st.sampled_from(["bilinear", "nearest"]), st.sampled_from(["zeros", "border",
+                                                                    "reflection"]),
+       st.booleans(), st.integers(0, 2**31))
+def test_grid_sample_matches_reference_and_numeric_gradients(mode, padding_mode, align, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, 2, 3, 4))
+    grid = rng.uniform(-1.3, 1.3, (2, 2, 3, 2))
+    expected = grid_sample_reference(x, grid, mode, padding_mode, align)
+    assert_grad_matches_numeric(lambda t: F.grid_sample(t, Tensor(grid), mode, padding_mode,
+                                                        align), x, reference=lambda a: expected)
+    if mode == "bilinear":
+        assert_grad_matches_numeric(
+            lambda g: F.grid_sample(Tensor(x), g, mode, padding_mode, align), grid)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grid_sample_and_affine_grid_match_torch(dims, dtype):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    rng = np.random.default_rng(20)
+    shape = (2, 3, 4, 5) if dims == 2 else (2, 3, 3, 4, 5)
+    x = rng.standard_normal(shape).astype(dtype)
+    theta = (np.eye(dims, dims + 1) + 0.3 * rng.standard_normal((2, dims, dims + 1))).astype(
+        dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for align in (False, True):
+        out_size = (2, 3) + (3,) * dims
+        grid = F.affine_grid(Tensor(theta), out_size, align)
+        their_grid = tf.affine_grid(torch.tensor(theta), out_size, align)
+        np.testing.assert_allclose(grid.numpy(), their_grid.numpy(), atol=tol)
+        for mode, padding_mode in itertools.product(("bilinear", "nearest"),
+                                                    ("zeros", "border", "reflection")):
+            ours_x, ours_t = Tensor(x, requires_grad=True), Tensor(theta, requires_grad=True)
+            theirs_x = torch.tensor(x, requires_grad=True)
+            theirs_t = torch.tensor(theta, requires_grad=True)
+            out = F.grid_sample(ours_x, F.affine_grid(ours_t, out_size, align), mode,
+                                padding_mode, align)
+            expected = tf.grid_sample(theirs_x, tf.affine_grid(theirs_t, out_size, align), mode,
+                                      padding_mode, align)
+            np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(),
+                                       rtol=tol, atol=tol)
+            g = rng.standard_normal(out.shape).astype(dtype)
+            (out * Tensor(g)).sum().backward()
+            (expected * torch.tensor(g)).sum().backward()
+            np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=tol,
+                                       atol=tol)
+            their_theta_grad = theirs_t.grad.numpy()
+            our_theta_grad = (np.zeros_like(their_theta_grad) if ours_t.grad is None
+                              else ours_t.grad.numpy())
+            np.testing.assert_allclose(our_theta_grad, their_theta_grad, rtol=tol * 10,
+                                       atol=tol * 10)
+
+
+def test_grid_sample_errors():
+    x = Tensor(np.zeros((1, 1, 3, 3)))
+    with pytest.raises(ValueError, match="expected mode to be 'bilinear'"):
+        F.grid_sample(x, Tensor(np.zeros((1, 2, 2, 2))), mode="cubic", align_corners=False)
+    with pytest.raises(ValueError, match="expected padding_mode"):
+        F.grid_sample(x, Tensor(np.zeros((1, 2, 2, 2))), padding_mode="wrap",
+                      align_corners=False)
+    with pytest.raises(OpError, match="expected grid of shape"):
+        F.grid_sample(x, Tensor(np.zeros((1, 2, 2, 3))), align_corners=False)
+    with pytest.raises(OpError, match="Nx2x3"):
+        F.affine_grid(Tensor(np.zeros((1, 3, 3))), (1, 1, 2, 2), align_corners=False)
+    with pytest.warns(UserWarning, match="align_corners=False"):
+        F.affine_grid(Tensor(np.zeros((1, 2, 3))), (1, 1, 2, 2))
