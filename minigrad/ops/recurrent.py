@@ -55,7 +55,7 @@ class RNNLayer(Primitive):
     def forward(ctx: Context, gates_x: np.ndarray, h0: np.ndarray, w_hh: np.ndarray,
                 relu: bool, reverse: bool, mask: np.ndarray | None) -> np.ndarray:
         states = np.empty(gates_x.shape, dtype=gates_x.dtype)
-        w_hh_t = w_hh.T
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # a contiguous operand: a faster GEMM per step
         h = h0
         for t in _order(gates_x.shape[0], reverse):
             pre = gates_x[t] + h @ w_hh_t
@@ -98,23 +98,27 @@ class LSTMLayer(Primitive):
         out = np.empty((steps, batch, out_size + size), dtype=dtype)
         gates = np.empty(gates_x.shape, dtype=dtype)  # activated i, f, g, o
         tanh_c = np.empty((steps, batch, size), dtype=dtype)
-        w_hh_t = w_hh.T
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # a contiguous operand: a faster GEMM per step
+        w_hr_t = None if w_hr is None else np.ascontiguousarray(w_hr.T)
         h, c = h0, c0
-        for t in _order(steps, reverse):
-            z = gates_x[t] + h @ w_hh_t
-            step_gates = gates[t]
-            step_gates[:, : 2 * size] = _sigmoid(z[:, : 2 * size])
-            step_gates[:, 2 * size : 3 * size] = np.tanh(z[:, 2 * size : 3 * size])
-            step_gates[:, 3 * size :] = _sigmoid(z[:, 3 * size :])
-            i, f = step_gates[:, :size], step_gates[:, size : 2 * size]
-            g, o = step_gates[:, 2 * size : 3 * size], step_gates[:, 3 * size :]
-            c_new = f * c + i * g
-            tanh_c[t] = np.tanh(c_new)
-            h_new = o * tanh_c[t]
-            if w_hr is not None:
-                h_new = h_new @ w_hr.T
-            h, c = _keep(mask, t, h_new, h), _keep(mask, t, c_new, c)
-            out[t, :, :out_size], out[t, :, out_size:] = h, c
+        with np.errstate(over="ignore"):  # exp(-z) = inf gives sigmoid's exact limit 0
+            for t in _order(steps, reverse):
+                z = gates_x[t] + h @ w_hh_t
+                act = gates[t]
+                np.negative(z, out=act)  # sigmoid of all four gates, then tanh for g
+                np.exp(act, out=act)
+                act += 1
+                np.reciprocal(act, out=act)
+                np.tanh(z[:, 2 * size : 3 * size], out=act[:, 2 * size : 3 * size])
+                c_new = act[:, size : 2 * size] * c
+                c_new += act[:, :size] * act[:, 2 * size : 3 * size]
+                np.tanh(c_new, out=tanh_c[t])
+                h_new = act[:, 3 * size :] * tanh_c[t]
+                if w_hr_t is not None:
+                    h_new = h_new @ w_hr_t
+                h, c = _keep(mask, t, h_new, h), _keep(mask, t, c_new, c)
+                out[t, :, :out_size] = h
+                out[t, :, out_size:] = c
         ctx.reverse, ctx.mask = reverse, mask
         ctx.save_for_backward(out, gates, tanh_c, h0, c0, w_hh, w_hr)
         return out
@@ -123,40 +127,46 @@ class LSTMLayer(Primitive):
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         out, gates, tanh_c, h0, c0, w_hh, w_hr = ctx.saved
         mask, reverse = ctx.mask, ctx.reverse
-        steps = out.shape[0]
+        steps, batch = out.shape[:2]
         out_size, size = h0.shape[-1], c0.shape[-1]
-        cells = out[:, :, out_size:]
-        previous_c = _previous(cells, c0, reverse)
-        grad_z = np.empty_like(gates)
-        grad_h_steps = np.zeros_like(out[:, :, :out_size]) if w_hr is not None else None
+        i, f = gates[:, :, :size], gates[:, :, size : 2 * size]
+        g, o = gates[:, :, 2 * size : 3 * size], gates[:, :, 3 * size :]
+        previous_c = _previous(out[:, :, out_size:], c0, reverse)
+        # the step-local factors of the gates' gradients, for all steps at once:
+        # dz_i = dc * g i (1 - i), dz_f = dc * c_prev f (1 - f), dz_g = dc * i (1 - g²),
+        # dz_o = dh * tanh(c) o (1 - o); and dc gets dh * o (1 - tanh(c)²)
+        factors = np.empty((steps, batch, 4, size), dtype=gates.dtype)
+        factors[:, :, 0] = g * i * (1 - i)
+        factors[:, :, 1] = previous_c * f * (1 - f)
+        factors[:, :, 2] = i * (1 - g * g)
+        factors[:, :, 3] = tanh_c * o * (1 - o)
+        dc_from_h = o * (1 - tanh_c * tanh_c)
+        grad_z = np.empty_like(factors)
+        grad_h_steps = np.empty((steps, batch, out_size), dtype=gates.dtype) if (
+            w_hr is not None) else None
+        flat_size = 4 * size
         dh_next = np.zeros_like(h0)
         dc_next = np.zeros_like(c0)
         for t in _order(steps, not reverse):
             dh, carried_h = _split_grad(mask, t, grad[t, :, :out_size] + dh_next)
             dc, carried_c = _split_grad(mask, t, grad[t, :, out_size:] + dc_next)
-            if w_hr is not None:
+            if grad_h_steps is not None:
                 grad_h_steps[t] = dh
                 dh = dh @ w_hr
-            i, f = gates[t, :, :size], gates[t, :, size : 2 * size]
-            g, o = gates[t, :, 2 * size : 3 * size], gates[t, :, 3 * size :]
-            tc = tanh_c[t]
-            dc = dc + dh * o * (1 - tc * tc)
-            dz = grad_z[t]
-            dz[:, :size] = dc * g * i * (1 - i)
-            dz[:, size : 2 * size] = dc * previous_c[t] * f * (1 - f)
-            dz[:, 2 * size : 3 * size] = dc * i * (1 - g * g)
-            dz[:, 3 * size :] = dh * tc * o * (1 - o)
-            dh_next = dz @ w_hh
-            dc_next = dc * f
+            dc += dh * dc_from_h[t]
+            np.multiply(dc[:, None, :], factors[t, :, :3], out=grad_z[t, :, :3])
+            np.multiply(dh, factors[t, :, 3], out=grad_z[t, :, 3])
+            dh_next = grad_z[t].reshape(batch, flat_size) @ w_hh
+            dc_next = dc * f[t]
             if carried_h is not None:
                 dh_next += carried_h
                 dc_next += carried_c
+        grad_z = grad_z.reshape(steps, batch, flat_size)
         previous_h = _previous(out[:, :, :out_size], h0, reverse)
-        flat_z = grad_z.reshape(-1, grad_z.shape[-1])
-        grad_w_hh = flat_z.T @ previous_h.reshape(-1, out_size)
+        grad_w_hh = grad_z.reshape(-1, flat_size).T @ previous_h.reshape(-1, out_size)
         grads = [grad_z, dh_next, dc_next, grad_w_hh]
         if w_hr is not None:
-            hidden = (gates[:, :, 3 * size :] * tanh_c).reshape(-1, size)  # o * tanh(c)
+            hidden = (o * tanh_c).reshape(-1, size)  # the step outputs before projection
             grads.append(grad_h_steps.reshape(-1, out_size).T @ hidden)
         return tuple(grads)
 
@@ -172,7 +182,7 @@ class GRULayer(Primitive):
         states = np.empty(gates_x.shape[:2] + (size,), dtype=gates_x.dtype)
         # sigmoid(r), sigmoid(z), tanh(n) and h W_hn^T + b_hn, per step
         saved = np.empty(gates_x.shape[:2] + (4 * size,), dtype=gates_x.dtype)
-        w_hh_t = w_hh.T
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # a contiguous operand: a faster GEMM per step
         h = h0
         for t in _order(steps, reverse):
             gh = h @ w_hh_t
