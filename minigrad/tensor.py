@@ -249,13 +249,8 @@ class Tensor:
     def layout(self) -> str:
         return "minigrad.strided"
 
-    @property
-    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        return self.permute(*reversed(range(self.ndim)))
-
-    @property
-    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        return self.transpose(-2, -1)
+    # T, mT, mH, H, view (shapes and dtypes), contiguous and the layout queries (stride, …)
+    # are set in minigrad/api/shape_more.py
 
     def size(self, dim: _py_int | None = None) -> Any:
         """The shape, or the length of one dimension."""
@@ -408,9 +403,6 @@ class Tensor:
 
     def clone(self) -> Tensor:
         return shape.Clone.apply(self)
-
-    def contiguous(self) -> Tensor:
-        return self
 
     # ------------------------------------------------------------------ dtype
 
@@ -699,8 +691,6 @@ class Tensor:
         if resolved == self.shape:
             return self
         return shape.Reshape.apply(self, shape=resolved)
-
-    view = reshape
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)

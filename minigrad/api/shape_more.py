@@ -147,7 +147,8 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
 # ---------------------------------------------------------------------------- views
 
 
-def _unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+@op(function=False)  # torch.unfold does not exist (nn.functional.unfold is im2col)
+def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """Windows of ``size`` every ``step`` along ``dimension``, as a new last dim (a view:
     overlapping windows share elements, and their gradients add up)."""
     d = _one_dim(dimension, self.ndim, "unfold")
@@ -162,8 +163,6 @@ def _unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
         return self.reshape(1)[:size]
     return strided.UnfoldWindows.apply(self, dim=d, size=size, step=step)
 
-
-Tensor.unfold = _unfold
 
 
 def _is_dtype(x: Any) -> bool:
@@ -298,7 +297,7 @@ def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None
 
 
 for _fn in (new_zeros, new_ones, new_empty, new_full, new_tensor):
-    setattr(Tensor, _fn.__name__, _fn)
+    op(function=False)(_fn)  # methods only, as in PyTorch
 
 
 # ---------------------------------------------------------------------------- memory layout
@@ -348,7 +347,7 @@ def data_ptr(self: Tensor) -> int:
 
 
 for _fn in (stride, is_contiguous, contiguous, storage_offset, data_ptr):
-    setattr(Tensor, _fn.__name__, _fn)
+    op(function=False)(_fn)  # methods only, as in PyTorch
 
 
 # ---------------------------------------------------------------------------- transposes
