@@ -423,3 +423,64 @@ def test_known_pools_with_ceil_mode_and_a_window_larger_than_the_input():
           lambda: TF.avg_pool2d(t, 2, ceil_mode=True))
     check("max_pool2d", lambda: F.max_pool2d(m, 2, ceil_mode=True),
           lambda: TF.max_pool2d(t, 2, ceil_mode=True))
+
+
+# ------------------------------------------------------------------ more ops
+
+
+@given(batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), features=st.integers(1, 4),
+       out_features=st.integers(1, 4), weight_features=st.sampled_from([0, 1]),
+       use_bias=st.booleans(), dtype=st.sampled_from(FLOATS), data=st.data())
+def test_linear(batch, features, out_features, weight_features, use_bias, dtype, data):
+    x = data.draw(arrays(dtypes=[dtype], shape=st.just((*batch, features))))
+    weight = data.draw(arrays(dtypes=[dtype],
+                              shape=st.just((out_features, features + weight_features))))
+    bias = data.draw(arrays(dtypes=[dtype], shape=st.just((out_features,)))) if use_bias else None
+    (mx, tx), (mw, tw) = both(x), both(weight)
+    mb, tb = both(bias) if bias is not None else (None, None)
+    check("linear|matmul|shape", lambda: F.linear(mx, mw, mb), lambda: TF.linear(tx, tw, tb))
+
+
+@given(parts=st.lists(arrays(dtypes=[np.float32],
+                             shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=2)),
+                      min_size=1, max_size=3),
+       dim=st.integers(-4, 3))
+def test_stack(parts, dim):
+    if not -parts[0].ndim - 1 <= dim <= parts[0].ndim:
+        return  # test_known_stack_with_a_dim_out_of_range
+    ours = [mg.tensor(p) for p in parts]
+    theirs = [torch.from_numpy(p.copy()) for p in parts]
+    check("stack", lambda: mg.stack(ours, dim=dim), lambda: torch.stack(theirs, dim=dim))
+
+
+@given(array=arrays(dtypes=FLOATS), dim=st.one_of(st.none(), st.integers(-4, 3)),
+       correction=st.integers(0, 2), keepdim=st.booleans())
+def test_var(array, dim, correction, keepdim):
+    m, t = both(array)
+    check("var", lambda: m.var(dim, correction=correction, keepdim=keepdim),
+          lambda: t.var(dim, correction=correction, keepdim=keepdim))
+
+
+@given(array=arrays(dtypes=[np.float32],
+                    shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)),
+       dim=st.integers(-3, 2), data=st.data())
+def test_gather(array, dim, data):
+    # empty index tensors left out: test_known_gather_with_an_empty_index
+    index_shape = data.draw(hnp.array_shapes(min_dims=array.ndim, max_dims=array.ndim,
+                                             min_side=1, max_side=3))
+    index = data.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(-1, 3)))
+    (m, t), (mi, ti) = both(array), both(index)
+    check("gather|index", lambda: m.gather(dim, mi), lambda: t.gather(dim, ti))
+
+
+@known("stack with a dim out of range raises an error naming unsqueeze, not stack")
+def test_known_stack_with_a_dim_out_of_range():
+    m, t = both(np.array(0.0, np.float32))
+    check("stack", lambda: mg.stack([m], dim=1), lambda: torch.stack([t], dim=1))
+
+
+@known("gather with an empty index larger than the input outside dim raises; PyTorch returns "
+       "an empty tensor")
+def test_known_gather_with_an_empty_index():
+    (m, t), (mi, ti) = both(np.zeros((1, 1), np.float32)), both(np.zeros((2, 0), np.int64))
+    check("gather", lambda: m.gather(1, mi), lambda: t.gather(1, ti))
