@@ -559,7 +559,7 @@ _TORCH_HINT = (
 def _sniff(stream: BinaryIO, name: str) -> int:
     """The size of the file; PyTorch and pickle files are refused with a hint."""
     start = stream.tell()
-    head = stream.read(4)
+    head = stream.read(6)
     size = stream.seek(0, os.SEEK_END) - start
     stream.seek(start)
     if head[:1] == b"\x80" and len(head) > 1 and head[1] <= pickle.HIGHEST_PROTOCOL:
@@ -567,6 +567,11 @@ def _sniff(stream: BinaryIO, name: str) -> int:
             f"mg.load: {name} is a pickle file (a legacy PyTorch checkpoint, or pickle.dump "
             "output), not a minigrad checkpoint; minigrad does not unpickle raw files. If it "
             f"is a PyTorch checkpoint, {_TORCH_HINT.format(name=name)}"
+        )
+    if head == b"\x93NUMPY":
+        raise ValueError(
+            f"mg.load: {name} is a single .npy array (np.save), not a minigrad checkpoint; read "
+            "it with np.load(path, allow_pickle=False) and wrap it with mg.tensor"
         )
     return size
 

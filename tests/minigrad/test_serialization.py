@@ -643,3 +643,9 @@ def test_mmap_refuses_crafted_files_like_a_normal_load(tmp_path):
         path.write_bytes(content)
         with pytest.raises(ValueError, match="mg.load"):
             mg.load(path, mmap=True, weights_only=name != "pickle_reference_is_garbage")
+
+
+def test_a_single_npy_file_gets_a_hint(tmp_path):
+    np.save(tmp_path / "array.npy", np.ones(3))
+    with pytest.raises(ValueError, match=r"array.npy is a single .npy array.*np.load"):
+        mg.load(tmp_path / "array.npy")
