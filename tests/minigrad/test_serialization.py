@@ -647,5 +647,5 @@ def test_mmap_refuses_crafted_files_like_a_normal_load(tmp_path):
 
 def test_a_single_npy_file_gets_a_hint(tmp_path):
     np.save(tmp_path / "array.npy", np.ones(3))
-    with pytest.raises(ValueError, match=r"array.npy is a single .npy array.*np.load"):
+    with pytest.raises(ValueError, match=r"array.npy. is a single .npy array.*np.load"):
         mg.load(tmp_path / "array.npy")
