@@ -34,6 +34,8 @@ __all__ = [
     "LPPool1d",
     "LPPool2d",
     "LPPool3d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
 ]
 
 
@@ -294,3 +296,49 @@ class LPPool3d(_LPPoolNd):
 
     _dims = 3
     _op = staticmethod(F.lp_pool3d)
+
+
+class _FractionalMaxPoolNd(Module):
+    _dims = 2
+    _op: Any = None
+
+    def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                 return_indices: bool = False, _random_samples: Any = None) -> None:
+        super().__init__()
+        layer, dims = type(self).__name__, self._dims
+        self.kernel_size = ntuple(kernel_size, dims, "kernel_size", layer)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = (ntuple(output_size, dims, "output_size", layer)
+                            if output_size is not None else None)
+        if output_ratio is not None:
+            ratios = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (
+                output_ratio,) * dims
+            self.output_ratio: Any = ratios * dims if len(ratios) == 1 else ratios
+        else:
+            self.output_ratio = None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{layer} requires specifying either an output size, or a pooling "
+                             "ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor) -> Any:
+        return type(self)._op(input, self.kernel_size, self.output_size, self.output_ratio,
+                              self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Max over pseudo-random windows of ``kernel_size``: ``(N, C, H, W) -> (N, C, *out)``."""
+
+    _dims = 2
+    _op = staticmethod(F.fractional_max_pool2d)
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Max over pseudo-random windows: ``(N, C, T, H, W) -> (N, C, *out)``."""
+
+    _dims = 3
+    _op = staticmethod(F.fractional_max_pool3d)

@@ -627,3 +627,101 @@ adaptive_max_pool3d_with_indices = _with_indices(adaptive_max_pool3d)
 __all__ += ["max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
             "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
             "adaptive_max_pool3d_with_indices"]
+
+
+# --------------------------------------------------------------------------- fractional max
+
+
+def _fractional_starts(samples: np.ndarray, size: int, out: int, kernel: int,
+                       dtype: np.dtype) -> np.ndarray:
+    """PyTorch's pseudo-random window starts along one axis, per (N, C) plane: (N, C, out)."""
+    starts = np.empty(samples.shape + (out,), dtype=np.int64)
+    if out > 1:
+        alpha = dtype.type(size - kernel) / dtype.type(out - 1)
+        i = np.arange(out - 1, dtype=dtype)
+        sample = samples.astype(dtype)[..., None]
+        starts[..., :-1] = ((i + sample) * alpha).astype(np.int64) - (sample * alpha).astype(
+            np.int64)
+    starts[..., -1] = size - kernel
+    return starts
+
+
+def _fractional_max(op: str, dims: int, input: Tensor, kernel_size: Any, output_size: Any,
+                    output_ratio: Any, return_indices: bool, random_samples: Any) -> Any:
+    from minigrad.random import generator
+    from minigrad.tensor import Tensor as TensorType
+
+    batched = check_rank(op, input.shape, dims)
+    kernel = ntuple(kernel_size, dims, "kernel_size", op)
+    x = input if batched else input.unsqueeze(0)
+    n, c, *size = x.shape
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        if isinstance(output_ratio, (tuple, list)) and len(output_ratio) > dims:
+            raise ValueError(f"{op} requires output_ratio to either be a single Int or tuple of "
+                             "Ints.")
+        ratios = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (
+            output_ratio,) * dims
+        ratios = ratios * dims if len(ratios) == 1 else ratios
+        output_size = tuple(int(s * r) for s, r in zip(size, ratios, strict=True))
+    out = ntuple(output_size, dims, "output_size", op)
+    names = ("height", "width") if dims == 2 else ("time", "height", "width")
+    for name, s, k, o in zip(names, size, kernel, out, strict=True):
+        # PyTorch's 3-D check is strict where its 2-D one is not
+        if o + k - 1 > s or (dims == 3 and o + k - 1 == s):
+            raise OpError(f"{op}: pool {name} {k} too large relative to input {name} {s} "
+                          f"(output_size {out}); use a smaller kernel or output size")
+    dtype = np.dtype(x._data.dtype)
+    if random_samples is None:
+        samples = generator().random((n, c, dims)).astype(dtype)
+    else:
+        samples = np.asarray(random_samples._data if isinstance(random_samples, TensorType)
+                             else random_samples)
+        if samples.shape != (n, c, dims):
+            raise OpError(f"{op}: expected _random_samples of shape {[n, c, dims]}, got "
+                          f"{list(samples.shape)}")
+    # PyTorch's sample order: (W, H) for two dims, (T, H, W) for three
+    order = [1, 0] if dims == 2 else list(range(dims))
+    positions = []
+    for axis in range(dims):
+        starts = _fractional_starts(samples[..., order[axis]], size[axis], out[axis],
+                                    kernel[axis], dtype)
+        pos = starts[..., None] + np.arange(kernel[axis])  # (N, C, O_a, K_a)
+        shape = [n, c] + [1] * (2 * dims)
+        shape[2 + axis], shape[2 + dims + axis] = out[axis], kernel[axis]
+        positions.append(pos.reshape(shape))
+    flat = _flat_index(positions, tuple(size)).reshape(n, c, *out, -1)
+
+    def windows(array: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        planes = array.reshape(n, c, math.prod(size))
+        values = np.take_along_axis(planes, flat.reshape(n, c, -1), axis=2).reshape(flat.shape)
+        return values, flat, None
+
+    sink: list[np.ndarray] | None = [] if return_indices else None
+    y = IndexedMax.apply(x, windows=windows, sink=sink)
+    result = (y, _indices_tensor(sink[0])) if sink is not None else y
+    return _unbatch(result, batched)
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None,
+                          output_ratio: Any = None, return_indices: bool = False,
+                          _random_samples: Any = None) -> Any:
+    """Max over pseudo-random windows: (N, C, H, W) -> (N, C, *output_size); the window
+    starts follow PyTorch's formula from ``_random_samples`` (N, C, 2), uniform in [0, 1)."""
+    return _fractional_max("fractional_max_pool2d", 2, input, kernel_size, output_size,
+                           output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None,
+                          output_ratio: Any = None, return_indices: bool = False,
+                          _random_samples: Any = None) -> Any:
+    """Max over pseudo-random windows: (N, C, T, H, W) -> (N, C, *output_size)."""
+    return _fractional_max("fractional_max_pool3d", 3, input, kernel_size, output_size,
+                           output_ratio, return_indices, _random_samples)
+
+
+fractional_max_pool2d_with_indices = _with_indices(fractional_max_pool2d)
+fractional_max_pool3d_with_indices = _with_indices(fractional_max_pool3d)
+__all__ += ["fractional_max_pool2d", "fractional_max_pool3d",
+            "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices"]

@@ -314,3 +314,68 @@ def test_with_indices_spellings_always_return_values_and_indices():
                                       getattr(F, f"adaptive_max_pool{dims}d")(data, 3).numpy())
     values, indices = mg.max_pool1d_with_indices(x[0, 0, 0], 2)
     assert indices.dtype == mg.int64
+
+
+# --------------------------------------------------------------------------- fractional
+
+
+def fractional_reference(x, kernel, output_size, samples):
+    """PyTorch's documented pseudo-random intervals, one window at a time (float64 input)."""
+    dims = x.ndim - 2
+    order = [1, 0] if dims == 2 else list(range(dims))
+    out = np.zeros(x.shape[:2] + tuple(output_size))
+    for b, c in itertools.product(range(x.shape[0]), range(x.shape[1])):
+        starts = []
+        for axis in range(dims):
+            size, k, o = x.shape[2 + axis], kernel[axis], output_size[axis]
+            u = samples[b, c, order[axis]]
+            alpha = (size - k) / (o - 1) if o > 1 else 0.0
+            starts.append([int((i + u) * alpha) - int(u * alpha) for i in range(o - 1)]
+                          + [size - k])
+        for pos in itertools.product(*(range(o) for o in output_size)):
+            window = tuple(slice(starts[a][pos[a]], starts[a][pos[a]] + kernel[a])
+                           for a in range(dims))
+            out[(b, c) + pos] = x[(b, c) + window].max()
+    return out
+
+
+@settings(max_examples=10)
+@given(st.sampled_from([2, 3]), st.integers(0, 2**31))
+def test_fractional_max_pool_matches_reference_and_numeric_gradients(dims, seed):
+    rng = np.random.default_rng(seed)
+    size = tuple(int(s) for s in rng.integers(3, 6, dims))
+    kernel = tuple(int(k) for k in rng.integers(1, 3, dims))
+    out = tuple(int(rng.integers(1, s - k + (2 if dims == 2 else 1))) for s, k in
+                zip(size, kernel))
+    x = rng.permutation(np.prod((1, 2) + size)).reshape((1, 2) + size) * 0.1
+    samples = rng.random((1, 2, dims))
+    op = F.fractional_max_pool2d if dims == 2 else F.fractional_max_pool3d
+    expected = fractional_reference(x, kernel, out, samples)
+    assert_grad_matches_numeric(lambda t: op(t, kernel, out, _random_samples=Tensor(samples)),
+                                x, reference=lambda a: expected)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fractional_max_pool_matches_torch(dims, dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((2, 3) + (7,) * dims).astype(dtype)
+    samples = rng.random((2, 3, dims)).astype(dtype)
+    name = f"fractional_max_pool{dims}d"
+    for kwargs in (dict(output_size=(4,) * dims), dict(output_ratio=(0.5,) * dims)):
+        ours = Tensor(x, requires_grad=True)
+        theirs = torch.tensor(x, requires_grad=True)
+        out, index = getattr(F, name)(ours, 2, return_indices=True,
+                                      _random_samples=Tensor(samples), **kwargs)
+        expected, their_index = getattr(torch.nn.functional, name)(
+            theirs, 2, return_indices=True, _random_samples=torch.tensor(samples), **kwargs)
+        np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+        np.testing.assert_array_equal(index.numpy(), their_index.numpy())
+        out.sum().backward()
+        expected.sum().backward()
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    with pytest.raises(OpError, match="too large relative to input"):
+        getattr(F, name)(Tensor(x), 3, (6,) * dims)
+    drawn = getattr(F, name)(Tensor(x), 2, (3,) * dims)
+    assert drawn.shape == (2, 3) + (3,) * dims

@@ -119,6 +119,29 @@ def test_layer_matches_torch_repr_parameters_forward_and_gradients(name, args, k
                                    atol=1e-10, err_msg=key)
 
 
+def test_fractional_max_pool_layers_match_torch():
+    torch = _torch()
+    rng = np.random.default_rng(22)
+    for dims in (2, 3):
+        samples = rng.random((2, 4, dims))
+        name = f"FractionalMaxPool{dims}d"
+        theirs = getattr(torch.nn, name)(2, output_ratio=0.6, return_indices=True,
+                                         _random_samples=torch.tensor(samples))
+        ours = getattr(nn, name)(2, output_ratio=0.6, return_indices=True,
+                                 _random_samples=mg.tensor(samples))
+        assert repr(ours) == repr(theirs)
+        assert list(ours.state_dict()) == list(theirs.state_dict()) == ["_random_samples"]
+        x = rng.standard_normal(SHAPES[dims])
+        out, index = ours(mg.tensor(x))
+        expected, their_index = theirs(torch.tensor(x))
+        np.testing.assert_array_equal(out.numpy(), expected.numpy())
+        np.testing.assert_array_equal(index.numpy(), their_index.numpy())
+    with pytest.raises(ValueError, match="output_ratio must be between 0 and 1"):
+        nn.FractionalMaxPool2d(2, output_ratio=1.5)
+    with pytest.raises(ValueError, match="requires specifying either an output size"):
+        nn.FractionalMaxPool3d(2)
+
+
 def test_fold_unpool_and_transposed_output_size_match_torch():
     torch = _torch()
     rng = np.random.default_rng(16)
