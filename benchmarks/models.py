@@ -99,7 +99,7 @@ def _torch_example(tnn: Any) -> Any:
     )
 
 
-def _torch_fast(tnn: Any, widths: tuple[int, int, int] = (32, 64, 128)) -> Any:
+def _torch_fast(tnn: Any, widths: tuple[int, int, int] = (24, 48, 96)) -> Any:
     layers: list[Any] = []
     channels = 1
     for width in widths:

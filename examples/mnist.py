@@ -1,6 +1,6 @@
 """Train a CNN on MNIST with minigrad, then plot what it learned.
 
-    python examples/mnist.py                                # StrongCNN, Adam, shifts, full MNIST
+    python examples/mnist.py                                # the default recipe, full MNIST
     python examples/mnist.py --model lenet5 --epochs 8 --offline-split path/to/mnist
     python examples/mnist.py --resume runs/mnist/checkpoint.npz --epochs 6  # continues there
 
@@ -19,6 +19,12 @@ files in DIR (8,000 images to train on, 2,000 to test on) and trains on it.
 
 Ctrl-C at any moment prints one line and exits with status 130; the checkpoint of the last
 finished epoch stays complete.
+
+The default recipe (about 99.5% test accuracy on the full MNIST in under three minutes on two
+cores; chosen on the last 5,000 training images held out, never on the test set): FastCNN
+(examples/models.py), SGD with Nesterov momentum 0.9 and weight decay 5e-4, the one-cycle
+schedule stepped per batch up to lr 0.1, label smoothing 0.1, batch 128, random shifts of up
+to 2 pixels, 5 epochs. ``benchmarks/mnist_torch.py`` runs the same recipe in PyTorch.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ if __name__ == "__main__":
     sys.excepthook = _exit_on_interrupt
 
 import argparse
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +66,15 @@ import minigrad as mg
 import minigrad.optim as optim
 import nn
 from minigrad.data import DataLoader
+from minigrad.optim.lr_scheduler import OneCycleLR
 
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
-DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3}
+DEFAULT_LR = {"sgd": 0.1, "adam": 1e-3, "adamw": 1e-3}
+# the default recipe (see the module docstring)
+DEFAULT_MODEL = "fast"
+EPOCHS = 5
+SGD_MOMENTUM = 0.9
+AUGMENTED_MODELS = ("fast", "strong")
 CHECKPOINT = "checkpoint.npz"
 OUTPUT_FILES = (
     "curves.png",
@@ -83,19 +96,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--model", choices=list(MODELS), default=None,
-                        help="architecture (default: strong, or the checkpoint's with --resume)")
-    parser.add_argument("--epochs", type=int, default=5,
+                        help=f"architecture (default: {DEFAULT_MODEL}, or the checkpoint's "
+                        "with --resume)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS,
                         help="total number of epochs (with --resume: including those done)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None,
-                        help="default: adam, or the checkpoint's with --resume")
+                        help="default: sgd (Nesterov momentum 0.9), or the checkpoint's with "
+                        "--resume")
     parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default: 1e-3 for adam/adamw, 0.05 for sgd)")
+                        help="learning rate, the peak of the one-cycle schedule (default: 0.1 "
+                        "for sgd, 1e-3 for adam/adamw)")
+    parser.add_argument("--schedule", choices=["onecycle", "constant"], default=None,
+                        help="learning-rate schedule, stepped per batch (default: onecycle)")
+    parser.add_argument("--weight-decay", type=float, default=None,
+                        help="L2 weight decay (default: 5e-4)")
+    parser.add_argument("--label-smoothing", type=float, default=None,
+                        help="label smoothing of the cross entropy (default: 0.1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="random shifts of up to 2 pixels while training "
-                        "(default: on for strong, off otherwise)")
+                        "(default: on for fast and strong, off otherwise)")
     add_data_arguments(parser)
+    parser.add_argument("--holdout", type=int, default=0, metavar="N",
+                        help="tuning runs: train on all but the last N training images and "
+                        "report the accuracy on those N instead of the test set")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for plots, history and checkpoint (default: runs/mnist, "
                         "or the folder of the --resume checkpoint)")
@@ -132,24 +157,44 @@ def check_checkpoint(checkpoint: Any, path: Path) -> str | None:
 def resolve_settings(args: argparse.Namespace, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
     """The run's settings: explicit options, else the checkpoint's, else the defaults."""
     saved = checkpoint["settings"] if checkpoint is not None else {}
-    model = args.model or saved.get("model", "strong")
+    model = args.model or saved.get("model", DEFAULT_MODEL)
     if checkpoint is not None and model != saved["model"]:
         raise SystemExit(
             f"error: the checkpoint holds a {saved['model']!r} model, not {model!r}; "
             f"drop --model or pass --model {saved['model']}"
         )
-    optimizer = args.optimizer or saved.get("optimizer", "adam")
+    optimizer = args.optimizer or saved.get("optimizer", "sgd")
     lr = args.lr if args.lr is not None else saved.get("lr", DEFAULT_LR[optimizer])
-    augment = args.augment if args.augment is not None else saved.get("augment", model == "strong")
+    augment = args.augment if args.augment is not None else saved.get(
+        "augment", model in AUGMENTED_MODELS)
+
+    def option(name: str, default: Any) -> Any:  # explicit, else the checkpoint's, else default
+        value = getattr(args, name)
+        return value if value is not None else saved.get(name, default)
+
     return {
         "model": model,
         "optimizer": optimizer,
         "lr": lr,
+        # a checkpoint from before these options trained with a constant rate and no extras
+        "schedule": option("schedule", "constant" if checkpoint is not None else "onecycle"),
+        "weight_decay": option("weight_decay", 0.0 if checkpoint is not None else 5e-4),
+        "label_smoothing": option("label_smoothing",
+                                  0.0 if checkpoint is not None else 0.1),
         "batch_size": args.batch_size,
         "seed": args.seed,
         "augment": bool(augment),
         "epochs": args.epochs,
     }
+
+
+def hold_out(train_set: Any, count: int) -> tuple[Any, Any]:
+    """(all but the last ``count`` training images, the last ``count``) as two datasets."""
+    held = copy.copy(train_set)
+    held.data, held.targets = train_set.data[-count:], train_set.targets[-count:]
+    kept = copy.copy(train_set)
+    kept.data, kept.targets = train_set.data[:-count], train_set.targets[:-count]
+    return kept, held
 
 
 def write_history(out: Path, settings: dict[str, Any], history: list[dict[str, Any]]) -> None:
@@ -194,9 +239,17 @@ def run(args: argparse.Namespace, stage: dict[str, str]) -> int:
             print("Without internet, train on the offline split: --offline-split DIR, DIR "
                   "holding the official t10k files (see examples/README.md).", file=sys.stderr)
         return EXIT_NO_DATA
+    if args.holdout:
+        if not 0 < args.holdout < len(train_set):
+            print(f"error: --holdout must be between 1 and {len(train_set) - 1}, got "
+                  f"{args.holdout}", file=sys.stderr)
+            return 1
+        train_set, test_set = hold_out(train_set, args.holdout)
 
     model = build_model(settings["model"])
-    optimizer = OPTIMIZERS[settings["optimizer"]](model.parameters(), lr=settings["lr"])
+    extra = {"momentum": SGD_MOMENTUM, "nesterov": True} if settings["optimizer"] == "sgd" else {}
+    optimizer = OPTIMIZERS[settings["optimizer"]](model.parameters(), lr=settings["lr"],
+                                                  weight_decay=settings["weight_decay"], **extra)
     history: list[dict[str, Any]] = []
     if checkpoint is not None:
         try:
@@ -218,9 +271,18 @@ def run(args: argparse.Namespace, stage: dict[str, str]) -> int:
         train_data, batch_size=settings["batch_size"], shuffle=True, seed=stream_seed
     )
     test_loader = DataLoader(test_set, batch_size=500)
+    on_batch_end = None
+    if settings["schedule"] == "onecycle":
+        schedule = OneCycleLR(optimizer, settings["lr"], epochs=settings["epochs"],
+                              steps_per_epoch=len(train_loader))
+        for _ in range(len(history) * len(train_loader)):  # a resumed run picks up the cycle
+            schedule.step()
+        on_batch_end = schedule.step
     print(
         f"model {settings['model']} ({count_parameters(model):,} parameters), "
-        f"{settings['optimizer']} lr {settings['lr']:g}, batch {settings['batch_size']}, "
+        f"{settings['optimizer']} lr {settings['lr']:g} ({settings['schedule']}), "
+        f"weight decay {settings['weight_decay']:g}, label smoothing "
+        f"{settings['label_smoothing']:g}, batch {settings['batch_size']}, "
         f"augment {'on' if settings['augment'] else 'off'}; "
         f"{len(train_set):,} training and {len(test_set):,} test images",
         flush=True,
@@ -250,8 +312,9 @@ def run(args: argparse.Namespace, stage: dict[str, str]) -> int:
     stage["now"] = "while training"
     try:
         fit(model, train_loader, test_loader, optimizer, settings["epochs"],
-            loss_fn=nn.CrossEntropyLoss(), history=history, on_epoch_end=save_progress,
-            log=lambda line: print(line, flush=True))
+            loss_fn=nn.CrossEntropyLoss(label_smoothing=settings["label_smoothing"]),
+            history=history, on_epoch_end=save_progress, log=lambda line: print(line, flush=True),
+            on_batch_end=on_batch_end)
     except KeyboardInterrupt:
         saved = f"; continue with --resume {out / CHECKPOINT}" if history else ""
         print(f"interrupted after {len(history)} epoch(s){saved}", file=sys.stderr, flush=True)

@@ -31,9 +31,11 @@ def train_epoch(
     optimizer: Optimizer,
     loss_fn: Callable[[mg.Tensor, mg.Tensor], mg.Tensor],
     description: str = "train",
+    on_batch_end: Callable[[], None] | None = None,
 ) -> EpochResult:
     """One pass over ``loader`` of (images (B, ...), labels (B,)) batches, one optimizer step
-    per batch; a tqdm bar (on terminals) shows the running loss, accuracy and samples/s.
+    per batch (then ``on_batch_end()``, e.g. a per-batch learning-rate schedule); a tqdm bar
+    (on terminals) shows the running loss, accuracy and samples/s.
 
     Returns the mean loss, the accuracy (0-1), the seconds spent and the samples per second.
     """
@@ -52,6 +54,8 @@ def train_epoch(
             loss = loss_fn(logits, labels)
             loss.backward()
             optimizer.step()
+            if on_batch_end is not None:
+                on_batch_end()
             batch = len(labels)
             total_loss += loss.item() * batch
             correct += int((logits.detach().numpy().argmax(1) == labels.numpy()).sum())
@@ -114,19 +118,21 @@ def fit(
     history: list[dict[str, Any]] | None = None,
     on_epoch_end: Callable[[list[dict[str, Any]]], None] | None = None,
     log: Callable[[str], None] | None = print,
+    on_batch_end: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Trains until ``len(history) == epochs``, evaluating after each epoch.
 
     ``history`` (the entries of earlier epochs, e.g. from a checkpoint) is extended in place and
-    returned. ``on_epoch_end(history)`` runs after each epoch (to save a checkpoint); ``log``
-    receives one summary line per epoch.
+    returned. ``on_epoch_end(history)`` runs after each epoch (to save a checkpoint),
+    ``on_batch_end()`` after each optimizer step; ``log`` receives one summary line per epoch.
     """
     loss_fn = loss_fn if loss_fn is not None else nn.CrossEntropyLoss()
     history = [] if history is None else history
     for epoch in range(len(history) + 1, epochs + 1):
         lr = _learning_rate(optimizer)
         result = train_epoch(
-            model, train_loader, optimizer, loss_fn, description=f"epoch {epoch}/{epochs}"
+            model, train_loader, optimizer, loss_fn, description=f"epoch {epoch}/{epochs}",
+            on_batch_end=on_batch_end,
         )
         result.update(evaluate(model, test_loader, loss_fn))
         history.append({"epoch": epoch, **result, "lr": lr})

@@ -17,8 +17,8 @@ EXPECTED_PARAMETERS = {
     + (3136 * 128 + 128) + (128 * 10 + 10),
     "example": (32 * 1 * 9 + 32) + (64 * 32 * 9 + 64) + (9216 * 128 + 128) + (128 * 10 + 10),
     # convs without bias, batch norms with a scale and a shift per channel
-    "fast": (32 * 1 * 9 + 2 * 32) + (64 * 32 * 9 + 2 * 64) + (128 * 64 * 9 + 2 * 128)
-    + (1152 * 10 + 10),
+    "fast": (24 * 1 * 9 + 2 * 24) + (48 * 24 * 9 + 2 * 48) + (96 * 48 * 9 + 2 * 96)
+    + (864 * 10 + 10),
     "mlp": (784 * 256 + 256) + (256 * 128 + 128) + (128 * 10 + 10),
     "seed001": (16 * 9 + 16) + (16 * 25 * 25 * 10 + 10),
     "seed003": (2 * 25 + 2) + (2 * 12 * 12 * 10 + 10),
@@ -90,10 +90,10 @@ def _torch_twin(name: str):
         )
     if name == "fast":
         blocks = []
-        for cin, cout in ((1, 32), (32, 64), (64, 128)):
+        for cin, cout in ((1, 24), (24, 48), (48, 96)):
             blocks += [torch_nn.Conv2d(cin, cout, 3, padding=1, bias=False),
                        torch_nn.MaxPool2d(2), torch_nn.BatchNorm2d(cout), relu()]
-        return conv_net(blocks, [torch_nn.Linear(1152, 10)])
+        return conv_net(blocks, [torch_nn.Linear(864, 10)])
     if name == "mlp":
         model = conv_net([], [torch_nn.Linear(128, 10)])
         model.features = torch_nn.Sequential(
