@@ -1,5 +1,5 @@
-"""``affine_grid`` and ``grid_sample`` (bilinear/trilinear and nearest; zeros, border and
-reflection padding), composed from Tensor ops.
+"""``affine_grid`` and ``grid_sample`` (bilinear/trilinear, nearest and bicubic; zeros, border
+and reflection padding), composed from Tensor ops.
 
 A sample point's coordinates are computed from the grid with differentiable Tensor ops
 (unnormalise, reflect, clip), its corner indices are constants (floor or round), and the
@@ -130,9 +130,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         raise OpError(
             f"{op}: expected grid of shape (N, *out, {dims}) with N = {input.shape[0]} for an "
             f"input of size {list(input.shape)}, but got grid with sizes {list(grid.shape)}")
-    if mode == "bicubic":
-        raise NotImplementedError(f"{op}: mode='bicubic' is not supported by minigrad; use "
-                                  "'bilinear' or 'nearest'")
+    if mode == "bicubic" and dims != 2:
+        raise OpError(f"{op}: bicubic interpolation only supports 4D input")
     if input.dtype != grid.dtype:
         raise OpError(f"{op}: expected input and grid to have the same dtype, but input has "
                       f"{input.dtype} and grid has {grid.dtype}")
@@ -156,6 +155,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         values = planes.gather(2, _wrap(index)).reshape(n, c, *out)
         return values, inside
 
+    if mode == "bicubic":
+        return _bicubic(grid, size, padding_mode, align_corners, gather, dtype)
     if mode == "nearest":
         nearest = [np.rint(s._data).astype(np.int64) for s in sources]
         values, inside = gather(nearest)
@@ -168,6 +169,55 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         weight = _wrap(inside.astype(dtype))
         for w, k in zip(upper_weight, corner):
             weight = weight * (w if k else (w * -1.0 + 1.0))
+        term = values * weight.unsqueeze(1)
+        result = term if result is None else result + term
+    return result
+
+
+def _integer_positions(position: np.ndarray, size: int, padding_mode: str,
+                       align_corners: bool) -> np.ndarray:
+    """Bicubic taps through the padding mode (PyTorch's compute_coordinates on integers)."""
+    if padding_mode == "border":
+        return np.clip(position, 0, size - 1)
+    if padding_mode == "reflection":
+        low, span = (0.0, size - 1.0) if align_corners else (-0.5, float(size))
+        if span <= 0:
+            return np.zeros_like(position)
+        distance = np.abs(position - low)
+        flips = np.floor(distance / span)
+        extra = distance - flips * span
+        reflected = np.where(flips % 2 == 0, extra + low, span - extra + low)
+        return np.clip(np.rint(reflected), 0, size - 1).astype(np.int64)
+    return position
+
+
+def _bicubic(grid: Tensor, size: list[int], padding_mode: str, align_corners: bool,
+             gather: Any, dtype: np.dtype) -> Tensor:
+    """4x4 taps around each point with PyTorch's cubic convolution weights (A = -0.75); the
+    padding mode applies to each tap, the weights to the unpadded coordinate."""
+    from minigrad.tensor import _wrap
+
+    a = -0.75
+
+    def near(v: Tensor) -> Tensor:  # |v| <= 1
+        return ((v * (a + 2) - (a + 3)) * v) * v + 1.0
+
+    def far(v: Tensor) -> Tensor:  # 1 < |v| < 2
+        return ((v * a - 5 * a) * v + 8 * a) * v - 4 * a
+
+    weights, lows = [], []
+    for axis in range(2):
+        position = _unnormalize(grid[..., 1 - axis], size[axis], align_corners)
+        low = np.floor(position._data).astype(np.int64)
+        t = position - _wrap(low.astype(dtype))
+        weights.append([far(t + 1.0), near(t), near(t * -1.0 + 1.0), far(t * -1.0 + 2.0)])
+        lows.append(low)
+    result = None
+    for i, j in itertools.product(range(4), range(4)):
+        rows = _integer_positions(lows[0] - 1 + i, size[0], padding_mode, align_corners)
+        cols = _integer_positions(lows[1] - 1 + j, size[1], padding_mode, align_corners)
+        values, inside = gather([rows, cols])
+        weight = weights[0][i] * weights[1][j] * _wrap(inside.astype(dtype))
         term = values * weight.unsqueeze(1)
         result = term if result is None else result + term
     return result
