@@ -378,6 +378,14 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     return _wrap(np.argwhere(a).astype(_INT64))
 
 
+@op("where", function=False)
+def where_method(input: Tensor, condition: Any, other: Any) -> Tensor:
+    """``x.where(condition, y)``: x where condition is True, else y (torch.where(c, x, y))."""
+    from minigrad.tensor import where
+
+    return where(condition, input, other)
+
+
 @op()
 def argwhere(input: Tensor) -> Tensor:
     """Indices of the non-zero elements as an (n, ndim) int64 tensor."""

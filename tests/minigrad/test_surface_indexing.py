@@ -380,6 +380,7 @@ def test_masked_ops_match_torch(case):
     compare(lambda x: mg.where(x), lambda x: torch.where(x), mask)
     compare(lambda x: mg.where(m(mg), x, 2.0), lambda x: torch.where(m(torch), x, 2.0), a)
     compare(lambda x: mg.where(m(mg), -1, x), lambda x: torch.where(m(torch), -1, x), a)
+    compare(lambda x: x.where(m(mg), 0.5), lambda x: x.where(m(torch), 0.5), a)
 
 
 def test_mask_and_value_rules_match_torch():
