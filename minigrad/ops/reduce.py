@@ -175,6 +175,8 @@ class Gather(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
         ctx.shape, ctx.index, ctx.axis = a.shape, index, axis
+        if index.size == 0:  # PyTorch: an empty index picks nothing, whatever its shape
+            return np.zeros(index.shape, a.dtype)
         if _fills_other_dims(index, a.shape, axis):
             return np.take_along_axis(a, index, axis=axis)  # the fast path
         # the index is smaller than the input in another dimension (PyTorch allows it)
@@ -188,6 +190,8 @@ class Gather(Primitive):
             return linear_backward(Gather, ctx, grad,
                                    lambda c, a: Gather.forward(Context(), a, c.index, c.axis))
         out = np.zeros(ctx.shape, dtype=grad.dtype)
+        if ctx.index.size == 0:
+            return out
         if ctx.index.shape[ctx.axis] == 1 and _fills_other_dims(ctx.index, ctx.shape, ctx.axis):
             # one pick per slice: no duplicates to accumulate
             np.put_along_axis(out, ctx.index, grad, axis=ctx.axis)

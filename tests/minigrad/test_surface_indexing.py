@@ -640,3 +640,13 @@ def test_index_reduce_matches_torch(case, reduce, include_self):
     compare(lambda x, s: x.clone().index_reduce_(dim, mg.tensor(index), s, reduce),
             lambda x, s: x.clone().index_reduce_(dim, torch.tensor(index), s, reduce), a,
             source)
+
+
+@pytest.mark.parametrize("index_shape", [(2, 0), (0, 3), (0, 0)])
+def test_empty_index_fits_any_input_like_torch(index_shape):
+    index = np.zeros(index_shape, np.int64)
+    a = np.array([[1.5]])
+    compare(lambda x: x.gather(1, mg.tensor(index)), lambda x: x.gather(1, torch.tensor(index)),
+            a)
+    compare(lambda x, s: x.scatter_add(1, mg.tensor(index), s),
+            lambda x, s: x.scatter_add(1, torch.tensor(index), s), a, np.ones(index_shape))
