@@ -16,13 +16,14 @@ from minigrad.ops import activation as act
 from minigrad.ops.loss import BinaryCrossEntropy
 from minigrad.tensor import Tensor, _wrap, where
 from minigrad.functional_activation import _vector_norm, pairwise_distance
+from minigrad.functional_ctc import ctc_loss
 
 __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "kl_div", "nll_loss",
     "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "poisson_nll_loss", "gaussian_nll_loss", "cosine_embedding_loss", "margin_ranking_loss",
     "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
-    "multi_margin_loss", "triplet_margin_loss",
+    "multi_margin_loss", "triplet_margin_loss", "multilabel_margin_loss", "ctc_loss",
 ]
 
 
@@ -478,6 +479,47 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     loss = where(others, terms, 0.0).sum(dim=1) / classes
     if input.ndim == 1:
         loss = loss.squeeze(0)
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
+                           reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """sum over target labels j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C per
+    sample ``(C,)`` or ``(N, C)``; each target row lists labels up to its first -1."""
+    reduction = _reduction(size_average, reduce, reduction, "multilabel_margin_loss")
+    if not isinstance(target, Tensor) or target._data.dtype != np.int64:
+        found = target.dtype if isinstance(target, Tensor) else type(target).__name__
+        raise OpError(f"multilabel_margin_loss: expected scalar type Long but found {found}; "
+                      "pass target.long()")
+    if input.ndim > 2 or (input.ndim == 2 and input.shape[1] == 0) or (
+            input.ndim == 1 and input.shape[0] == 0):
+        raise OpError(
+            "multilabel_margin_loss: Expected non-empty vector or matrix with optional 0-dim "
+            f"batch size, but got: {list(input.shape)}"
+        )
+    if target.shape != input.shape:
+        raise OpError(f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} "
+                      f"for input of size: {list(input.shape)}")
+    scores = input.reshape(-1, 1 if input.ndim == 0 else input.shape[-1])
+    labels = target._data.reshape(scores.shape)
+    classes = scores.shape[1]
+    # each row's labels stop at its first -1
+    valid = np.cumprod(labels != -1, axis=1).astype(bool)
+    if ((labels < 0) | (labels >= classes))[valid].any():
+        raise OpError(f"multilabel_margin_loss: argument #2 'target' is out of range: labels "
+                      f"must be in 0 .. {classes - 1} (or -1 to end a row)")
+    picked_labels = np.where(valid, labels, 0)
+    rows = np.arange(scores.shape[0])[:, None]
+    is_target = np.zeros(scores.shape, dtype=bool)
+    is_target[np.broadcast_to(rows, labels.shape)[valid], labels[valid]] = True
+    picked = scores.gather(1, _wrap(picked_labels))  # (N, S): x[y_j]
+    hinge = (1.0 - picked.unsqueeze(2) + scores.unsqueeze(1)).clamp(min=0.0)  # (N, S, C)
+    counted = valid[:, :, None] & ~is_target[:, None, :]
+    loss = where(counted, hinge, 0.0).sum(dim=(1, 2)) / classes
+    if input.ndim < 2:
+        loss = loss.squeeze(0)
+    if reduction == "mean" and loss.numel() == 0:
+        return loss.sum()  # PyTorch's mean over an empty batch is 0
     return _reduce(loss, reduction)
 
 
