@@ -251,6 +251,8 @@ class Primitive:
                 raise
             raise ValueError(message) from None
         out = _tensor_class.__new__(_tensor_class)
+        if type(out_data) is not np.ndarray:  # NumPy gives scalars for 0-d results
+            out_data = np.asarray(out_data)
         out._data = out_data
         out.grad = None
         out._retains_grad = False
