@@ -1,4 +1,4 @@
-"""Dataset, TensorDataset, DataLoader and load_digits."""
+"""Dataset, TensorDataset, DataLoader, samplers, dataset views, IDX and download limits."""
 
 from pathlib import Path
 
@@ -8,7 +8,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad.random
-from minigrad.data import DataLoader, Dataset, TensorDataset, collate, load_digits
+from minigrad.data import (
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    collate,
+    default_collate,
+    get_worker_info,
+    load_digits,
+    random_split,
+)
 from minigrad.tensor import Tensor
 
 
@@ -233,20 +249,6 @@ def test_digits_train_through_dataloader():
 
 
 # ------------------------------------------------------------------ PyTorch's arguments, samplers
-
-
-from minigrad.data import (  # noqa: E402
-    BatchSampler,
-    ConcatDataset,
-    RandomSampler,
-    SequentialSampler,
-    Subset,
-    SubsetRandomSampler,
-    WeightedRandomSampler,
-    default_collate,
-    get_worker_info,
-    random_split,
-)
 
 
 @given(st.integers(0, 30), st.integers(1, 8), st.booleans())
