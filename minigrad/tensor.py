@@ -744,7 +744,8 @@ class Tensor:
 
     def t(self) -> Tensor:
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {self.shape}")
+            raise OpError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D "
+                          f"(shape {tuple(self.shape)}); use transpose(dim0, dim1)")
         return self.transpose(0, 1)
 
     def squeeze(self, dim: Any = None) -> Tensor:
