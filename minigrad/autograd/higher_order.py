@@ -200,6 +200,54 @@ def linear_backward(prim: type, ctx: Context, grad: Any,
     return LinearMap(forward, adjoint, prim.__name__)(grad, transpose=True)
 
 
+# ------------------------------------------------------------------ recomputation
+
+
+class Alias(Primitive):
+    """y = x, the same array: joins a recomputation's stand-in leaf to the graph Tensor."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return x
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return grad
+
+
+def recomputed_backward(ctx: Context, grad: Any, recompute: Callable[..., Any]) -> tuple:
+    """A backward on Tensors for a fused primitive (a recurrence run on ndarrays): the
+    gradients of ``recompute(*inputs)``, the same function written from differentiable ops,
+    for ``grad``, recorded so that they can be differentiated again.
+
+    The recomputation starts from stand-in leaves holding the inputs' arrays, so that its
+    backward stops there and does not run through the graph before the op; the leaves are
+    then joined to the graph Tensors of the inputs (an :class:`Alias` node each), so the
+    recorded gradients depend on the inputs as the op's own gradients do."""
+    from minigrad.autograd.engine import run_backward
+    from minigrad.tensor import _wrap
+
+    inputs = ctx.graph_inputs
+    leaves = []
+    for t, need in zip(inputs, ctx.needs_input_grad):
+        leaf = _wrap(t._data)
+        leaf.requires_grad = bool(need)
+        leaf._version = t._version  # in-place changes of the input are still detected
+        leaves.append(leaf)
+    with differentiating():
+        out = recompute(*leaves)
+        wanted = [leaf for leaf in leaves if leaf.requires_grad]
+        grads = run_backward([out], [grad], retain_graph=True, capture=wanted,
+                             create_graph=True)
+    for leaf, t in zip(leaves, inputs):
+        if leaf.requires_grad:
+            leaf._node = Node(Alias, Context(), (t,))
+    found = iter(grads)
+    return tuple(next(found) if leaf.requires_grad else None for leaf in leaves)
+
+
 # ------------------------------------------------------------------ NumPy calls on Tensors
 
 
@@ -467,9 +515,10 @@ def _register() -> None:
         binary: "Atan2 Hypot Copysign LogAddExp Xlogy Lerp RoundedDiv Remainder Fmod",
         special: "Erf Erfc Erfinv",
         activation: "Hardtanh Softplus LogSigmoid Elu",
-        reduce: "Sum Extreme Gather LogSoftmax Softmax StdFromVariance CumSum",
+        reduce: "Sum Extreme Gather LogSoftmax Softmax StdFromVariance CumSum Prod CumProd "
+                "LogCumSumExp SelectedValue",
         norms: "VectorNorm",
-        layout: "Triangle Roll Diagonal DiagEmbed",
+        layout: "Triangle Roll Diagonal DiagEmbed Einsum",
         shape: "Reshape Permute Expand GetItem GetItemView SetItem Cat Pad Cast Clone",
         indexing: "Scatter",
         linalg: "MatMul",
@@ -486,4 +535,4 @@ def _register() -> None:
     for module, listed in names.items():
         for name in listed.split():
             DIFFERENTIABLE.add(getattr(module, name))
-    DIFFERENTIABLE.update((ScatterAdd, ApplyLinear))
+    DIFFERENTIABLE.update((ScatterAdd, ApplyLinear, Alias))

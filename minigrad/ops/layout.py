@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
@@ -101,6 +103,8 @@ class Einsum(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        if not isinstance(grad, (np.ndarray, np.generic)):  # create_graph=True
+            return _einsum_backward_on_tensors(ctx, grad)
         arrays = ctx.saved
         sizes = {c: n for sub, a in zip(ctx.inputs, arrays) for c, n in zip(sub, a.shape)}
         grads = []
@@ -127,3 +131,47 @@ class Einsum(Primitive):
                 partial = out
             grads.append(np.ascontiguousarray(partial))
         return tuple(grads)
+
+
+def _einsum_backward_on_tensors(ctx: Context, grad: Any) -> tuple:
+    """Einsum's backward on Tensors: the same einsums as graph ops; a repeated index writes
+    onto the diagonal as the adjoint of reading it (a linear map)."""
+    tensors = ctx.graph_inputs
+    sizes = {c: n for sub, t in zip(ctx.inputs, tensors) for c, n in zip(sub, t.shape)}
+    grads: list[Any] = []
+    for k, (sub, need) in enumerate(zip(ctx.inputs, ctx.needs_input_grad)):
+        if not need:
+            grads.append(None)
+            continue
+        others = [(s, t) for j, (s, t) in enumerate(zip(ctx.inputs, tensors)) if j != k]
+        available = set(ctx.output).union(*[set(s) for s, _ in others])
+        kept = "".join(c for c in dict.fromkeys(sub) if c in available)
+        partial = Einsum.apply(grad, *[t for _, t in others],
+                               inputs=(ctx.output, *[s for s, _ in others]), output=kept)
+        full = "".join(dict.fromkeys(sub))
+        shape = tuple(sizes[c] if c in kept else 1 for c in full)
+        order = [kept.index(c) for c in full if c in kept]
+        partial = partial.permute(*order).reshape(shape).broadcast_to(
+            tuple(sizes[c] for c in full))
+        if len(full) != len(sub):
+            partial = _onto_diagonal(sub, full, tuple(sizes[c] for c in sub))(partial)
+        grads.append(partial)
+    return tuple(grads)
+
+
+def _onto_diagonal(sub: str, full: str, shape: tuple[int, ...]) -> Any:
+    """The linear map writing an array indexed by ``full`` onto the diagonal of a zero array
+    indexed by ``sub`` (a repeated index), and its adjoint, reading that diagonal."""
+    from minigrad.autograd.higher_order import LinearMap
+
+    def write(x: np.ndarray) -> np.ndarray:
+        out = np.zeros(shape, x.dtype)
+        view = np.einsum(sub + "->" + full, out)
+        view.flags.writeable = True
+        view[...] = x
+        return out
+
+    def read(g: np.ndarray) -> np.ndarray:
+        return np.einsum(sub + "->" + full, g).copy()
+
+    return LinearMap(write, read, "einsum_diagonal")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
+
+# what a first-order backward receives (a 0-d result may come as a NumPy scalar); anything
+# else is a Tensor, under create_graph=True
+ARRAYS = (np.ndarray, np.generic)
 
 
 def _expand_reduced(grad: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
@@ -79,6 +85,8 @@ class Prod(Primitive):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (a,) = ctx.saved
+        if not isinstance(grad, ARRAYS):  # create_graph=True: the same products, as ops
+            return _prod_backward_on_tensors(ctx, a, grad)
         if a.size == 0:
             return np.zeros_like(a)
         if ctx.axis is None:
@@ -86,6 +94,29 @@ class Prod(Primitive):
         g = grad if ctx.keepdims else np.expand_dims(grad, ctx.axis)
         others = np.moveaxis(_products_of_others(np.moveaxis(a, ctx.axis, -1)), -1, ctx.axis)
         return others * g
+
+
+def _products_of_others_on_tensors(x: Any) -> Any:
+    """``_products_of_others`` of a Tensor, from exclusive cumulative products (CumProd, whose
+    gradient is exact with zeros, so the second derivative is too)."""
+    from minigrad.tensor import _wrap, cat
+
+    ones = _wrap(np.ones(tuple(x.shape[:-1]) + (1,), dtype=x._data.dtype))
+    left = CumProd.apply(cat([ones, x[..., :-1]], -1), axis=-1)
+    right = CumProd.apply(cat([ones, x.flip(-1)[..., :-1]], -1), axis=-1).flip(-1)
+    return left * right
+
+
+def _prod_backward_on_tensors(ctx: Context, a: Any, grad: Any) -> Any:
+    """Prod's backward on Tensors (create_graph=True)."""
+    from minigrad.tensor import _wrap
+
+    if a._data.size == 0:
+        return _wrap(np.zeros_like(a._data))
+    if ctx.axis is None:
+        return _products_of_others_on_tensors(a.reshape(-1)).reshape(a.shape) * grad
+    g = grad if ctx.keepdims else grad.unsqueeze(ctx.axis)
+    return _products_of_others_on_tensors(a.movedim(ctx.axis, -1)).movedim(-1, ctx.axis) * g
 
 
 def _reverse_cumsum(x: np.ndarray, axis: int) -> np.ndarray:
@@ -117,6 +148,8 @@ class CumProd(Primitive):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         a, out = ctx.saved
+        if not isinstance(grad, ARRAYS):  # create_graph=True
+            return _cumprod_backward_on_tensors(a, grad, ctx.axis)
         x, y, g = (np.moveaxis(v, ctx.axis, -1) for v in (a, out, grad))
         n = x.shape[-1]
         position = np.arange(n)
@@ -130,6 +163,20 @@ class CumProd(Primitive):
         at_zero = _reverse_cumsum(np.where(position >= first_zero, g * without_zero, 0), -1)
         result = np.where(position == first_zero, at_zero, result)
         return np.moveaxis(result, -1, ctx.axis).astype(a.dtype)
+
+
+def _cumprod_backward_on_tensors(a: Any, grad: Any, axis: int) -> Any:
+    """CumProd's backward on Tensors: grad_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k,
+    with the products as the cumulative products of x with x_i replaced by 1 (an (n, n)
+    array per slice): a polynomial in x, so exact with zeros at every order."""
+    from minigrad.tensor import _wrap
+
+    x, g = a.movedim(axis, -1), grad.movedim(axis, -1)
+    n = x.shape[-1]
+    eye = np.eye(n, dtype=a._data.dtype)
+    without_self = CumProd.apply(x.unsqueeze(-2) * _wrap(1 - eye) + _wrap(eye), axis=-1)
+    later = _wrap(np.triu(np.ones((n, n), dtype=a._data.dtype)))  # j >= i
+    return (without_self * later * g.unsqueeze(-2)).sum(-1).movedim(-1, axis)
 
 
 class LogCumSumExp(Primitive):
@@ -146,6 +193,8 @@ class LogCumSumExp(Primitive):
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         a, out = ctx.saved
         axis = ctx.axis
+        if not isinstance(grad, ARRAYS):  # create_graph=True
+            return _logcumsumexp_backward_on_tensors(a, out, grad, axis)
 
         def reverse_logcumsumexp(x: np.ndarray) -> np.ndarray:
             return np.flip(np.logaddexp.accumulate(np.flip(x, axis), axis=axis), axis)
@@ -156,6 +205,18 @@ class LogCumSumExp(Primitive):
         positive = reverse_logcumsumexp(np.where(grad > 0, log_g - out, -np.inf))
         negative = reverse_logcumsumexp(np.where(grad < 0, log_g - out, -np.inf))
         return np.exp(a + positive) - np.exp(a + negative)
+
+
+def _logcumsumexp_backward_on_tensors(a: Any, out: Any, grad: Any, axis: int) -> Any:
+    """LogCumSumExp's backward on Tensors: sum_{j >= i} g_j exp(a_i - out_j) as an (n, n)
+    weight per slice; a_i - out_j <= 0 for j >= i, so no exp overflows."""
+    from minigrad.tensor import where
+
+    x, y, g = a.movedim(axis, -1), out.movedim(axis, -1), grad.movedim(axis, -1)
+    n = x.shape[-1]
+    later = np.triu(np.ones((n, n), dtype=bool))  # j >= i
+    weights = where(later, x.unsqueeze(-1) - y.unsqueeze(-2), -np.inf).exp()
+    return (weights * g.unsqueeze(-2)).sum(-1).movedim(-1, axis)
 
 
 def along_axis_index(index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
@@ -266,6 +327,13 @@ class SelectedValue(Primitive):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (a,) = ctx.saved
+        if not isinstance(grad, ARRAYS):  # create_graph=True: the shares are constants
+            from minigrad.tensor import _wrap
+
+            array = a._data
+            hits = np.isnan(array) if array.dtype.kind == "f" and np.isnan(ctx.value) else (
+                array == ctx.value)
+            return _wrap((hits / hits.sum()).astype(array.dtype)) * grad
         hits = a == ctx.value
         if a.dtype.kind == "f" and np.isnan(ctx.value):
             hits = np.isnan(a)
