@@ -505,7 +505,7 @@ def _register() -> None:
     from minigrad.ops import activation, binary, conv, conv_graph, linalg, reduce, shape, special
     from minigrad.ops import elementwise as ew
     from minigrad.ops import embedding, layout, loss, norms, padding, poolnd, resample, unary
-    from minigrad.ops import indexing, normalization, windows
+    from minigrad.ops import indexing, normalization, recurrent, windows
 
     names = {
         ew: "Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Sin Cos Tanh Sigmoid Relu LeakyRelu "
@@ -531,6 +531,7 @@ def _register() -> None:
         resample: "Interpolate",
         padding: "IndexAxes",
         conv_graph: "Convolution ConvInput ConvWeight",
+        recurrent: "RNNLayer LSTMLayer GRULayer",
     }
     for module, listed in names.items():
         for name in listed.split():

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
+from minigrad.autograd.higher_order import recomputed_backward
+from minigrad.ops.recurrent_graph import gru_layer, lstm_layer, rnn_layer
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -67,6 +69,9 @@ class RNNLayer(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the cell equations as ops
+            return recomputed_backward(ctx, grad, lambda *inputs: rnn_layer(
+                *inputs, relu=ctx.relu, reverse=ctx.reverse, mask=ctx.mask))
         states, h0, w_hh = ctx.saved
         mask = ctx.mask
         grad_pre = np.zeros_like(states)
@@ -125,6 +130,9 @@ class LSTMLayer(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the cell equations as ops
+            return recomputed_backward(ctx, grad, lambda *inputs: lstm_layer(
+                *inputs, reverse=ctx.reverse, mask=ctx.mask))
         out, gates, tanh_c, h0, c0, w_hh, w_hr = ctx.saved
         mask, reverse = ctx.mask, ctx.reverse
         steps, batch = out.shape[:2]
@@ -202,6 +210,9 @@ class GRULayer(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the cell equations as ops
+            return recomputed_backward(ctx, grad, lambda *inputs: gru_layer(
+                *inputs, reverse=ctx.reverse, mask=ctx.mask))
         states, saved, h0, w_hh = ctx.saved
         mask, reverse = ctx.mask, ctx.reverse
         size = h0.shape[-1]
