@@ -505,7 +505,7 @@ def _register() -> None:
     from minigrad.ops import activation, binary, conv, conv_graph, linalg, reduce, shape, special
     from minigrad.ops import elementwise as ew
     from minigrad.ops import embedding, layout, loss, norms, padding, poolnd, resample, unary
-    from minigrad.ops import indexing, normalization, recurrent, windows
+    from minigrad.ops import indexing, normalization, recurrent, strided, windows
 
     names = {
         ew: "Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Sin Cos Tanh Sigmoid Relu LeakyRelu "
@@ -520,14 +520,15 @@ def _register() -> None:
         norms: "VectorNorm",
         layout: "Triangle Roll Diagonal DiagEmbed Einsum",
         shape: "Reshape Permute Expand GetItem GetItemView SetItem Cat Pad Cast Clone",
-        indexing: "Scatter",
+        indexing: "Scatter ScatterReduce AddAt",
         linalg: "MatMul",
         normalization: "Normalize",
         conv: "Conv2d MaxPool2d AvgPool2d AdaptiveAvgPool2d Unfold Fold",
         embedding: "EmbeddingLookup",
         loss: "BinaryCrossEntropy",
         windows: "ConvNd ConvTransposeNd",
-        poolnd: "IndexedMax AvgPoolNd SeparableLinear",
+        poolnd: "IndexedMax AvgPoolNd SeparableLinear MaxUnpool",
+        strided: "UnfoldWindows",
         resample: "Interpolate",
         padding: "IndexAxes",
         conv_graph: "Convolution ConvInput ConvWeight",

@@ -119,6 +119,8 @@ class ScatterReduce(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        if not isinstance(grad, np.ndarray):  # create_graph=True
+            return _scatter_reduce_backward_on_tensors(ctx, grad)
         a, values, out = ctx.saved
         position, reduce = ctx.position, ctx.reduce
         scattered = np.zeros(a.shape, bool)
@@ -164,6 +166,69 @@ def _prod_backward(a: np.ndarray, values: np.ndarray, out: np.ndarray, grad: np.
     grad_values = grad[position] * others(values, out[position], zeros[position],
                                           nonzero[position])
     return grad_a, grad_values
+
+
+def _scatter_reduce_backward_on_tensors(ctx: Context, grad: Any) -> tuple:
+    """ScatterReduce's backward on Tensors. For sum, mean, amax and amin it is linear in the
+    gradient, with weights (counts, ties) that are constants of the derivative; for prod the
+    products of the other contributions are taken over a dense (outputs, contributions)
+    table, as exclusive cumulative products (exact with zeros at every order)."""
+    from minigrad.autograd.higher_order import scatter_add_into
+    from minigrad.ops.reduce import _products_of_others_on_tensors
+    from minigrad.ops.shape import Pad
+    from minigrad.tensor import _wrap, cat
+
+    a_array, values_array, out_array = (_data_of(v) for v in ctx.saved)
+    a, src = ctx.graph_inputs[:2]
+    position, reduce = ctx.position, ctx.reduce
+    dtype = a_array.dtype
+    scattered = np.zeros(a_array.shape, bool)
+    scattered[position] = True
+    self_counts = ctx.include_self | ~scattered
+    if reduce == "prod":
+        values = src[_leading(ctx.index_shape)]
+        flat = np.ravel_multi_index(np.broadcast_arrays(*position), a_array.shape).reshape(-1)
+        order = np.argsort(flat, kind="stable")
+        first = np.searchsorted(flat[order], flat[order], side="left")
+        rank = np.empty_like(flat)
+        rank[order] = np.arange(flat.size) - first
+        slots = 1 + (int(rank.max()) + 1 if flat.size else 0)
+        own = a.reshape(-1) * _wrap(self_counts.reshape(-1).astype(dtype)) + _wrap(
+            (~self_counts).reshape(-1).astype(dtype))
+        filled = np.zeros((a_array.size, slots - 1), dtype)
+        filled[flat, rank] = 1
+        table = cat([own.unsqueeze(-1), scatter_add_into(filled.shape, (flat, rank),
+                                                         values.reshape(-1))
+                     + _wrap(1 - filled)], -1)
+        others = _products_of_others_on_tensors(table)
+        grad_a = grad * _wrap(self_counts.astype(dtype)) * others[:, 0].reshape(a_array.shape)
+        grad_values = grad[position] * others[flat, 1 + rank].reshape(ctx.index_shape)
+    else:
+        if reduce == "sum":
+            weight_a, weight_values = self_counts.astype(dtype), np.ones((), dtype)
+        elif reduce == "mean":
+            share = 1 / np.maximum(ctx.count, 1)
+            weight_a = np.where(scattered, share * ctx.include_self, 1).astype(dtype)
+            weight_values = share[position].astype(dtype)
+        else:
+            self_ties = self_counts & (a_array == out_array)
+            value_ties = values_array == out_array[position]
+            ties = self_ties.astype(np.int64)
+            np.add.at(ties, position, value_ties)
+            share = 1 / np.maximum(ties, 1)
+            weight_a = (share * self_ties).astype(dtype)
+            weight_values = (share[position] * value_ties).astype(dtype)
+        grad_a = grad * _wrap(weight_a)
+        grad_values = grad[position] * _wrap(weight_values)
+    need_a, need_src = ctx.needs_input_grad
+    pad_width = tuple((0, s - n) for s, n in zip(ctx.src_shape, ctx.index_shape))
+    grad_src = Pad.apply(grad_values, pad_width=pad_width, value=0.0) if need_src else None
+    return (grad_a if need_a else None), grad_src
+
+
+def _data_of(value: Any) -> Any:
+    """The array of a saved value (a graph Tensor under create_graph=True)."""
+    return getattr(value, "_data", value)
 
 
 class AddAt(Primitive):

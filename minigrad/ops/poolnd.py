@@ -501,11 +501,16 @@ class MaxUnpool(Primitive):
         out = np.zeros((n * c, math.prod(size)), dtype=x.dtype)
         flat = indices.reshape(n * c, math.prod(x.shape[2:]))
         np.put_along_axis(out, flat, x.reshape(n * c, -1), axis=1)
-        ctx.flat, ctx.x_shape = flat, x.shape
+        ctx.flat, ctx.x_shape, ctx.indices, ctx.size = flat, x.shape, indices, size
         return out.reshape(n, c, *size)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint of the unpool
+            from minigrad.autograd.higher_order import linear_backward
+
+            return (linear_backward(MaxUnpool, ctx, grad, lambda c, x: MaxUnpool.forward(
+                Context(), x, indices=c.indices, size=c.size)),)
         n, c = ctx.x_shape[:2]
         picked = np.take_along_axis(grad.reshape(n * c, grad[0, 0].size if n * c else 0),
                                     ctx.flat, axis=1)

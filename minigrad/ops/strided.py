@@ -22,6 +22,11 @@ class UnfoldWindows(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: the adjoint of the windows
+            from minigrad.autograd.higher_order import linear_backward
+
+            return linear_backward(UnfoldWindows, ctx, grad, lambda c, x: np.ascontiguousarray(
+                UnfoldWindows.forward(Context(), x, c.dim, c.size, c.step)))
         dim, size, step = ctx.dim, ctx.size, ctx.step
         out = np.zeros(ctx.shape, grad.dtype)
         count = grad.shape[dim]
