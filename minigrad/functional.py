@@ -64,6 +64,7 @@ from minigrad.ops.resample import (  # noqa: F401  (re-exported: F.interpolate, 
 )
 from minigrad.random import generator
 from minigrad import tensor as _tensor_module
+from minigrad.errors import OpError
 from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap, pad, where  # noqa: F401
 
 __all__ = [
@@ -122,7 +123,7 @@ def tanh(input: Tensor) -> Tensor:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """(..., in) @ (out, in).T + (out,) -> (..., out)."""
     if input.shape[-1:] != weight.shape[-1:]:
-        raise ValueError(
+        raise OpError(
             f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} "
             f"features but weight of shape {weight.shape} expects {weight.shape[-1]}"
         )

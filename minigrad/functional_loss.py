@@ -253,6 +253,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     target = target if isinstance(target, Tensor) else Tensor(target)
     class_dim = 0 if input.ndim == 1 else 1
     log_probs = input.log_softmax(class_dim)
+    index_shape = input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
+    if target.is_floating_point() and target.shape not in (input.shape, index_shape):
+        raise OpError(
+            f"cross_entropy: a floating-point target holds class probabilities and must have the "
+            f"input's shape {tuple(input.shape)}, got {tuple(target.shape)}; for class indices "
+            "pass an int64 target of shape (N, d1, ...)"
+        )
     if target.is_floating_point() and target.shape == input.shape:
         classes = input.shape[class_dim]
         _check_weight(weight, classes, "cross_entropy")

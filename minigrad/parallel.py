@@ -91,6 +91,8 @@ def plan(n: int, work: float, buffer_bytes: float = 0.0, min_work: float = 2e6,
     cut so that each one's stays under ``chunk_bytes`` (default CHUNK_BYTES) and is still in
     cache when the next step reads it.
     """
+    if n <= 0:
+        return []  # an empty batch: nothing to split
     threads = min(get_num_threads(), n, max(1, int(work // min_work)))
     by_size = -(-int(buffer_bytes) // (chunk_bytes or CHUNK_BYTES))
     parts = max(threads, -(-by_size // threads) * threads)  # a multiple of the thread count

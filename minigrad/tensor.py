@@ -586,7 +586,35 @@ class Tensor:
     def matmul(self, other: Tensor) -> Tensor:
         return matmul(self, other)
 
-    mm = bmm = matmul
+    def mm(self, mat2: Tensor) -> Tensor:
+        """(n, k) @ (k, m): both must be matrices."""
+        _require_dims("mm", self, 2, "self")
+        _require_dims("mm", mat2, 2, "mat2")
+        return matmul(self, mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """(b, n, k) @ (b, k, m): batches of matrices of the same batch size."""
+        _require_dims("bmm", self, 3, "batch1")
+        _require_dims("bmm", mat2, 3, "batch2")
+        if self.shape[0] != mat2.shape[0]:
+            raise OpError(
+                f"bmm: batch1 and batch2 must have the same number of matrices, got "
+                f"{self.shape[0]} and {mat2.shape[0]}"
+            )
+        return matmul(self, mat2)
+
+    def dot(self, other: Tensor) -> Tensor:
+        """The inner product of two 1-D tensors of the same length."""
+        _require_dims("dot", self, 1, "self")
+        _require_dims("dot", other, 1, "tensor")
+        if self.shape[0] != other.shape[0]:
+            raise OpError(
+                f"dot: inconsistent tensor size, expected tensor [{self.shape[0]}] and src "
+                f"[{other.shape[0]}] to have the same number of elements"
+            )
+        return matmul(self, other)
+
+    vdot = dot
     multiply, subtract = mul, sub
 
     # ------------------------------------------------------------------ elementwise math
@@ -620,7 +648,7 @@ class Tensor:
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise OpError("clamp: at least one of min and max must be given")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self
             if min is not None:
@@ -628,7 +656,12 @@ class Tensor:
             if max is not None:
                 out = minimum(out, max)
             return out
-        return ew.Clamp.apply(self, min=min, max=max)
+        x = self
+        if not _is_float(x._data.dtype) and any(
+            isinstance(b, (_py_float, np.floating)) for b in (min, max)
+        ):
+            x = x.to(DEFAULT_FLOAT)  # an integer tensor clamped by floats gives floats
+        return ew.Clamp.apply(x, min=min, max=max)
 
     clip = clamp
 
@@ -639,16 +672,26 @@ class Tensor:
         return minimum(self, other)
 
     def softmax(self, dim: _py_int) -> Tensor:
-        return reduce.Softmax.apply(self, axis=_one_dim(dim, self.ndim, "softmax"))
+        return reduce.Softmax.apply(_softmax_input(self, "softmax"),
+                                    axis=_one_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim: _py_int) -> Tensor:
-        return reduce.LogSoftmax.apply(self, axis=_one_dim(dim, self.ndim, "log_softmax"))
+        return reduce.LogSoftmax.apply(_softmax_input(self, "log_softmax"),
+                                       axis=_one_dim(dim, self.ndim, "log_softmax"))
 
     # ------------------------------------------------------------------ comparisons
 
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
         b = other._data if isinstance(other, Tensor) else other
-        return _wrap(np.asarray(ufunc(self._data, b)))
+        try:
+            return _wrap(np.asarray(ufunc(self._data, b)))
+        except ValueError:
+            other_shape = np.shape(b)
+            raise OpError(
+                f"{ufunc.__name__}: shapes {tuple(self._data.shape)} and {tuple(other_shape)} "
+                "cannot be broadcast together; sizes must be equal or 1 in each dimension, "
+                "aligned from the right"
+            ) from None
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
         if other is None:
@@ -725,17 +768,17 @@ class Tensor:
     def permute(self, *dims: Any) -> Tensor:
         order = _sizes(dims)
         if sorted(_normalize_dims(order, self.ndim, "permute") or ()) != list(range(self.ndim)):
-            raise ValueError(
+            raise OpError(
                 f"permute: dims {order} are not a permutation of the {self.ndim} dimensions "
                 f"of a tensor of shape {self.shape}"
             )
         return shape.Permute.apply(self, dims=_normalize_dims(order, self.ndim, "permute"))
 
     def transpose(self, dim0: _py_int, dim1: _py_int) -> Tensor:
-        if self.ndim < 2:
-            return self
         d0 = _one_dim(dim0, self.ndim, "transpose")
         d1 = _one_dim(dim1, self.ndim, "transpose")
+        if self.ndim < 2:
+            return self
         order = list(range(self.ndim))
         order[d0], order[d1] = order[d1], order[d0]
         return shape.Permute.apply(self, dims=tuple(order))
@@ -799,9 +842,9 @@ class Tensor:
         try:
             np.broadcast_shapes(self.shape, target)
             if np.broadcast_shapes(self.shape, target) != target:
-                raise ValueError
+                raise OpError
         except ValueError:
-            raise ValueError(
+            raise OpError(
                 f"broadcast_to: a tensor of shape {self.shape} cannot be expanded to {target}; "
                 "only dimensions of size 1 can grow"
             ) from None
@@ -1134,14 +1177,14 @@ def _resolve_shape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...
     size = int(np.prod(old))
     new = tuple(_py_int(n) for n in new)
     if new.count(-1) > 1:
-        raise ValueError(f"only one dimension can be inferred (-1), got shape {new}")
+        raise OpError(f"only one dimension can be inferred (-1), got shape {new}")
     if -1 in new:
         known = int(np.prod([n for n in new if n != -1]))
         if known == 0 or size % known:
-            raise ValueError(f"shape {new} is invalid for input of shape {old} ({size} elements)")
+            raise OpError(f"shape {new} is invalid for input of shape {old} ({size} elements)")
         new = tuple(size // known if n == -1 else n for n in new)
     if int(np.prod(new)) != size:
-        raise ValueError(
+        raise OpError(
             f"shape {new} is invalid for input of shape {old}: {int(np.prod(new))} elements "
             f"requested, {size} available"
         )
@@ -1172,29 +1215,50 @@ def _convert_index_part(part: Any) -> Any:
 # ---------------------------------------------------------------------- functions
 
 
+def _softmax_input(t: Tensor, op: str) -> Tensor:
+    if not _is_float(t._data.dtype):
+        raise OpError(
+            f"{op}: not implemented for integer or bool tensors (dtype {t.dtype}); convert "
+            f"first, e.g. x.float().{op}(dim), or pass dtype=minigrad.float32"
+        )
+    return t
+
+
+def _require_dims(op: str, t: Any, ndim: int, name: str) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(t).__name__}")
+    if t.ndim != ndim:
+        kind = {1: "a 1D tensor", 2: "a matrix", 3: "a 3D tensor"}[ndim]
+        raise OpError(f"{op}: {name} must be {kind}, got a tensor of shape {tuple(t.shape)}")
+
+
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with PyTorch's rules: (..., n, k) @ (..., k, m) -> (..., n, m); 1-D ok."""
     a, b = (a if isinstance(a, Tensor) else Tensor(a)), (b if isinstance(b, Tensor) else Tensor(b))
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(
+        raise OpError(
             f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and "
             f"{b.shape}; use * for multiplication by a scalar"
         )
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
-        raise ValueError(
+        raise OpError(
             f"matmul: shapes {a.shape} and {b.shape} are not aligned ({k_a} != {k_b})"
         )
     batch_a, batch_b = a.shape[:-2], b.shape[:-2]
     try:
         np.broadcast_shapes(batch_a, batch_b)
     except ValueError:
-        raise ValueError(
+        raise OpError(
             f"matmul: batch dimensions {batch_a} and {batch_b} of shapes {a.shape} and "
             f"{b.shape} do not broadcast"
         ) from None
-    a, b = a._operands(b, "matmul")
+    if a._data.dtype != b._data.dtype:
+        raise OpError(
+            f"matmul: expected both arguments to have the same dtype, but got {a.dtype} and "
+            f"{b.dtype}; convert one, e.g. b.to(a.dtype)"
+        )
     return linalg.MatMul.apply(a, b)
 
 
@@ -1232,7 +1296,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Tensor:
     try:
         np.broadcast_shapes(cond.shape, x.shape, y.shape)
     except ValueError:
-        raise ValueError(
+        raise OpError(
             f"where: condition {cond.shape}, input {x.shape} and other {y.shape} do not "
             "broadcast together"
         ) from None
@@ -1243,14 +1307,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing dimension."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise OpError("cat: expected a non-empty sequence of tensors")
     first = tensors[0]
     axis = _one_dim(dim, first.ndim, "cat")
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or any(
             n != m for d, (n, m) in enumerate(zip(t.shape, first.shape)) if d != axis
         ):
-            raise ValueError(
+            raise OpError(
                 f"cat: tensor {i} has shape {t.shape}, which does not match tensor 0's shape "
                 f"{first.shape} outside dim {dim}; all sizes except the cat dim must agree"
             )
@@ -1266,10 +1330,16 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join along a new dimension."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise OpError("stack: expected a non-empty sequence of tensors")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+        raise OpError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= dim < ndim:
+        raise IndexError(
+            f"stack: dim {dim} is out of range for stacking tensors with {ndim - 1} dimensions "
+            f"(valid: {-ndim} to {ndim - 1})"
+        )
     return cat([t.unsqueeze(dim) for t in tensors], dim=dim)
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.errors import OpError
+
 import minigrad.functional as F
 from minigrad.tensor import Tensor
 from nn import init
@@ -40,6 +42,11 @@ class Linear(Module):
     ) -> None:
         super().__init__()
         dtype = factory_dtype(device, dtype, "Linear")
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+                raise (TypeError if not isinstance(value, (int, np.integer)) else OpError)(
+                    f"Linear: {name} must be a non-negative integer, got {value!r}"
+                )
         self.in_features = in_features
         self.out_features = out_features
         add_weight_and_bias(self, (out_features, in_features), bias, dtype)

@@ -8,7 +8,7 @@ from minigrad.declare import document, methods
 methods("add sub mul multiply subtract", number_first="any")
 methods("pow", number_first="tensor")
 methods(
-    "matmul mm bmm "
+    "matmul mm bmm dot vdot "
     "exp log sqrt sin cos tanh sigmoid relu clamp clip maximum minimum "
     "softmax log_softmax logical_not "
     "reshape flatten unflatten permute transpose swapaxes t squeeze unsqueeze broadcast_to "

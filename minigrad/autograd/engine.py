@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from minigrad.errors import OpError
+
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
@@ -249,7 +251,7 @@ class Primitive:
             message = _broadcast_error(cls, inputs)
             if message is None:
                 raise
-            raise ValueError(message) from None
+            raise OpError(message) from None
         out = _tensor_class.__new__(_tensor_class)
         if type(out_data) is not np.ndarray:  # NumPy gives scalars for 0-d results
             out_data = np.asarray(out_data)

@@ -268,8 +268,11 @@ class LogSoftmax(Primitive):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
-        shifted = a - a.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        if a.size == 0:
+            out = a.copy()
+        else:
+            shifted = a - a.max(axis=axis, keepdims=True)
+            out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -285,7 +288,7 @@ class Softmax(Primitive):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
-        e = np.exp(a - a.max(axis=axis, keepdims=True))
+        e = np.exp(a - a.max(axis=axis, keepdims=True, initial=-np.inf))
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         ctx.axis = axis

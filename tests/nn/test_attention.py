@@ -99,7 +99,7 @@ def test_sdpa_grouped_query_attention_and_fully_masked_rows_match_torch():
 def test_sdpa_dropout_drops_attention_weights():
     mg.manual_seed(0)
     q = mg.tensor(RNG.standard_normal((1, 1, 200, 4)))
-    v = mg.ones(1, 1, 7, 1)
+    v = mg.ones(1, 1, 7, 1, dtype=mg.float64)
     out = F.scaled_dot_product_attention(q, mg.tensor(RNG.standard_normal((1, 1, 7, 4))), v,
                                          dropout_p=0.5)
     # rows of weights summed to 1 before dropout: now they average 1 but vary
