@@ -373,21 +373,16 @@ def _float(*values: Any, dtype: Any = np.float32) -> np.ndarray:
     return np.array(values, dtype=dtype)
 
 
-@known("comparing shapes that do not broadcast raises NumPy's 'operands could not be "
-       "broadcast' without naming the op")
 def test_known_comparison_of_shapes_that_do_not_broadcast():
     (ma, ta), (mb, tb) = both(_float(0, 0)), both(_float(0, 0, 0))
     check("gt|greater|compar", lambda: ma > mb, lambda: ta > tb)
 
 
-@known("relu of an empty tensor: ZeroDivisionError in minigrad.parallel.plan (n == 0)")
 def test_known_relu_of_an_empty_tensor():
     m, t = both(np.zeros(0, np.float32))
     check("relu", lambda: mg.relu(m), lambda: torch.relu(t))
 
 
-@known("softmax over an empty dim raises NumPy's 'zero-size array to reduction operation'; "
-       "softmax of an int64 tensor returns float64 where PyTorch refuses")
 def test_known_softmax_of_empty_and_integer_tensors():
     m, t = both(np.zeros(0, np.float32))
     check("softmax", lambda: F.softmax(m, dim=0), lambda: TF.softmax(t, dim=0))
@@ -395,21 +390,17 @@ def test_known_softmax_of_empty_and_integer_tensors():
     check("softmax", lambda: F.softmax(m, dim=0), lambda: TF.softmax(t, dim=0))
 
 
-@known("matmul of float32 and float64 (or int64) promotes; PyTorch refuses mixed dtypes")
 def test_known_matmul_of_mixed_dtypes():
     (ma, ta), (mb, tb) = both(_float(1, 2)), both(_float(3, 4, dtype=np.float64))
     check("matmul|dot|dtype", lambda: ma @ mb, lambda: ta @ tb)
 
 
-@known("transpose of a 0-d or 1-d tensor accepts dims out of range (transpose(0, 1) of shape "
-       "(3,) returns it); PyTorch raises IndexError")
 def test_known_transpose_of_0d_and_1d_tensors():
     for array in (np.array(1.0, np.float32), np.zeros(3, np.float32)):
         m, t = both(array)
         check("transpose|dim", lambda: m.transpose(0, 1), lambda: t.transpose(0, 1))
 
 
-@known("clamp of an int64 tensor with float bounds stays int64; PyTorch promotes to float32")
 def test_known_clamp_of_an_integer_tensor_with_float_bounds():
     m, t = both(np.arange(3))
     check("clamp", lambda: m.clamp(None, 0.5), lambda: t.clamp(None, 0.5))
@@ -472,7 +463,6 @@ def test_gather(array, dim, data):
     check("gather|index", lambda: m.gather(dim, mi), lambda: t.gather(dim, ti))
 
 
-@known("stack with a dim out of range raises an error naming unsqueeze, not stack")
 def test_known_stack_with_a_dim_out_of_range():
     m, t = both(np.array(0.0, np.float32))
     check("stack", lambda: mg.stack([m], dim=1), lambda: torch.stack([t], dim=1))

@@ -423,35 +423,7 @@ ALL_CASES = TENSORS + OPS + CONV_POOL + NN + OPTIM + LOSSES + DATA + _checkpoint
 
 # Known failures of code outside this suite, kept visible (strict: a fix turns them into a
 # failure here until the entry is removed). Each reason says what is wrong.
-_VALUE_NOT_RUNTIME = "raises a plain ValueError where PyTorch raises RuntimeError (use OpError)"
-KNOWN_ISSUES = {
-    "permute_wrong_length": _VALUE_NOT_RUNTIME,
-    "permute_repeated": _VALUE_NOT_RUNTIME,
-    "broadcast_to_bad": _VALUE_NOT_RUNTIME,
-    "cat_mismatch": _VALUE_NOT_RUNTIME,
-    "stack_mismatch": _VALUE_NOT_RUNTIME,
-    "where_mismatch": _VALUE_NOT_RUNTIME,
-    "add_broadcast": _VALUE_NOT_RUNTIME,
-    "mul_broadcast": _VALUE_NOT_RUNTIME,
-    "sub_broadcast": _VALUE_NOT_RUNTIME,
-    "div_broadcast": _VALUE_NOT_RUNTIME,
-    "pow_broadcast": _VALUE_NOT_RUNTIME,
-    "maximum_broadcast": _VALUE_NOT_RUNTIME,
-    "matmul_mismatch": _VALUE_NOT_RUNTIME,
-    "matmul_scalar": _VALUE_NOT_RUNTIME,
-    "matmul_batch_mismatch": _VALUE_NOT_RUNTIME,
-    "linear_mismatch": _VALUE_NOT_RUNTIME,
-    "linear_forward_mismatch": _VALUE_NOT_RUNTIME,
-    "clamp_no_bounds": _VALUE_NOT_RUNTIME,
-    "mm_3d": "mm accepts 3-d tensors; PyTorch requires matrices",
-    "bmm_2d": "bmm accepts 2-d tensors; PyTorch requires 3-d batches",
-    "dot_mismatch": "minigrad.dot does not exist",
-    "linear_negative": "nn.Linear(-1, 2) fails inside NumPy ('negative dimensions are not "
-                       "allowed') without naming Linear",
-    "cross_entropy_prob_target_shape": "float (probability) targets are refused with TypeError; "
-                                       "PyTorch accepts them and raises RuntimeError on a shape "
-                                       "mismatch",
-}
+KNOWN_ISSUES: dict[str, str] = {}
 
 
 def test_there_are_at_least_a_hundred_distinct_cases():
