@@ -502,7 +502,8 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
 
 def _register() -> None:
     """The primitives whose backward is exact on Tensors (second derivatives tested)."""
-    from minigrad.ops import activation, binary, conv, conv_graph, linalg, reduce, shape, special
+    from minigrad.ops import activation, binary, conv, conv_graph, distance, linalg, reduce, shape
+    from minigrad.ops import special
     from minigrad.ops import elementwise as ew
     from minigrad.ops import embedding, layout, loss, norms, padding, poolnd, resample, unary
     from minigrad.ops import indexing, normalization, recurrent, strided, windows
@@ -518,13 +519,14 @@ def _register() -> None:
         reduce: "Sum Extreme Gather LogSoftmax Softmax StdFromVariance CumSum Prod CumProd "
                 "LogCumSumExp SelectedValue",
         norms: "VectorNorm",
+        distance: "Cdist",
         layout: "Triangle Roll Diagonal DiagEmbed Einsum",
         shape: "Reshape Permute Expand GetItem GetItemView SetItem Cat Pad Cast Clone",
         indexing: "Scatter ScatterReduce AddAt",
         linalg: "MatMul",
         normalization: "Normalize",
         conv: "Conv2d MaxPool2d AvgPool2d AdaptiveAvgPool2d Unfold Fold",
-        embedding: "EmbeddingLookup",
+        embedding: "EmbeddingLookup EmbeddingBag",
         loss: "BinaryCrossEntropy",
         windows: "ConvNd ConvTransposeNd",
         poolnd: "IndexedMax AvgPoolNd SeparableLinear MaxUnpool",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
@@ -43,6 +45,8 @@ class Cdist(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        if not isinstance(grad, np.ndarray):  # create_graph=True
+            return _cdist_backward_on_tensors(ctx, grad)
         x1, x2, dist = ctx.saved
         p = ctx.p
         diff = _differences(x1, x2)
@@ -67,3 +71,41 @@ class Cdist(Primitive):
         grad1 = pair.sum(-2) if ctx.needs_input_grad[0] else None
         grad2 = -pair.sum(-3) if ctx.needs_input_grad[1] else None
         return grad1, grad2
+
+
+def _cdist_backward_on_tensors(ctx: Context, grad: Any) -> tuple:
+    """Cdist's backward on Tensors: the same per-pair formulas as graph ops, the masks (zero
+    distances, equal coordinates, the coordinates attaining an inf-norm) as constants, and
+    every value a masked branch could divide by replaced by 1 there so that no NaN enters the
+    second derivative. Where a coordinate of x1 and x2 agree exactly the second derivative
+    there is taken as 0 (for 1 < p < 2 it is infinite)."""
+    from minigrad.tensor import _wrap, where
+
+    x1, x2 = ctx.graph_inputs[:2]
+    dist = ctx.saved[2]  # the output, as a graph Tensor
+    p = ctx.p
+    diff = _differences(x1, x2)
+    diff_array = diff._data
+    g, d = grad.unsqueeze(-1), dist.unsqueeze(-1)
+    zero_distance = d._data == 0
+    safe_d = where(zero_distance, 1.0, d)
+    if p == 0:
+        pair = _wrap(np.zeros_like(diff_array))
+    elif p == 1:
+        pair = _wrap(np.sign(diff_array)) * g
+    elif p == 2:
+        pair = where(zero_distance, 0.0, diff * g / safe_d)
+    elif np.isinf(p):
+        attains = np.abs(diff_array) == d._data
+        pair = _wrap((np.sign(diff_array) * attains).astype(diff_array.dtype)) * g
+    else:
+        equal = diff_array == 0
+        absolute = where(equal, 1.0, diff.abs())
+        if p < 2:
+            pair = _wrap(np.sign(diff_array)) * absolute ** (p - 1) * g / safe_d ** (p - 1)
+        else:
+            pair = diff * absolute ** (p - 2) * g / safe_d ** (p - 1)
+        pair = where(zero_distance | equal, 0.0, pair)
+    grad1 = pair.sum(-2) if ctx.needs_input_grad[0] else None
+    grad2 = -pair.sum(-3) if ctx.needs_input_grad[1] else None
+    return grad1, grad2

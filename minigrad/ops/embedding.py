@@ -7,6 +7,8 @@ per-sample weights of a bag sum) get gradients. Gradients scatter into the rows 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
@@ -98,6 +100,8 @@ class EmbeddingBag(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        if not isinstance(grad, np.ndarray):  # create_graph=True
+            return _embedding_bag_backward_on_tensors(ctx, grad)
         weight, sample_weights = ctx.saved
         rows, bags = ctx.rows, ctx.bags
         grad_weight = np.zeros(ctx.weight_shape, dtype=grad.dtype)
@@ -129,3 +133,42 @@ class EmbeddingBag(Primitive):
                 grad_samples[ctx.valid] = (grad_values * weight[rows]).sum(axis=1)
             grads.append(grad_samples)
         return tuple(grads) if len(grads) > 1 else grads[0]
+
+
+def _embedding_bag_backward_on_tensors(ctx: Context, grad: Any) -> Any:
+    """EmbeddingBag's backward on Tensors: the same scatters into the rows as graph ops, with
+    the weight and the per-sample weights as the graph Tensors they are (so the gradient of
+    the per-sample weights depends on the weight, and the other way round)."""
+    from minigrad.autograd.higher_order import scatter_add_into
+    from minigrad.tensor import _wrap
+
+    weight = ctx.graph_inputs[0]
+    samples = ctx.graph_inputs[1] if len(ctx.graph_inputs) > 1 else None
+    rows, bags, dtype = ctx.rows, ctx.bags, weight._data.dtype
+    need_weight = ctx.needs_input_grad[0]
+    need_samples = samples is not None and ctx.needs_input_grad[1]
+    if rows.size == 0:
+        grads = [_wrap(np.zeros(ctx.weight_shape, dtype))]
+        if samples is not None:
+            grads.append(_wrap(np.zeros(ctx.valid.shape, dtype)))
+        return tuple(grads) if len(grads) > 1 else grads[0]
+    if ctx.mode == "max":  # a scatter to each maximum: linear, the positions are constants
+        columns = np.broadcast_to(np.arange(grad.shape[1]), ctx.argmax.shape)
+        return scatter_add_into(ctx.weight_shape, (rows[ctx.argmax], columns), grad[ctx.filled])
+    grad_values = grad[bags]
+    if ctx.mode == "mean":
+        grad_values = grad_values * _wrap((1 / ctx.counts[bags][:, None]).astype(dtype))
+    grad_rows = grad_values
+    if samples is not None:
+        grad_rows = grad_rows * samples[ctx.valid].unsqueeze(-1)
+    if ctx.scale:
+        scale = _frequency_scale(ctx.all_indices, ctx.weight_shape[0])[ctx.valid]
+        grad_rows = grad_rows * _wrap(scale[:, None].astype(dtype))
+    grad_weight = scatter_add_into(ctx.weight_shape, rows, grad_rows) if need_weight else None
+    if samples is None:
+        return grad_weight
+    grad_samples = None
+    if need_samples:
+        grad_samples = scatter_add_into(ctx.valid.shape, np.flatnonzero(ctx.valid),
+                                        (grad_values * weight[rows]).sum(1))
+    return grad_weight, grad_samples
