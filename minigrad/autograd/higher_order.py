@@ -502,7 +502,8 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
 
 def _register() -> None:
     """The primitives whose backward is exact on Tensors (second derivatives tested)."""
-    from minigrad.ops import activation, binary, conv, conv_graph, distance, linalg, reduce, shape
+    from minigrad.ops import activation, binary, conv, conv_graph, decomposition, distance, linalg
+    from minigrad.ops import reduce, shape
     from minigrad.ops import special
     from minigrad.ops import elementwise as ew
     from minigrad.ops import embedding, layout, loss, norms, padding, poolnd, resample, unary
@@ -518,7 +519,8 @@ def _register() -> None:
         activation: "Hardtanh Softplus LogSigmoid Elu",
         reduce: "Sum Extreme Gather LogSoftmax Softmax StdFromVariance CumSum Prod CumProd "
                 "LogCumSumExp SelectedValue",
-        norms: "VectorNorm",
+        norms: "VectorNorm SingularValues",
+        decomposition: "Inverse Determinant Solve",
         distance: "Cdist",
         layout: "Triangle Roll Diagonal DiagEmbed Einsum",
         shape: "Reshape Permute Expand GetItem GetItemView SetItem Cat Pad Cast Clone",

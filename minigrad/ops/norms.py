@@ -69,5 +69,10 @@ class SingularValues(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        if not isinstance(grad, np.ndarray):  # create_graph=True: U, V recomputed from A
+            from minigrad.ops.decomposition import svd_factors
+
+            u, _, vh = svd_factors(ctx.graph_inputs[0])
+            return (u * grad.unsqueeze(-2)) @ vh
         u, vh = ctx.saved
         return (u * grad[..., None, :]) @ vh
