@@ -503,11 +503,10 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
 def _register() -> None:
     """The primitives whose backward is exact on Tensors (second derivatives tested)."""
     from minigrad.ops import activation, binary, conv, conv_graph, decomposition, distance, linalg
-    from minigrad.ops import reduce, shape
-    from minigrad.ops import special
     from minigrad.ops import elementwise as ew
     from minigrad.ops import embedding, layout, loss, norms, padding, poolnd, resample, unary
-    from minigrad.ops import indexing, normalization, recurrent, strided, windows
+    from minigrad.ops import indexing, normalization, recurrent, reduce, shape, shape_inplace
+    from minigrad.ops import special, strided, windows
 
     names = {
         ew: "Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Sin Cos Tanh Sigmoid Relu LeakyRelu "
@@ -533,6 +532,7 @@ def _register() -> None:
         windows: "ConvNd ConvTransposeNd",
         poolnd: "IndexedMax AvgPoolNd SeparableLinear MaxUnpool",
         strided: "UnfoldWindows",
+        shape_inplace: "PermuteInPlace ReshapeInPlace",
         resample: "Interpolate",
         padding: "IndexAxes",
         conv_graph: "Convolution ConvInput ConvWeight",

@@ -142,6 +142,14 @@ def _embedding_bag_backward_on_tensors(ctx: Context, grad: Any) -> Any:
     from minigrad.autograd.higher_order import scatter_add_into
     from minigrad.tensor import _wrap
 
+    if ctx.scale:
+        # the scaled gradient is no derivative of the output; the lookup's trick (scaling on
+        # one side of the second derivative only) is exact only without bags
+        raise RuntimeError(
+            "EmbeddingBagBackward: differentiating the gradient of embedding_bag with "
+            "scale_grad_by_freq=True (create_graph=True) is not supported; pass "
+            "scale_grad_by_freq=False, or use embedding() and reduce the bags yourself"
+        )
     weight = ctx.graph_inputs[0]
     samples = ctx.graph_inputs[1] if len(ctx.graph_inputs) > 1 else None
     rows, bags, dtype = ctx.rows, ctx.bags, weight._data.dtype
@@ -161,9 +169,6 @@ def _embedding_bag_backward_on_tensors(ctx: Context, grad: Any) -> Any:
     grad_rows = grad_values
     if samples is not None:
         grad_rows = grad_rows * samples[ctx.valid].unsqueeze(-1)
-    if ctx.scale:
-        scale = _frequency_scale(ctx.all_indices, ctx.weight_shape[0])[ctx.valid]
-        grad_rows = grad_rows * _wrap(scale[:, None].astype(dtype))
     grad_weight = scatter_add_into(ctx.weight_shape, rows, grad_rows) if need_weight else None
     if samples is None:
         return grad_weight
