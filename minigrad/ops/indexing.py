@@ -119,7 +119,7 @@ class ScatterReduce(Primitive):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
-        if not isinstance(grad, np.ndarray):  # create_graph=True
+        if not isinstance(grad, (np.ndarray, np.generic)):  # create_graph=True
             return _scatter_reduce_backward_on_tensors(ctx, grad)
         a, values, out = ctx.saved
         position, reduce = ctx.position, ctx.reduce
