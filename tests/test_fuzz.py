@@ -161,8 +161,6 @@ def test_binary_elementwise(op, names, pair):
         np.asarray(b).dtype.kind in "iub"
     ):
         return  # integers to negative integer powers: PyTorch gives garbage, minigrad raises
-    if names.startswith("gt") and not _broadcastable(a, b):
-        return  # test_known_comparison_of_shapes_that_do_not_broadcast
     check(names, lambda: op(ma, mb), lambda: op(ta, tb))
 
 
@@ -170,8 +168,6 @@ def test_binary_elementwise(op, names, pair):
                                   "neg", "sin", "floor"])
 @given(array=arrays())
 def test_unary_elementwise(name, array):
-    if name == "relu" and array.size == 0:
-        return  # test_known_relu_of_an_empty_tensor
     m, t = both(array)
     check(name, lambda: getattr(mg, name)(m), lambda: getattr(torch, name)(t))
 
@@ -206,11 +202,10 @@ def test_max_with_dim_returns_values_and_indices_of_a_maximum(array, dim, keepdi
           lambda: tuple(t.max(dim, keepdim=keepdim)), compare=compare)
 
 
-@given(array=arrays(dtypes=FLOATS, shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=1,
-                                                           max_side=4)),
-       dim=st.integers(-4, 3), name=st.sampled_from(["softmax", "log_softmax"]))
+@given(array=arrays(), dim=st.integers(-4, 3), name=st.sampled_from(["softmax", "log_softmax"]))
 def test_softmax_family(array, dim, name):
-    # empty and integer tensors left out: test_known_softmax_of_empty_and_integer_tensors
+    if array.size == 0 and array.dtype.kind != "f":
+        return  # PyTorch returns an empty int64 tensor without checking; minigrad refuses ints
     m, t = both(array)
     check(name, lambda: getattr(F, name)(m, dim=dim), lambda: getattr(TF, name)(t, dim=dim))
 
@@ -218,7 +213,6 @@ def test_softmax_family(array, dim, name):
 @given(a=arrays(shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)),
        b=arrays(shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)))
 def test_matmul(a, b):
-    b = b.astype(a.dtype)  # mixed dtypes left out: test_known_matmul_of_mixed_dtypes
     ma, ta = both(a)
     mb, tb = both(b)
     check("matmul|mm", lambda: ma @ mb, lambda: ta @ tb)
@@ -238,11 +232,8 @@ def test_permute(array, dims):
     check("permute", lambda: m.permute(tuple(dims)), lambda: t.permute(tuple(dims)))
 
 
-@given(array=arrays(dtypes=[np.float32],
-                    shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=0, max_side=4)),
-       dim0=st.integers(-4, 4), dim1=st.integers(-4, 4))
+@given(array=arrays(dtypes=[np.float32]), dim0=st.integers(-4, 4), dim1=st.integers(-4, 4))
 def test_transpose(array, dim0, dim1):
-    # 0-d and 1-d tensors left out: test_known_transpose_of_0d_and_1d_tensors
     m, t = both(array)
     check("transpose|dim", lambda: m.transpose(dim0, dim1), lambda: t.transpose(dim0, dim1))
 
@@ -257,10 +248,9 @@ def test_cat(parts, dim):
     check("cat", lambda: mg.cat(ours, dim=dim), lambda: torch.cat(theirs, dim=dim))
 
 
-@given(array=arrays(dtypes=FLOATS), low=st.one_of(st.none(), st.floats(-3, 3, width=32)),
+@given(array=arrays(), low=st.one_of(st.none(), st.floats(-3, 3, width=32)),
        high=st.one_of(st.none(), st.floats(-3, 3, width=32)))
 def test_clamp(array, low, high):
-    # integer tensors left out: test_known_clamp_of_an_integer_tensor_with_float_bounds
     m, t = both(array)
     check("clamp", lambda: m.clamp(low, high), lambda: t.clamp(low, high))
 
@@ -366,42 +356,43 @@ def test_where(pair, data):
     check("where", lambda: mg.where(mc, ma, mb), lambda: torch.where(tc, ta, tb))
 
 
-# ------------------------------------------------------------------ known failures, reproduced
+# ------------------------------------------------------------------ failures found, reproduced
+# (the first draws that failed: regression tests once fixed, strict xfails while known)
 
 
 def _float(*values: Any, dtype: Any = np.float32) -> np.ndarray:
     return np.array(values, dtype=dtype)
 
 
-def test_known_comparison_of_shapes_that_do_not_broadcast():
+def test_found_comparison_of_shapes_that_do_not_broadcast():
     (ma, ta), (mb, tb) = both(_float(0, 0)), both(_float(0, 0, 0))
     check("gt|greater|compar", lambda: ma > mb, lambda: ta > tb)
 
 
-def test_known_relu_of_an_empty_tensor():
+def test_found_relu_of_an_empty_tensor():
     m, t = both(np.zeros(0, np.float32))
     check("relu", lambda: mg.relu(m), lambda: torch.relu(t))
 
 
-def test_known_softmax_of_empty_and_integer_tensors():
+def test_found_softmax_of_empty_and_integer_tensors():
     m, t = both(np.zeros(0, np.float32))
     check("softmax", lambda: F.softmax(m, dim=0), lambda: TF.softmax(t, dim=0))
     m, t = both(np.arange(3))
     check("softmax", lambda: F.softmax(m, dim=0), lambda: TF.softmax(t, dim=0))
 
 
-def test_known_matmul_of_mixed_dtypes():
+def test_found_matmul_of_mixed_dtypes():
     (ma, ta), (mb, tb) = both(_float(1, 2)), both(_float(3, 4, dtype=np.float64))
     check("matmul|dot|dtype", lambda: ma @ mb, lambda: ta @ tb)
 
 
-def test_known_transpose_of_0d_and_1d_tensors():
+def test_found_transpose_of_0d_and_1d_tensors():
     for array in (np.array(1.0, np.float32), np.zeros(3, np.float32)):
         m, t = both(array)
         check("transpose|dim", lambda: m.transpose(0, 1), lambda: t.transpose(0, 1))
 
 
-def test_known_clamp_of_an_integer_tensor_with_float_bounds():
+def test_found_clamp_of_an_integer_tensor_with_float_bounds():
     m, t = both(np.arange(3))
     check("clamp", lambda: m.clamp(None, 0.5), lambda: t.clamp(None, 0.5))
 
@@ -437,8 +428,6 @@ def test_linear(batch, features, out_features, weight_features, use_bias, dtype,
                       min_size=1, max_size=3),
        dim=st.integers(-4, 3))
 def test_stack(parts, dim):
-    if not -parts[0].ndim - 1 <= dim <= parts[0].ndim:
-        return  # test_known_stack_with_a_dim_out_of_range
     ours = [mg.tensor(p) for p in parts]
     theirs = [torch.from_numpy(p.copy()) for p in parts]
     check("stack", lambda: mg.stack(ours, dim=dim), lambda: torch.stack(theirs, dim=dim))
@@ -463,6 +452,6 @@ def test_gather(array, dim, data):
     check("gather|index", lambda: m.gather(dim, mi), lambda: t.gather(dim, ti))
 
 
-def test_known_stack_with_a_dim_out_of_range():
+def test_found_stack_with_a_dim_out_of_range():
     m, t = both(np.array(0.0, np.float32))
     check("stack", lambda: mg.stack([m], dim=1), lambda: torch.stack([t], dim=1))
