@@ -264,14 +264,16 @@ class Conv2d(Primitive):
         return grad_x, grad_w
 
 
-# 3x3 stride-1 convolutions with at least this many input channels and output pixels per side
-# run as Winograd F(2x2, 3x3) (minigrad/ops/winograd.py). Forward + backward at batch 128, one
-# thread, CPU time, Winograd vs im2col: 64->64 at 14x14 1.29x, 32->64 at 14x14 1.05x, 16->32
-# at 14x14 1.06x, 32->32 at 28x28 0.94x (but its spatial-major output makes the max-pool after
-# it twice as fast), 64->128 at 7x7 0.96x (tiles waste a row and a column), 32->64 at 24x24
-# 0.93x; whole StrongCNN step 325 -> 297 ms, FastCNN and ExampleNet unchanged.
+# 3x3 stride-1 convolutions with at least WINOGRAD_MIN_CHANNELS input channels and between
+# WINOGRAD_MIN_SIZE and WINOGRAD_MAX_SIZE output pixels per side run as Winograd F(2x2, 3x3)
+# (minigrad/ops/winograd.py). Forward + backward at batch 128, one thread, CPU time, Winograd
+# vs im2col: 64->64 at 14x14 1.29x, 32->64 at 14x14 1.05x, 16->32 at 14x14 1.06x, 32->32 at
+# 28x28 0.94x, 64->128 at 7x7 0.96x (tiles waste a row and a column), 32->64 at 24x24 0.93x;
+# on two threads the large images lose more (ExampleNet's 32->64 at 24x24 took its training
+# from 983 to 865 samples/s at batch 64), so only the 10..16-pixel layers take it.
 WINOGRAD_MIN_CHANNELS = 32
 WINOGRAD_MIN_SIZE = 10
+WINOGRAD_MAX_SIZE = 16
 
 
 def use_winograd(x_shape: tuple[int, ...], weight_shape: tuple[int, ...], stride: IntPair,
@@ -279,7 +281,7 @@ def use_winograd(x_shape: tuple[int, ...], weight_shape: tuple[int, ...], stride
     """Whether conv2d takes the Winograd path for these shapes (see WINOGRAD_MIN_CHANNELS)."""
     return (tuple(weight_shape[2:]) == (3, 3) and stride == (1, 1) and dilation == (1, 1)
             and groups == 1 and x_shape[1] >= WINOGRAD_MIN_CHANNELS
-            and min(out_size) >= WINOGRAD_MIN_SIZE)
+            and WINOGRAD_MIN_SIZE <= min(out_size) and max(out_size) <= WINOGRAD_MAX_SIZE)
 
 
 # Convolutions with at most this many columns per output pixel (C/G * KH * KW) run per image:

@@ -20,13 +20,15 @@ from minigrad.testing import assert_grad_matches_numeric
 @contextlib.contextmanager
 def winograd_path(enabled: bool = True):
     """Every 3x3 stride-1 convolution takes (or, disabled, avoids) the Winograd path."""
-    previous = conv_ops.WINOGRAD_MIN_CHANNELS, conv_ops.WINOGRAD_MIN_SIZE
-    conv_ops.WINOGRAD_MIN_CHANNELS, conv_ops.WINOGRAD_MIN_SIZE = (1, 1) if enabled else (
-        10**9, 10**9)
+    names = ("WINOGRAD_MIN_CHANNELS", "WINOGRAD_MIN_SIZE", "WINOGRAD_MAX_SIZE")
+    previous = [getattr(conv_ops, name) for name in names]
+    for name, value in zip(names, (1, 1, 10**9) if enabled else (10**9, 10**9, 0)):
+        setattr(conv_ops, name, value)
     try:
         yield
     finally:
-        conv_ops.WINOGRAD_MIN_CHANNELS, conv_ops.WINOGRAD_MIN_SIZE = previous
+        for name, value in zip(names, previous):
+            setattr(conv_ops, name, value)
 
 
 def in_layout(a: np.ndarray, layout: str) -> np.ndarray:
