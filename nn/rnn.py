@@ -20,6 +20,9 @@ import numpy as np
 import minigrad.functional as F
 from minigrad.errors import OpError
 from minigrad.ops.recurrent import GRULayer, LSTMLayer, RNNLayer
+from minigrad.ops.recurrent_graph import gru_step as _gru_step
+from minigrad.ops.recurrent_graph import lstm_step as _lstm_step
+from minigrad.ops.recurrent_graph import rnn_step as _rnn_step
 from minigrad.tensor import Tensor, _wrap, cat, stack
 from nn import init
 from nn.conv import factory_dtype
@@ -33,35 +36,9 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ------------------------------------------------------------------------------ one time step
-# ``gi`` is the input's contribution x_t W_ih^T + b_ih (+ b_hh where it simply adds).
-
-
-def _rnn_step(gi: Tensor, h: Tensor, w_hh_t: Tensor, relu: bool) -> Tensor:
-    pre = gi + h @ w_hh_t
-    return pre.relu() if relu else pre.tanh()
-
-
-def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, w_hr_t: Tensor | None
-               ) -> tuple[Tensor, Tensor]:
-    gates = gi + h @ w_hh_t
-    size = c.shape[-1]
-    input_forget = gates[:, : 2 * size].sigmoid()
-    cell = gates[:, 2 * size : 3 * size].tanh()
-    output = gates[:, 3 * size :].sigmoid()
-    c = input_forget[:, size:] * c + input_forget[:, :size] * cell
-    h = output * c.tanh()
-    return (h if w_hr_t is None else h @ w_hr_t), c
-
-
-def _gru_step(gi: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
-    gh = h @ w_hh_t
-    if b_hh is not None:
-        gh = gh + b_hh
-    size = h.shape[-1]
-    reset_update = (gi[:, : 2 * size] + gh[:, : 2 * size]).sigmoid()
-    new = (gi[:, 2 * size :] + reset_update[:, :size] * gh[:, 2 * size :]).tanh()
-    update = reset_update[:, size:]
-    return new + update * (h - new)
+# ``gi`` is the input's contribution x_t W_ih^T + b_ih (+ b_hh where it simply adds); the step
+# functions (the cell equations) live in minigrad.ops.recurrent_graph, which also uses them
+# for the layers' second derivatives.
 
 
 def _input_bias(mode: str, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:

@@ -26,6 +26,40 @@ def _keep(mask: np.ndarray | None, t: int, new: Any, old: Any) -> Any:
     return new if mask is None else where(mask[t][:, None], new, old)
 
 
+# ``gi`` is the input's contribution to the gates at one step, x_t W_ih^T + b (the cells of
+# ``nn`` call these steps too, so the cell equations are written once)
+
+
+def rnn_step(gi: Any, h: Any, w_hh_t: Any, relu: bool) -> Any:
+    """One Elman step: act(gi + h W_hh^T)."""
+    pre = gi + h @ w_hh_t
+    return pre.relu() if relu else pre.tanh()
+
+
+def lstm_step(gi: Any, h: Any, c: Any, w_hh_t: Any, w_hr_t: Any | None) -> tuple[Any, Any]:
+    """One LSTM step (gates i, f, g, o): the new (h, c), h projected by W_hr^T if given."""
+    gates = gi + h @ w_hh_t
+    size = c.shape[-1]
+    input_forget = gates[:, : 2 * size].sigmoid()
+    cell = gates[:, 2 * size : 3 * size].tanh()
+    output = gates[:, 3 * size :].sigmoid()
+    c = input_forget[:, size:] * c + input_forget[:, :size] * cell
+    h = output * c.tanh()
+    return (h if w_hr_t is None else h @ w_hr_t), c
+
+
+def gru_step(gi: Any, h: Any, w_hh_t: Any, b_hh: Any | None) -> Any:
+    """One GRU step (gates r, z, n) with n = tanh(gi_n + r * (h W_hn^T + b_hn))."""
+    gh = h @ w_hh_t
+    if b_hh is not None:
+        gh = gh + b_hh
+    size = h.shape[-1]
+    reset_update = (gi[:, : 2 * size] + gh[:, : 2 * size]).sigmoid()
+    new = (gi[:, 2 * size :] + reset_update[:, :size] * gh[:, 2 * size :]).tanh()
+    update = reset_update[:, size:]
+    return new + update * (h - new)
+
+
 def rnn_layer(gates_x: Any, h0: Any, w_hh: Any, relu: bool, reverse: bool,
               mask: np.ndarray | None) -> Any:
     """gates_x (T, B, H), h0 (B, H), w_hh (H, H) -> h after each step (T, B, H)."""
@@ -35,8 +69,7 @@ def rnn_layer(gates_x: Any, h0: Any, w_hh: Any, relu: bool, reverse: bool,
     h = h0
     states: list[Any] = [None] * gates_x.shape[0]
     for t in _order(gates_x.shape[0], reverse):
-        pre = gates_x[t] + h @ w_hh_t
-        h = _keep(mask, t, pre.relu() if relu else pre.tanh(), h)
+        h = _keep(mask, t, rnn_step(gates_x[t], h, w_hh_t, relu), h)
         states[t] = h
     return stack(states, 0)
 
@@ -47,20 +80,12 @@ def lstm_layer(gates_x: Any, h0: Any, c0: Any, w_hh: Any, *projection: Any, reve
     -> (T, B, P + H): h and c after each step, side by side."""
     from minigrad.tensor import cat, stack
 
-    size = c0.shape[-1]
     w_hh_t = w_hh.t()
     w_hr_t = projection[0].t() if projection else None
     h, c = h0, c0
     steps: list[Any] = [None] * gates_x.shape[0]
     for t in _order(gates_x.shape[0], reverse):
-        z = gates_x[t] + h @ w_hh_t
-        input_forget = z[:, : 2 * size].sigmoid()
-        cell = z[:, 2 * size : 3 * size].tanh()
-        output = z[:, 3 * size :].sigmoid()
-        c_new = input_forget[:, size:] * c + input_forget[:, :size] * cell
-        h_new = output * c_new.tanh()
-        if w_hr_t is not None:
-            h_new = h_new @ w_hr_t
+        h_new, c_new = lstm_step(gates_x[t], h, c, w_hh_t, w_hr_t)
         h, c = _keep(mask, t, h_new, h), _keep(mask, t, c_new, c)
         steps[t] = cat([h, c], -1)
     return stack(steps, 0)
@@ -71,17 +96,11 @@ def gru_layer(gates_x: Any, h0: Any, w_hh: Any, *bias: Any, reverse: bool,
     """gates_x (T, B, 3H), h0 (B, H), w_hh (3H, H) [, b_hh (3H,)] -> h after each step."""
     from minigrad.tensor import stack
 
-    size = h0.shape[-1]
     w_hh_t = w_hh.t()
+    b_hh = bias[0] if bias else None
     h = h0
     states: list[Any] = [None] * gates_x.shape[0]
     for t in _order(gates_x.shape[0], reverse):
-        gh = h @ w_hh_t
-        if bias:
-            gh = gh + bias[0]
-        reset_update = (gates_x[t, :, : 2 * size] + gh[:, : 2 * size]).sigmoid()
-        reset, update = reset_update[:, :size], reset_update[:, size:]
-        new = (gates_x[t, :, 2 * size :] + reset * gh[:, 2 * size :]).tanh()
-        h = _keep(mask, t, new + update * (h - new), h)
+        h = _keep(mask, t, gru_step(gates_x[t], h, w_hh_t, b_hh), h)
         states[t] = h
     return stack(states, 0)
