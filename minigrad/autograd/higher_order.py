@@ -16,7 +16,10 @@ attribute ``differentiable_backward = True`` (``minigrad.gradgradcheck`` tells w
 right); any other primitive met under ``create_graph=True`` raises
 an error naming it, and a NumPy call with no Tensor meaning raises too, so a second derivative
 is never silently wrong. Turning an array-only helper of a backward into one that also takes
-Tensors (``scatter_add_into`` below) is how a primitive joins the list.
+Tensors (``scatter_add_into`` below) is how a primitive joins the list. A fused primitive
+whose backward is a hand-written loop on ndarrays (the recurrent layers) joins through
+``recomputed_backward``: under create_graph its backward recomputes the op from
+differentiable ones and returns the recorded gradients of that recomputation.
 """
 
 from __future__ import annotations
