@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, _increment_step, _scalar_tensor, _zeros_like
+from minigrad.optim.optimizer import (
+    Optimizer,
+    _increment_step,
+    _scalar_tensor,
+    _weight_decay,
+    _zeros_like,
+)
 
 
 class Adadelta(Optimizer):
@@ -59,8 +65,7 @@ class Adadelta(Optimizer):
     ) -> None:
         rho, eps = group["rho"], group["eps"]
         _increment_step(state)
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p
+        grad = _weight_decay(p, grad, group)
         square_avg = state["square_avg"]._data
         acc_delta = state["acc_delta"]._data
         square_avg *= rho

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, _increment_step, _scalar_tensor
+from minigrad.optim.optimizer import Optimizer, _increment_step, _scalar_tensor, _weight_decay
 from minigrad.tensor import Tensor
 
 
@@ -67,8 +67,7 @@ class Adagrad(Optimizer):
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         step = _increment_step(state)
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p
+        grad = _weight_decay(p, grad, group)
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state_sum = state["sum"]._data
         state_sum += grad * grad

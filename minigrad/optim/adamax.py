@@ -12,6 +12,7 @@ from minigrad.optim.optimizer import (
     _increment_step,
     _lerp_,
     _scalar_tensor,
+    _weight_decay,
     _zeros_like,
 )
 
@@ -37,10 +38,7 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        lr = self._check_at_least("learning rate", lr)
-        self._check_at_least("epsilon value", eps)
-        betas = self._check_betas(betas)
-        self._check_at_least("weight_decay value", weight_decay)
+        lr, betas = self._check_adam_hyperparameters(lr, eps, betas, weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -63,8 +61,7 @@ class Adamax(Optimizer):
     ) -> None:
         beta1, beta2 = group["betas"]
         step = _increment_step(state)
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p
+        grad = _weight_decay(p, grad, group)
         exp_avg = state["exp_avg"]._data
         exp_inf = state["exp_inf"]._data
         _lerp_(exp_avg, grad, 1 - beta1)

@@ -12,6 +12,7 @@ from minigrad.optim.optimizer import (
     _increment_step,
     _scalar_dtype,
     _scalar_tensor,
+    _weight_decay,
     _zeros_like,
 )
 
@@ -69,8 +70,7 @@ class ASGD(Optimizer):
     ) -> None:
         lr, lambd, alpha = group["lr"], group["lambd"], group["alpha"]
         step = _increment_step(state)
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p
+        grad = _weight_decay(p, grad, group)
         eta = float(state["eta"]._data)
         p *= 1 - lambd * eta
         p += -eta * grad

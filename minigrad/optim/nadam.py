@@ -9,9 +9,10 @@ import numpy as np
 
 from minigrad.optim.optimizer import (
     Optimizer,
+    _adam_moments_,
     _increment_step,
-    _lerp_,
     _scalar_tensor,
+    _weight_decay,
     _zeros_like,
 )
 
@@ -44,10 +45,7 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        lr = self._check_at_least("learning rate", lr)
-        self._check_at_least("epsilon value", eps)
-        betas = self._check_betas(betas)
-        self._check_at_least("weight_decay value", weight_decay)
+        lr, betas = self._check_adam_hyperparameters(lr, eps, betas, weight_decay)
         self._check_at_least("momentum_decay value", momentum_decay)
         defaults = dict(
             lr=lr,
@@ -72,16 +70,12 @@ class NAdam(Optimizer):
     def _update(
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
-        lr, weight_decay = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         momentum_decay = group["momentum_decay"]
         beta1, beta2 = group["betas"]
         step = _increment_step(state)
         bias_correction2 = 1 - beta2**step
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * p
+        grad = _weight_decay(p, grad, group, group["decoupled_weight_decay"])
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         mu_product_array = state["mu_product"]._data
@@ -89,9 +83,7 @@ class NAdam(Optimizer):
         mu_product = float(mu_product_array)
         exp_avg = state["exp_avg"]._data
         exp_avg_sq = state["exp_avg_sq"]._data
-        _lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        _adam_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2)
         denom = np.sqrt(exp_avg_sq / bias_correction2)
         denom += group["eps"]
         mu_product_next = mu_product * mu_next

@@ -215,6 +215,16 @@ class Optimizer:
             for index, beta in enumerate(betas)
         )
 
+    def _check_adam_hyperparameters(
+        self, lr: Any, eps: Any, betas: Any, weight_decay: Any
+    ) -> tuple[Any, tuple[float, float]]:
+        """The Adam family's checks, in PyTorch's order; returns the checked ``lr`` and betas."""
+        lr = self._check_at_least("learning rate", lr)
+        self._check_at_least("epsilon value", eps)
+        betas = self._check_betas(betas)
+        self._check_at_least("weight_decay value", weight_decay)
+        return lr, betas
+
     # ----------------------------------------------------------------------- state dict
 
     def state_dict(self) -> dict[str, Any]:
@@ -354,3 +364,27 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
 
 def _zeros_like(p: np.ndarray) -> Tensor:
     return Tensor(np.zeros_like(p))
+
+
+def _weight_decay(
+    p: np.ndarray, grad: np.ndarray, group: dict[str, Any], decoupled: bool = False
+) -> np.ndarray:
+    """``grad + weight_decay * p``; decoupled, ``p *= 1 - lr * weight_decay`` in place instead
+    and ``grad`` unchanged."""
+    weight_decay = group["weight_decay"]
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        p *= 1 - group["lr"] * weight_decay
+        return grad
+    return grad + weight_decay * p
+
+
+def _adam_moments_(
+    exp_avg: np.ndarray, exp_avg_sq: np.ndarray, grad: np.ndarray, beta1: float, beta2: float
+) -> None:
+    """Adam's moment updates in place: ``m = lerp(m, g, 1 - beta1)``,
+    ``v = beta2 * v + (1 - beta2) * g * g``."""
+    _lerp_(exp_avg, grad, 1 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * grad * grad

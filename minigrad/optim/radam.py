@@ -9,9 +9,10 @@ import numpy as np
 
 from minigrad.optim.optimizer import (
     Optimizer,
+    _adam_moments_,
     _increment_step,
-    _lerp_,
     _scalar_tensor,
+    _weight_decay,
     _zeros_like,
 )
 
@@ -42,10 +43,7 @@ class RAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        lr = self._check_at_least("learning rate", lr)
-        self._check_at_least("epsilon value", eps)
-        betas = self._check_betas(betas)
-        self._check_at_least("weight_decay value", weight_decay)
+        lr, betas = self._check_adam_hyperparameters(lr, eps, betas, weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -67,19 +65,13 @@ class RAdam(Optimizer):
     def _update(
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
-        lr, weight_decay = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         beta1, beta2 = group["betas"]
         step = _increment_step(state)
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * p
+        grad = _weight_decay(p, grad, group, group["decoupled_weight_decay"])
         exp_avg = state["exp_avg"]._data
         exp_avg_sq = state["exp_avg_sq"]._data
-        _lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        _adam_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         bias_corrected_exp_avg = exp_avg / bias_correction1

@@ -12,6 +12,7 @@ from minigrad.optim.optimizer import (
     _increment_step,
     _lerp_,
     _scalar_tensor,
+    _weight_decay,
     _zeros_like,
 )
 
@@ -72,8 +73,7 @@ class RMSprop(Optimizer):
     ) -> None:
         alpha, momentum = group["alpha"], group["momentum"]
         _increment_step(state)
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p
+        grad = _weight_decay(p, grad, group)
         square_avg = state["square_avg"]._data
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad

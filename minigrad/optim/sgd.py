@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer
+from minigrad.optim.optimizer import Optimizer, _weight_decay
 from minigrad.tensor import Tensor
 
 
@@ -57,8 +57,7 @@ class SGD(Optimizer):
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         momentum = group["momentum"]
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p
+        grad = _weight_decay(p, grad, group)
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
