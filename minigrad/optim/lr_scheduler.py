@@ -159,11 +159,24 @@ def _lambdas(
     return lambdas
 
 
-class _LambdaStateMixin:
-    """State dicts that keep callable objects' attributes but not plain functions (which
-    cannot be saved), as PyTorch does."""
+class _LambdaScheduler(LRScheduler):
+    """A scheduler driven by ``lr_lambda`` (one function, or one per parameter group), with
+    state dicts that keep callable objects' attributes but not plain functions (which cannot be
+    saved), as PyTorch does."""
 
+    _name: str
     lr_lambdas: list[Callable[[int], float]]
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        self.lr_lambdas = _lambdas(self._name, optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -182,19 +195,10 @@ class _LambdaStateMixin:
                 fn.__dict__.update(saved)
 
 
-class LambdaLR(_LambdaStateMixin, LRScheduler):
+class LambdaLR(_LambdaScheduler):
     """``lr = base_lr * lr_lambda(epoch)`` (one function, or one per parameter group)."""
 
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        _check_optimizer(optimizer)
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("LambdaLR", optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
+    _name = "LambdaLR"
 
     def get_lr(self) -> list[float]:
         return [
@@ -203,19 +207,10 @@ class LambdaLR(_LambdaStateMixin, LRScheduler):
         ]
 
 
-class MultiplicativeLR(_LambdaStateMixin, LRScheduler):
+class MultiplicativeLR(_LambdaScheduler):
     """``lr = lr * lr_lambda(epoch)`` on every step after the first."""
 
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        _check_optimizer(optimizer)
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("MultiplicativeLR", optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
+    _name = "MultiplicativeLR"
 
     def get_lr(self) -> list[float]:
         if self._is_initial:
@@ -588,23 +583,13 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _uses_beta1(optimizer)
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
-                for group_max, group_base, group in zip(
-                    self.max_momentums, self.base_momentums, optimizer.param_groups, strict=True
-                ):
-                    if self.use_beta1:
-                        group["betas"] = (group_max, *group["betas"][1:])
-                    else:
-                        group["momentum"] = group_max
-                    group["max_momentum"] = group_max
-                    group["base_momentum"] = group_base
+                _init_momentum(
+                    optimizer.param_groups, self.max_momentums, self.base_momentums, self.use_beta1
+                )
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -641,10 +626,7 @@ class CyclicLR(LRScheduler):
                 self.optimizer.param_groups, self.base_momentums, self.max_momentums, strict=True
             ):
                 momentum = max_momentum - (max_momentum - base_momentum) * scale_factor * scale
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, momentum, self.use_beta1)
         return lrs
 
     def state_dict(self) -> dict[str, Any]:
@@ -662,6 +644,35 @@ class CyclicLR(LRScheduler):
         if saved_function is not None and self._scale_fn_custom is not None:
             self._scale_fn_custom.__dict__.update(saved_function)
         self._init_scale_fn()
+
+
+def _uses_beta1(optimizer: Optimizer) -> bool:
+    """Whether momentum cycling drives Adam's beta1 (else the optimizer's momentum)."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+        )
+    return "betas" in optimizer.defaults
+
+
+def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+def _init_momentum(
+    groups: list[dict[str, Any]],
+    max_momentums: list[float],
+    base_momentums: list[float],
+    use_beta1: bool,
+) -> None:
+    """Start every group at its ``max_momentum`` and record both bounds in the group."""
+    for group, group_max, group_base in zip(groups, max_momentums, base_momentums, strict=True):
+        _set_momentum(group, group_max, use_beta1)
+        group["max_momentum"] = group_max
+        group["base_momentum"] = group_base
 
 
 def _check_positive_number(scheduler: str, name: str, value: Any) -> None:
@@ -748,23 +759,11 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _uses_beta1(optimizer)
             max_momentums = _per_group("max_momentum", optimizer, max_momentum)
             base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
-                for group, group_max, group_base in zip(
-                    groups, max_momentums, base_momentums, strict=True
-                ):
-                    if self.use_beta1:
-                        group["betas"] = (group_max, *group["betas"][1:])
-                    else:
-                        group["momentum"] = group_max
-                    group["max_momentum"] = group_max
-                    group["base_momentum"] = group_base
+                _init_momentum(groups, max_momentums, base_momentums, self.use_beta1)
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
@@ -795,10 +794,7 @@ class OneCycleLR(LRScheduler):
                 start_step = end_step
             lrs.append(lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, momentum, self.use_beta1)
         return lrs
 
 
