@@ -11,15 +11,14 @@ from typing import Any
 
 import numpy as np
 
-import minigrad
 import minigrad.functional as F
-from minigrad.device import check_device
 from minigrad.ops.convnd import conv_transpose_output_padding, same_padding
 from minigrad.ops.windows import ntuple
 from minigrad.tensor import Tensor
 from nn import init
 from nn.linear import add_weight_and_bias
 from nn.module import Module
+from nn.module import factory_dtype as module_factory_dtype
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -34,9 +33,8 @@ __all__ = [
 
 
 def factory_dtype(layer: str, device: Any, dtype: Any) -> np.dtype:
-    """The parameter dtype of a layer built with ``device=`` and ``dtype=`` (CPU only)."""
-    check_device(device, f"{layer}()")
-    return np.dtype(minigrad.get_default_dtype() if dtype is None else dtype)
+    """``nn.module.factory_dtype`` with the layer's name first, as the layers here call it."""
+    return module_factory_dtype(device, dtype, layer)
 
 
 def _positive_int(layer: str, name: str, value: Any) -> int:
