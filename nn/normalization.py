@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-import minigrad
-from minigrad.device import check_device
 from minigrad.errors import OpError
 from minigrad.functional_norm import (
     batch_norm,
@@ -27,7 +25,7 @@ from minigrad.functional_norm import (
     rms_norm,
 )
 from minigrad.tensor import Tensor
-from nn.module import Module
+from nn.module import Module, factory_dtype
 from nn.parameter import Parameter
 
 __all__ = [
@@ -36,12 +34,26 @@ __all__ = [
 ]
 
 
-def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(minigrad.get_default_dtype() if dtype is None else dtype)
+def _init_affine(module: Module, shape: Any, dtype: np.dtype, affine: bool, bias: bool) -> None:
+    """``weight`` (ones) and ``bias`` (zeros) of ``shape`` when ``affine``; else both None."""
+    if affine:
+        module.weight = Parameter(np.ones(shape, dtype=dtype))
+        if bias:
+            module.bias = Parameter(np.zeros(shape, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
 
 
-def _check_device(device: Any, name: str) -> None:
-    check_device(device, f"{name}()")
+def _reset_affine(module: Module) -> None:
+    """Weight back to ones and bias (where the layer has one) back to zeros."""
+    if module.weight is not None:
+        module.weight._data[...] = 1
+    bias = getattr(module, "bias", None)
+    if bias is not None:
+        bias._data[...] = 0
 
 
 class _NormBase(Module):
@@ -62,22 +74,13 @@ class _NormBase(Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
-        _check_device(device, type(self).__name__)
-        dtype = _dtype(dtype)
+        dtype = factory_dtype(device, dtype, type(self).__name__)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, num_features, dtype, affine, bias)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
@@ -95,10 +98,7 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if self.bias is not None:
-            self.bias._data[...] = 0
+        _reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._expected_dims:
@@ -247,26 +247,14 @@ class LayerNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        _check_device(device, "LayerNorm")
+        dtype = factory_dtype(device, dtype, "LayerNorm")
         self.normalized_shape = _shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = _dtype(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, self.normalized_shape, dtype, elementwise_affine, bias)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if self.bias is not None:
-            self.bias._data[...] = 0
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -291,18 +279,17 @@ class RMSNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        _check_device(device, "RMSNorm")
+        dtype = factory_dtype(device, dtype, "RMSNorm")
         self.normalized_shape = _shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=_dtype(dtype)))
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
         else:
             self.register_parameter("weight", None)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            self.weight._data[...] = 1
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return rms_norm(input, self.normalized_shape, self.weight, self.eps)
@@ -330,7 +317,7 @@ class GroupNorm(Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
-        _check_device(device, "GroupNorm")
+        dtype = factory_dtype(device, dtype, "GroupNorm")
         if num_channels % num_groups != 0:
             raise ValueError(
                 f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
@@ -339,22 +326,10 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        dtype = _dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, num_channels, dtype, affine, bias)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if self.bias is not None:
-            self.bias._data[...] = 0
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
