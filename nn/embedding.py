@@ -9,8 +9,7 @@ import numpy as np
 import minigrad.functional as F
 from minigrad.tensor import Tensor
 from nn import init
-from nn.conv import factory_dtype
-from nn.module import Module
+from nn.module import Module, factory_dtype
 from nn.parameter import Parameter
 
 
@@ -24,21 +23,46 @@ def _padding_index(padding_idx: int | None, num_embeddings: int) -> int | None:
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
 
 
-def _table(num_embeddings: int, embedding_dim: int, _weight: Any, dtype: Any,
-           name: str) -> Parameter | None:
-    """The given table as a Parameter (shape checked), or None to initialise a fresh one."""
-    if _weight is None:
-        return None
-    if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+def _pretrained_shape(name: str, embeddings: Tensor) -> tuple[int, int]:
+    """``(num_embeddings, embedding_dim)`` of a pretrained table, which must be 2-D."""
+    if embeddings.ndim != 2:
         raise ValueError(
-            f"{name}: shape of weight {tuple(_weight.shape)} does not match num_embeddings "
-            f"and embedding_dim ({num_embeddings}, {embedding_dim})"
+            f"{name}.from_pretrained: embeddings are expected to be 2-dimensional, got shape "
+            f"{tuple(embeddings.shape)}"
         )
-    data = _weight._data if isinstance(_weight, Tensor) else np.asarray(_weight)
-    return Parameter(data if dtype is None else data.astype(dtype))
+    rows, cols = embeddings.shape
+    return rows, cols
 
 
-class Embedding(Module):
+class _EmbeddingTable(Module):
+    """The ``(num_embeddings, embedding_dim)`` weight that Embedding and EmbeddingBag share."""
+
+    num_embeddings: int
+    embedding_dim: int
+    padding_idx: int | None
+
+    def _init_weight(self, name: str, _weight: Any, device: Any, dtype: Any) -> None:
+        """``weight``: the given table (shape checked), or a fresh one initialised N(0, 1)."""
+        shape = (self.num_embeddings, self.embedding_dim)
+        if _weight is None:
+            self.weight = Parameter(np.empty(shape, dtype=factory_dtype(device, dtype, name)))
+            self.reset_parameters()
+            return
+        if tuple(_weight.shape) != shape:
+            raise ValueError(
+                f"{name}: shape of weight {tuple(_weight.shape)} does not match num_embeddings "
+                f"and embedding_dim ({self.num_embeddings}, {self.embedding_dim})"
+            )
+        data = _weight._data if isinstance(_weight, Tensor) else np.asarray(_weight)
+        self.weight = Parameter(data if dtype is None else data.astype(dtype))
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+
+
+class Embedding(_EmbeddingTable):
     """``(*) int64 -> (*, embedding_dim)``: row ``i`` of ``weight`` for each index ``i``.
 
     ``weight`` is ``(num_embeddings, embedding_dim)``, initialised N(0, 1) with the
@@ -68,19 +92,8 @@ class Embedding(Module):
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
-        weight = _table(num_embeddings, embedding_dim, _weight, dtype, "Embedding")
-        if weight is None:
-            self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                             dtype=factory_dtype("Embedding", device, dtype)))
-            self.reset_parameters()
-        else:
-            self.weight = weight
+        self._init_weight("Embedding", _weight, device, dtype)
         self.weight.requires_grad = not _freeze
-
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -113,18 +126,13 @@ class Embedding(Module):
     ) -> Embedding:
         """An Embedding whose weight is ``embeddings`` (shared, not copied); frozen unless
         ``freeze=False``. The padding row is kept as given."""
-        if embeddings.ndim != 2:
-            raise ValueError(
-                f"Embedding.from_pretrained: embeddings are expected to be 2-dimensional, got "
-                f"shape {tuple(embeddings.shape)}"
-            )
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape("Embedding", embeddings)
         return cls(rows, cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx,
                    max_norm=max_norm, norm_type=norm_type,
                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_EmbeddingTable):
     """Sums, means or maxima of bags of embeddings: ``(B, L)`` indices, or 1-D indices with
     ``offsets`` (B,) marking where each bag starts -> ``(B, embedding_dim)``."""
 
@@ -153,18 +161,7 @@ class EmbeddingBag(Module):
         self.sparse = sparse
         self.include_last_offset = include_last_offset
         self.padding_idx = _padding_index(padding_idx, num_embeddings)
-        weight = _table(num_embeddings, embedding_dim, _weight, dtype, "EmbeddingBag")
-        if weight is None:
-            self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                             dtype=factory_dtype("EmbeddingBag", device, dtype)))
-            self.reset_parameters()
-        else:
-            self.weight = weight
-
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+        self._init_weight("EmbeddingBag", _weight, device, dtype)
 
     def forward(self, input: Tensor, offsets: Tensor | None = None,
                 per_sample_weights: Tensor | None = None) -> Tensor:
@@ -199,12 +196,7 @@ class EmbeddingBag(Module):
         padding_idx: int | None = None,
     ) -> EmbeddingBag:
         """An EmbeddingBag whose weight is ``embeddings``; frozen unless ``freeze=False``."""
-        if embeddings.ndim != 2:
-            raise ValueError(
-                f"EmbeddingBag.from_pretrained: embeddings are expected to be 2-dimensional, "
-                f"got shape {tuple(embeddings.shape)}"
-            )
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape("EmbeddingBag", embeddings)
         bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
                   _weight=embeddings, include_last_offset=include_last_offset,
                   padding_idx=padding_idx)
