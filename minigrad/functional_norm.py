@@ -53,12 +53,41 @@ def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None,
     return out
 
 
-def _check_channel_vector(t: Tensor | None, channels: int, name: str, op: str) -> None:
-    if t is not None and t.numel() != channels:
+def _check_channel_vectors(op: str, channels: int, **vectors: Tensor | None) -> None:
+    for name, t in vectors.items():
+        if t is not None and t.numel() != channels:
+            raise OpError(
+                f"{op}: {name} of shape {t.shape} does not match the {channels} channels of "
+                f"the input (dim 1); it needs {channels} elements"
+            )
+
+
+def _channel_shape(input: Tensor) -> tuple[int, ...]:
+    """``(1, C, 1, ...)``: per-channel statistics shaped to broadcast against ``input``."""
+    return (1, input.shape[1]) + (1,) * (input.ndim - 2)
+
+
+def _normalize_running(input: Tensor, running_mean: Tensor, running_var: Tensor, eps: float,
+                       stat_shape: tuple[int, ...]) -> Tensor:
+    """``(x - running_mean) / sqrt(running_var + eps)`` per channel (no gradient to the
+    statistics)."""
+    mean = running_mean.detach().reshape(stat_shape).to(input.dtype)
+    inv_std = (running_var.detach().reshape(stat_shape).to(input.dtype) + eps).rsqrt()
+    return (input - mean) * inv_std
+
+
+def _normalized_shape(op: str, normalized_shape: int | Sequence[int],
+                      input: Tensor) -> tuple[int, ...]:
+    """``normalized_shape`` as a tuple, checked to be the trailing dims of ``input``."""
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else (
+        tuple(int(n) for n in normalized_shape))
+    k = len(shape)
+    if k == 0 or input.ndim < k or input.shape[input.ndim - k:] != shape:
         raise OpError(
-            f"{op}: {name} of shape {t.shape} does not match the {channels} channels of the "
-            f"input (dim 1); it needs {channels} elements"
+            f"{op}: given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
         )
+    return shape
 
 
 def batch_norm(
@@ -77,10 +106,9 @@ def batch_norm(
     if input.ndim < 2:
         raise OpError(f"batch_norm: expected input of shape (N, C, *), got {input.shape}")
     channels = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        _check_channel_vector(t, channels, name, "batch_norm")
-    stat_shape = (1, channels) + (1,) * (input.ndim - 2)
+    _check_channel_vectors("batch_norm", channels, running_mean=running_mean,
+                           running_var=running_var, weight=weight, bias=bias)
+    stat_shape = _channel_shape(input)
     if training:
         axes = (0, *range(2, input.ndim))
         count = input._data.size // channels if channels else 0
@@ -97,9 +125,7 @@ def batch_norm(
                 "batch_norm: running_mean and running_var are needed when not training; pass "
                 "training=True to use the batch statistics"
             )
-        mean = running_mean.detach().reshape(stat_shape).to(input.dtype)
-        inv_std = (running_var.detach().reshape(stat_shape).to(input.dtype) + eps).rsqrt()
-        out = (input - mean) * inv_std
+        out = _normalize_running(input, running_mean, running_var, eps, stat_shape)
     return _affine(out, weight, bias, stat_shape)
 
 
@@ -121,10 +147,9 @@ def instance_norm(
             f"dim, got {input.shape}"
         )
     channels = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        _check_channel_vector(t, channels, name, "instance_norm")
-    stat_shape = (1, channels) + (1,) * (input.ndim - 2)
+    _check_channel_vectors("instance_norm", channels, running_mean=running_mean,
+                           running_var=running_var, weight=weight, bias=bias)
+    stat_shape = _channel_shape(input)
     if use_input_stats:
         axes = tuple(range(2, input.ndim))
         count = int(np.prod(input.shape[2:]))
@@ -145,9 +170,7 @@ def instance_norm(
                 "instance_norm: running_mean and running_var are needed when use_input_stats is "
                 "False"
             )
-        mean = running_mean.detach().reshape(stat_shape).to(input.dtype)
-        inv_std = (running_var.detach().reshape(stat_shape).to(input.dtype) + eps).rsqrt()
-        out = (input - mean) * inv_std
+        out = _normalize_running(input, running_mean, running_var, eps, stat_shape)
     return _affine(out, weight, bias, stat_shape)
 
 
@@ -160,14 +183,8 @@ def layer_norm(
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims (biased variance), then
     ``* weight + bias`` (both of ``normalized_shape``)."""
-    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else (
-        tuple(int(n) for n in normalized_shape))
+    shape = _normalized_shape("layer_norm", normalized_shape, input)
     k = len(shape)
-    if k == 0 or input.ndim < k or input.shape[input.ndim - k:] != shape:
-        raise OpError(
-            f"layer_norm: given normalized_shape={list(shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
-        )
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != shape:
             raise OpError(
@@ -201,8 +218,7 @@ def group_norm(
             f"group_norm: expected number of channels in input ({channels}) to be divisible by "
             f"num_groups ({num_groups})"
         )
-    for name, t in (("weight", weight), ("bias", bias)):
-        _check_channel_vector(t, channels, name, "group_norm")
+    _check_channel_vectors("group_norm", channels, weight=weight, bias=bias)
     if batch * channels // num_groups * int(np.prod(input.shape[2:])) == 1:  # PyTorch's check
         raise ValueError(
             f"group_norm: expected more than 1 value per channel when training, got input of "
@@ -211,7 +227,7 @@ def group_norm(
     grouped = input.reshape(batch, num_groups, -1)
     out = _normalize(grouped, (2,), eps)
     out = out.reshape(input.shape)
-    return _affine(out, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
+    return _affine(out, weight, bias, _channel_shape(input))
 
 
 def local_response_norm(
@@ -246,14 +262,8 @@ def rms_norm(
 ) -> Tensor:
     """``x / sqrt(mean(x²) + eps)`` over the last ``len(normalized_shape)`` dims, then
     ``* weight``; ``eps=None`` is the machine epsilon of the input's dtype."""
-    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else (
-        tuple(int(n) for n in normalized_shape))
+    shape = _normalized_shape("rms_norm", normalized_shape, input)
     k = len(shape)
-    if k == 0 or input.ndim < k or input.shape[input.ndim - k:] != shape:
-        raise OpError(
-            f"rms_norm: given normalized_shape={list(shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
-        )
     if eps is None:
         eps = float(np.finfo(input.dtype).eps)
     axes = tuple(range(input.ndim - k, input.ndim))

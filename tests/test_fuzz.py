@@ -28,11 +28,6 @@ TF = torch.nn.functional
 CLEAR_ERRORS = (ValueError, RuntimeError, TypeError, IndexError)
 
 
-def known(reason: str) -> pytest.MarkDecorator:
-    """A failure of code outside this suite that the fuzzer found. The fuzz tests leave its
-    inputs out (each place says so) and a test_known_* test below reproduces it, strictly: once
-    it is fixed that test fails until its mark is removed and the fuzz strategy widened."""
-    return pytest.mark.xfail(reason=reason, strict=True)
 DTYPES = [np.float32, np.float64, np.int64]
 FLOATS = [np.float32, np.float64]
 
@@ -397,8 +392,6 @@ def test_found_clamp_of_an_integer_tensor_with_float_bounds():
     check("clamp", lambda: m.clamp(None, 0.5), lambda: t.clamp(None, 0.5))
 
 
-@known("with ceil_mode=True, pools refuse a window larger than the input that PyTorch pools "
-       "(avg_pool2d of a 1x1 input, kernel 2, ceil_mode=True gives 1x1)")
 def test_known_pools_with_ceil_mode_and_a_window_larger_than_the_input():
     m, t = both(np.ones((1, 1, 1, 1), np.float32))
     check("avg_pool2d", lambda: F.avg_pool2d(m, 2, ceil_mode=True),

@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from minigrad.errors import OpError
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad import parallel
@@ -714,18 +716,22 @@ class _Geometry:
                 f"{op}: padding {self.padding} must be at most half of kernel_size "
                 f"{self.kernel} (every window must still overlap the input)"
             )
-        if extent[0] > padded[0] or extent[1] > padded[1]:
-            raise ValueError(
-                f"{op}: kernel_size {self.kernel} (window {extent[0]}x{extent[1]} with "
-                f"dilation {self.dilation}) is larger than the padded input "
-                f"{padded[0]}x{padded[1]} of input shape {tuple(shape)}; use a smaller kernel "
-                "or more padding"
-            )
         out, trailing = [], []
         for axis in range(2):
             size, stride, pad = self.size[axis], self.stride[axis], self.padding[axis]
             out.append(_pool_out_size(size, self.kernel[axis], stride, pad, self.dilation[axis],
                                       ceil_mode))
+        if min(out) < 1:
+            # as PyTorch: a window larger than the padded input is fine while ceil_mode still
+            # gives an output (the last window then reaches past the input)
+            raise OpError(
+                f"{op}: kernel_size {self.kernel} (window {extent[0]}x{extent[1]} with "
+                f"dilation {self.dilation}) is larger than the padded input "
+                f"{padded[0]}x{padded[1]} of input shape {tuple(shape)}, so the output would "
+                f"be {out[0]}x{out[1]}; use a smaller kernel, more padding or ceil_mode=True"
+            )
+        for axis in range(2):
+            size, stride, pad = self.size[axis], self.stride[axis], self.padding[axis]
             # the trailing side is padded as far as the last window reaches (ceil mode may
             # reach past the usual padding)
             trailing.append(max(0, (out[axis] - 1) * stride + extent[axis] - size - pad))
