@@ -280,12 +280,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype
 def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = None,
              layout: Any = None, device: Any = None, requires_grad: _py_bool = False) -> Tensor:
     """``steps`` evenly spaced values from start to end, both included."""
-    _check_common("linspace", device, layout)
-    steps = _steps("linspace", steps)
-    d = _as_dtype(dtype) or _t.DEFAULT_FLOAT
-    if d.kind == "b":
-        raise OpError('linspace(): "linspace_cpu" not implemented for \'Bool\'')
-    start, end = _number(start, "linspace", "start"), _number(end, "linspace", "end")
+    start, end, steps, d = _space_args("linspace", start, end, steps, dtype, device, layout)
     values = np.linspace(start, end, steps, dtype=np.float64)
     if d.kind in "iu":
         values = np.trunc(values)
@@ -296,14 +291,20 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Any =
              dtype: Any = None, layout: Any = None, device: Any = None,
              requires_grad: _py_bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
-    _check_common("logspace", device, layout)
-    steps = _steps("logspace", steps)
-    d = _as_dtype(dtype) or _t.DEFAULT_FLOAT
-    if d.kind == "b":
-        raise OpError('logspace(): "logspace_cpu" not implemented for \'Bool\'')
-    start, end = _number(start, "logspace", "start"), _number(end, "logspace", "end")
+    start, end, steps, d = _space_args("logspace", start, end, steps, dtype, device, layout)
     values = np.power(float(base), np.linspace(start, end, steps, dtype=np.float64))
     return _created("logspace", values.astype(d), requires_grad, out)
+
+
+def _space_args(op: str, start: Any, end: Any, steps: Any, dtype: Any, device: Any,
+                layout: Any) -> tuple[Any, Any, _py_int, np.dtype]:
+    """linspace's and logspace's arguments checked: start, end, steps and the dtype."""
+    _check_common(op, device, layout)
+    steps = _steps(op, steps)
+    d = _as_dtype(dtype) or _t.DEFAULT_FLOAT
+    if d.kind == "b":
+        raise OpError(f'{op}(): "{op}_cpu" not implemented for \'Bool\'')
+    return _number(start, op, "start"), _number(end, op, "end"), steps, d
 
 
 def _steps(op: str, steps: Any) -> _py_int:
@@ -336,20 +337,25 @@ def rand(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
          layout: Any = None, device: Any = None, requires_grad: _py_bool = False,
          pin_memory: _py_bool = False) -> Tensor:
     """Uniform samples from [0, 1)."""
-    _check_common("rand", device, layout)
-    d = _float_dtype("rand", dtype)
-    array = _generator(generator).random(_sizes("rand", size)).astype(d)
-    return _created("rand", array, requires_grad, out)
+    return _float_samples("rand", np.random.Generator.random, size, generator, out, dtype,
+                          layout, device, requires_grad)
 
 
 def randn(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
           layout: Any = None, device: Any = None, requires_grad: _py_bool = False,
           pin_memory: _py_bool = False) -> Tensor:
     """Standard normal samples."""
-    _check_common("randn", device, layout)
-    d = _float_dtype("randn", dtype)
-    array = _generator(generator).standard_normal(_sizes("randn", size)).astype(d)
-    return _created("randn", array, requires_grad, out)
+    return _float_samples("randn", np.random.Generator.standard_normal, size, generator, out,
+                          dtype, layout, device, requires_grad)
+
+
+def _float_samples(op: str, draw: Any, size: tuple, generator: Any, out: Any, dtype: Any,
+                   layout: Any, device: Any, requires_grad: _py_bool) -> Tensor:
+    """``draw(generator, shape)`` as a tensor of a floating ``dtype``: rand's and randn's body."""
+    _check_common(op, device, layout)
+    d = _float_dtype(op, dtype)
+    rng = _generator(generator)
+    return _created(op, draw(rng, _sizes(op, size)).astype(d), requires_grad, out)
 
 
 def _float_dtype(op: str, dtype: Any) -> np.dtype:
