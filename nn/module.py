@@ -454,23 +454,23 @@ class Module:
         module_path, _, name = target.rpartition(".")
         return self.get_submodule(module_path), name
 
-    def get_parameter(self, target: str) -> Parameter:
-        """The parameter at a dotted path such as ``features.0.weight``."""
+    def _get_registered(self, target: str, registry: str, kind: str) -> Any:
+        """The entry of ``registry`` (``'_parameters'`` or ``'_buffers'``) at a dotted path."""
         module, name = self._split_target(target)
         if not hasattr(module, name):
             raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
-        if name not in module._parameters:
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return module._parameters[name]  # type: ignore[return-value]
+        entries = getattr(module, registry)
+        if name not in entries:
+            raise AttributeError(f"`{name}` is not {kind}")
+        return entries[name]
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path such as ``features.0.weight``."""
+        return self._get_registered(target, "_parameters", "an nn.Parameter")
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at a dotted path such as ``bn.running_mean``."""
-        module, name = self._split_target(target)
-        if not hasattr(module, name):
-            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
-        if name not in module._buffers:
-            raise AttributeError(f"`{name}` is not a buffer")
-        return module._buffers[name]  # type: ignore[return-value]
+        return self._get_registered(target, "_buffers", "a buffer")
 
     def get_extra_state(self) -> Any:
         raise RuntimeError(
