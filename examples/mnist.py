@@ -90,10 +90,20 @@ EXIT_INTERRUPTED = 130
 DEFAULT_OUT = Path("runs/mnist")
 
 
+class _DefaultsWhereUseful(argparse.ArgumentDefaultsHelpFormatter):
+    """Show an option's default unless its help already says it (options whose default
+    depends on another option are None in argparse)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or "default" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Train a CNN on MNIST with minigrad and plot the results.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsWhereUseful,
     )
     parser.add_argument("--model", choices=list(MODELS), default=None,
                         help=f"architecture (default: {DEFAULT_MODEL}, or the checkpoint's "
