@@ -509,7 +509,7 @@ def _register() -> None:
     from minigrad.ops import elementwise as ew
     from minigrad.ops import embedding, layout, loss, norms, padding, poolnd, resample, unary
     from minigrad.ops import indexing, normalization, recurrent, reduce, shape, shape_inplace
-    from minigrad.ops import special, strided, windows
+    from minigrad.ops import sampling, special, strided, windows
 
     names = {
         ew: "Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Sin Cos Tanh Sigmoid Relu LeakyRelu "
@@ -540,6 +540,7 @@ def _register() -> None:
         padding: "IndexAxes",
         conv_graph: "Convolution ConvInput ConvWeight",
         recurrent: "RNNLayer LSTMLayer GRULayer",
+        sampling: "Bernoulli Normal",
     }
     for module, listed in names.items():
         for name in listed.split():

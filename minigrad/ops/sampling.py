@@ -1,0 +1,29 @@
+"""Random sampling ops whose result depends on tensors (bernoulli(p), normal(mean, std)).
+
+As in PyTorch, the samples are not reparameterized: the result is part of the graph, and its
+gradient with respect to the distribution's parameters is zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.engine import Context, Primitive
+
+
+class Sampled(Primitive):
+    """Returns the samples drawn outside; every input gets a zero gradient."""
+
+    @staticmethod
+    def forward(ctx: Context, *inputs: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        ctx.count = len(inputs)
+        return samples
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        zero = grad * 0  # arrays and, under create_graph, Tensors alike
+        return (zero,) * ctx.count
+
+
+Bernoulli = type("Bernoulli", (Sampled,), {"__module__": __name__})
+Normal = type("Normal", (Sampled,), {"__module__": __name__})
