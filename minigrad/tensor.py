@@ -1030,24 +1030,23 @@ class Tensor:
             result = result.to(self._data.dtype)
         return result
 
-    def _inplace(self, op: str, other: Any, out_of_place: Any, ufunc: np.ufunc | None) -> Tensor:
+    def _inplace(self, op: str, other: Any, out_of_place: Any, ufunc: np.ufunc) -> Tensor:
+        """A binary in-place op that writes through ``ufunc(..., out=)`` when no graph is
+        recorded (no temporary); the other in-place ops go through ``_inplace_result``."""
         other_t = other if isinstance(other, Tensor) else None
         if _needs_graph(self, other_t):
             self._rebase(lambda alias: out_of_place(alias, other))
         else:
             b = other._data if other_t is not None else other
-            if ufunc is not None:
-                try:
-                    ufunc(self._data, b, out=self._data, casting="same_kind")
-                except TypeError:
-                    raise RuntimeError(
-                        f"{op}: result type of {self.dtype} {op} {type(b).__name__} can't be "
-                        f"cast to the tensor's dtype {self.dtype}"
-                    ) from None
-                except ValueError as e:
-                    raise RuntimeError(f"{op}: {e} (tensor shape {self.shape})") from None
-            else:
-                np.copyto(self._data, out_of_place(_wrap(self._data), other)._data)
+            try:
+                ufunc(self._data, b, out=self._data, casting="same_kind")
+            except TypeError:
+                raise RuntimeError(
+                    f"{op}: result type of {self.dtype} {op} {type(b).__name__} can't be "
+                    f"cast to the tensor's dtype {self.dtype}"
+                ) from None
+            except ValueError as e:
+                raise RuntimeError(f"{op}: {e} (tensor shape {self.shape})") from None
         self._version.value += 1
         return self
 
@@ -1069,21 +1068,6 @@ class Tensor:
             return self._inplace_result(
                 "div_", lambda alias: alias.div(other, rounding_mode=rounding_mode))
         return self._inplace("div_", other, lambda a, b: a / b, np.true_divide)
-
-    def pow_(self, exponent: Any) -> Tensor:
-        return self._inplace("pow_", exponent, lambda a, b: a**b, None)
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        return self._inplace("clamp_", None, lambda a, _: a.clamp(min, max), None)
-
-    def sqrt_(self) -> Tensor:
-        return self._inplace("sqrt_", None, lambda a, _: a.sqrt(), None)
-
-    def exp_(self) -> Tensor:
-        return self._inplace("exp_", None, lambda a, _: a.exp(), None)
-
-    def relu_(self) -> Tensor:
-        return self._inplace("relu_", None, lambda a, _: a.relu(), None)
 
     def copy_(self, src: Any) -> Tensor:
         src_t = src if isinstance(src, Tensor) else _wrap(np.asarray(src))

@@ -6,14 +6,14 @@ from minigrad.declare import document, methods
 
 # a Python number may come first, as in PyTorch: torch.add(2, t), torch.mul(2, 3), torch.pow(2, t)
 methods("add sub mul multiply subtract", number_first="any")
-methods("pow", number_first="tensor")
+methods("pow", number_first="tensor", inplace="pow")
 methods(
     "matmul mm bmm dot vdot "
     "exp log sqrt sin cos tanh sigmoid relu clamp clip maximum minimum "
     "softmax log_softmax logical_not "
     "reshape flatten unflatten permute transpose swapaxes t squeeze unsqueeze broadcast_to "
     "split chunk unbind flip clone detach numel",
-    inplace="log sin cos tanh sigmoid clip logical_not",
+    inplace="log exp sqrt sin cos tanh sigmoid relu clamp clip logical_not",
 )
 methods("expand_as", out=False)
 

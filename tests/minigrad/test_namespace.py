@@ -244,3 +244,15 @@ def test_every_method_that_pytorch_also_offers_as_a_function_is_one():
     assert len(names) > 150
     missing = [n for n in names if not callable(getattr(mg, n, None))]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("name", ["sqrt_", "exp_", "pow_", "clamp_", "relu_"])
+def test_in_place_ops_refuse_an_integer_result_they_cannot_hold(name):
+    args = {"pow_": (0.5,), "clamp_": (0.5, 2.5)}.get(name, ())
+    x = mg.tensor([1, 4])
+    if name == "relu_":
+        assert x.relu_() is x and x.tolist() == [1, 4]  # stays integral: allowed
+        return
+    with pytest.raises(RuntimeError, match=f"{name}: result type .* can't be cast"):
+        getattr(x, name)(*args)
+    assert x.tolist() == [1, 4]
