@@ -39,7 +39,8 @@ def _prepare(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ..
             out.append(t.view_as(t))
         else:
             copy = _wrap(t._data)
-            copy.requires_grad_(True) if t.is_floating_point() else None
+            if t.is_floating_point():
+                copy.requires_grad_(True)
             out.append(copy)
     return tuple(out)
 
@@ -64,8 +65,6 @@ def _grads(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], grad_outputs
                     f"{what} {i}. This is not allowed in strict mode."
                 )
             g = _wrap(np.zeros_like(t._data))
-        elif strict and create_graph is False and not g.requires_grad and what == "input":
-            pass
         out.append(g if create_graph else g.detach())
     return tuple(out)
 
@@ -187,6 +186,12 @@ def _scalar_function(func: Callable[..., Any], fn_name: str) -> Callable[..., Te
     return scalar
 
 
+def _scalar_grad(out: Tensor, xs: tuple[Tensor, ...], strict: bool, fn_name: str
+                 ) -> tuple[Tensor, ...]:
+    """d(out)/d(xs) of a scalar ``out``, recorded so it can be differentiated again."""
+    return _grads((out,), xs, (_wrap(np.ones((), out._data.dtype)),), True, strict, fn_name)
+
+
 def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
             strict: bool = False, vectorize: bool = False,
             outer_jacobian_strategy: str = "reverse-mode") -> Any:
@@ -196,10 +201,7 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
 
     def gradient(*ys: Tensor) -> tuple[Tensor, ...]:
         with enable_grad():
-            out = scalar(*ys)
-            g = _grads((out,), ys, (_wrap(np.ones((), out._data.dtype)),), True, strict,
-                       "hessian")
-        return g
+            return _scalar_grad(scalar(*ys), ys, strict, "hessian")
 
     result = jacobian(gradient, xs, create_graph=create_graph, strict=strict)
     if not in_tuple:
@@ -216,7 +218,7 @@ def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     vs = _ones_or(v, xs, "vhp", "v")
     with enable_grad():
         out = scalar(*xs)
-        g = _grads((out,), xs, (_wrap(np.ones((), out._data.dtype)),), True, strict, "vhp")
+        g = _scalar_grad(out, xs, strict, "vhp")
         result = _grads(g, xs, vs, create_graph, strict, "vhp", what="input")
     return (out if create_graph else out.detach()), _result(result, in_tuple, create_graph)
 
@@ -231,7 +233,7 @@ def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     vs = _ones_or(v, xs, "hvp", "v")
     with enable_grad():
         out = scalar(*xs)
-        g = _grads((out,), xs, (_wrap(np.ones((), out._data.dtype)),), True, strict, "hvp")
+        g = _scalar_grad(out, xs, strict, "hvp")
         us = tuple(_wrap(np.zeros_like(t._data)).requires_grad_(True) for t in g)
         gv = _grads(g, xs, us, True, strict, "hvp")
         result = _grads(gv, us, vs, create_graph, strict, "hvp", what="input")
