@@ -105,14 +105,14 @@ def check_module(
                 for a in originals]
 
     def outputs(result: Any) -> list[np.ndarray]:
-        items = result if isinstance(result, (tuple, list)) else (result,)
-        flat: list[np.ndarray] = []
-        for item in items:
-            if isinstance(item, (tuple, list)):
-                flat += outputs(item)
-            elif isinstance(item, Tensor):
-                flat.append(item._data)
-        return flat
+        return [t._data for t in _tensors_of(result)]
+
+    def mutated(xs: Sequence[Tensor]) -> int | None:
+        """The index of the first input whose values changed, else None."""
+        for i, (x, a) in enumerate(zip(xs, originals)):
+            if not np.array_equal(x._data, a.astype(x._data.dtype)):
+                return i
+        return None
 
     def run(m: Any, xs: Sequence[Tensor], reseed: bool = True) -> Any:
         if reseed:
@@ -130,23 +130,22 @@ def check_module(
             if not checked:
                 continue
             try:
-                gradcheck(lambda *_: _differentiable(run(m, xs)), checked, eps=eps, atol=atol,
-                          rtol=rtol)
+                gradcheck(lambda *_, m=m, xs=xs: _tensors_of(run(m, xs)), checked, eps=eps,
+                          atol=atol, rtol=rtol)
             except GradcheckError as error:
                 names = [f"input {i}" for i, x in enumerate(xs) if x.requires_grad] + [
                     name for name, p in m.named_parameters() if p.requires_grad]
                 failures.append(f"grad ({mode} mode): {error} [inputs in order: {names}]")
-            for i, (x, a) in enumerate(zip(xs, originals)):
-                if not np.array_equal(x._data, a.astype(x._data.dtype)):
-                    failures.append(f"inputs not mutated: input {i} changed during forward or "
-                                    "backward")
-                    break
+            changed = mutated(xs)
+            if changed is not None:
+                failures.append(f"inputs not mutated: input {changed} changed during forward or "
+                                "backward")
     else:
         xs = inputs()
         run(copy.deepcopy(double), xs)
-        for i, (x, a) in enumerate(zip(xs, originals)):
-            if not np.array_equal(x._data, a):
-                failures.append(f"inputs not mutated: input {i} changed during forward")
+        changed = mutated(xs)
+        if changed is not None:
+            failures.append(f"inputs not mutated: input {changed} changed during forward")
 
     if state_dict:
         m = copy.deepcopy(double).eval()
@@ -203,7 +202,8 @@ def check_module(
             for a, b in zip(out32, out64):
                 if a.dtype.kind == "f" and not np.allclose(a, b, rtol=1e-3, atol=1e-4):
                     worst = float(np.max(np.abs(a.astype(np.float64) - b)))
-                    failures.append(f"dtypes: float32 and float64 outputs differ by up to {worst:.3g}")
+                    failures.append(
+                        f"dtypes: float32 and float64 outputs differ by up to {worst:.3g}")
                     break
         except Exception as error:  # noqa: BLE001 - reported as the failed property
             failures.append(f"dtypes: raised {type(error).__name__}: {error}")
@@ -215,15 +215,11 @@ def check_module(
         )
 
 
-def _differentiable(result: Any) -> Any:
-    """The float outputs of a module's result (a tensor, or nested tuples such as an LSTM's)."""
+def _tensors_of(result: Any) -> list[Tensor]:
+    """The tensors of a module's result: a tensor, or nested tuples such as an LSTM's."""
     if isinstance(result, Tensor):
-        return result
+        return [result]
     flat: list[Tensor] = []
-    for item in result:
-        if isinstance(item, Tensor):
-            flat.append(item)
-        elif isinstance(item, (tuple, list)):
-            inner = _differentiable(item)
-            flat += inner if isinstance(inner, list) else [inner]
+    for item in result if isinstance(result, (tuple, list)) else ():
+        flat += _tensors_of(item)
     return flat
