@@ -9,16 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from minigrad import promotion
 from minigrad.autograd import engine as autograd
 from minigrad.autograd.engine import Node, Version, _GradMode
 from minigrad.device import CPU, check_device
 from minigrad.device import device as _device_type
-from minigrad.errors import DeviceError, OpError
-from minigrad.size import Size
-from minigrad.ops import elementwise as ew
-from minigrad.ops import linalg, reduce, shape
-from minigrad import promotion
-
 from minigrad.dtypes import (  # noqa: E402,F401  (PyTorch's names, re-exported by minigrad)
     double,
     dtype,
@@ -38,6 +33,10 @@ from minigrad.dtypes import (  # noqa: E402,F401  (PyTorch's names, re-exported 
     uint32,
     uint64,
 )
+from minigrad.errors import DeviceError, OpError
+from minigrad.ops import elementwise as ew
+from minigrad.ops import linalg, reduce, shape
+from minigrad.size import Size
 
 DEFAULT_FLOAT = np.dtype(np.float32)  # minigrad.set_default_dtype changes it
 
@@ -893,8 +892,8 @@ class Tensor:
                               f"entries, but got split_sizes={sections}")
             if sum(sections) != length:
                 raise OpError(
-                    f"split: split_with_sizes expects split_sizes to sum exactly to {length} (input "
-                    f"tensor's size at dimension {dim}), but got split_sizes={sections}"
+                    f"split: split_with_sizes expects split_sizes to sum exactly to {length} "
+                    f"(input tensor's size at dimension {dim}), but got split_sizes={sections}"
                 )
         out = []
         start = 0

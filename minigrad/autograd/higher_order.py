@@ -396,7 +396,7 @@ def _constant_like(fill: Callable[..., np.ndarray]) -> Callable[..., Any]:
         from minigrad.tensor import _wrap
 
         array = a._data if hasattr(a, "_data") else np.asarray(a)
-        return _wrap(fill(array, dtype=dtype, *args, **kwargs))
+        return _wrap(fill(array, dtype, *args, **kwargs))
 
     return call
 
@@ -505,11 +505,34 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
 
 def _register() -> None:
     """The primitives whose backward is exact on Tensors (second derivatives tested)."""
-    from minigrad.ops import activation, binary, conv, conv_graph, decomposition, distance, linalg
+    from minigrad.ops import (
+        activation,
+        binary,
+        conv,
+        conv_graph,
+        decomposition,
+        distance,
+        embedding,
+        indexing,
+        layout,
+        linalg,
+        loss,
+        normalization,
+        norms,
+        padding,
+        poolnd,
+        recurrent,
+        reduce,
+        resample,
+        sampling,
+        shape,
+        shape_inplace,
+        special,
+        strided,
+        unary,
+        windows,
+    )
     from minigrad.ops import elementwise as ew
-    from minigrad.ops import embedding, layout, loss, norms, padding, poolnd, resample, unary
-    from minigrad.ops import indexing, normalization, recurrent, reduce, shape, shape_inplace
-    from minigrad.ops import sampling, special, strided, windows
 
     names = {
         ew: "Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Sin Cos Tanh Sigmoid Relu LeakyRelu "
