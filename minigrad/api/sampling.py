@@ -20,25 +20,27 @@ def _float_input(input: Tensor, op_name: str) -> None:
         raise OpError(f"{op_name}: expected a floating point tensor, got {input.dtype}")
 
 
+def _bernoulli_draws(shape: tuple[int, ...], p: Any, generator: Any, op_name: str
+                     ) -> np.ndarray:
+    """Booleans of ``shape``, each True with probability ``p`` (a number or a tensor)."""
+    probs = p._data if isinstance(p, Tensor) else np.asarray(p, dtype=np.float64)
+    if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
+        raise OpError(f"{op_name}: all probabilities must be in [0, 1]")
+    return _generator(generator).random(shape) < probs
+
+
 @op()
 def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     """0/1 samples, 1 with probability ``input`` (or with probability ``p`` when given), in
     input's dtype. The gradient with respect to the probabilities is zero, as in PyTorch."""
     _float_input(input, "bernoulli")
-    probs = input._data if p is None else np.asarray(p, dtype=np.float64)
-    if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
-        raise OpError("bernoulli: all probabilities must be in [0, 1]")
-    draws = _generator(generator).random(input._data.shape) < probs
+    draws = _bernoulli_draws(input.shape, input if p is None else p, generator, "bernoulli")
     return Bernoulli.apply(input, samples=draws.astype(input._data.dtype))
 
 
 def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Fill with 0/1 samples, 1 with probability ``p`` (a number or a tensor)."""
-    probs = p._data if isinstance(p, Tensor) else np.asarray(p, dtype=np.float64)
-    if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
-        raise OpError("bernoulli_: all probabilities must be in [0, 1]")
-    draws = _generator(generator).random(self._data.shape) < probs
-    return self._fill_random(draws)
+    return self._fill_random(_bernoulli_draws(self.shape, p, generator, "bernoulli_"))
 
 
 Tensor.bernoulli_ = bernoulli_
