@@ -25,17 +25,15 @@ def _target(fullname: str) -> str | None:
 
 
 class _AliasLoader(importlib.abc.Loader):
-    def __init__(self, real: str) -> None:
-        self.real = real
+    def __init__(self, alias: str, real: str) -> None:
+        self.alias, self.real = alias, real
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         return importlib.import_module(self.real)
 
     def exec_module(self, module: ModuleType) -> None:
         # the real module is already executed; make its alias name point at it for good
-        sys.modules[self._alias] = module
-
-    _alias = ""
+        sys.modules[self.alias] = module
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):
@@ -44,16 +42,9 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         real = _target(fullname)
         if real is None:
             return None
-        loader = _AliasLoader(real)
-        loader._alias = fullname
-        return importlib.machinery.ModuleSpec(fullname, loader)
+        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(fullname, real))
 
 
 def install() -> None:
     if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _AliasFinder())
-
-
-def resolve(fullname: str) -> ModuleType:
-    """The real module behind an alias (imports it)."""
-    return importlib.import_module(fullname)

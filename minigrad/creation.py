@@ -234,8 +234,7 @@ def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, lay
 def _is_integral(v: Any) -> _py_bool:
     if isinstance(v, Tensor):
         return v._data.dtype.kind in "iub"
-    return isinstance(v, (_py_int, np.integer)) and not isinstance(v, _py_bool) or isinstance(
-        v, _py_bool)
+    return isinstance(v, (_py_int, np.integer))  # bool is an int too
 
 
 def _number(v: Any, op: str, name: str) -> Any:

@@ -85,9 +85,7 @@ CPU = device("cpu")
 
 def check_device(dev: Any, what: str) -> None:
     """Raise DeviceError unless ``dev`` (None, a string, an int or a device) means the CPU."""
-    if dev is None or dev is CPU:
-        return
-    if isinstance(dev, device):
+    if dev is None or isinstance(dev, device):  # a device object can only be the CPU
         return
     if isinstance(dev, str):
         name = dev.partition(":")[0]

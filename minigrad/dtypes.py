@@ -64,9 +64,6 @@ class dtype:  # noqa: N801 - PyTorch's name
     def __reduce__(self) -> Any:
         return (_by_name, (self.name,))
 
-    def to_complex(self) -> dtype:
-        raise TypeError("minigrad has no complex dtypes")
-
 
 float16 = half = dtype("float16", np.float16)
 float32 = float = dtype("float32", np.float32)  # noqa: A001

@@ -444,7 +444,7 @@ class Tensor:
     mps = cuda
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 or (spec and self._data.size == 1 and self._data.ndim == 0):
+        if self._data.ndim == 0:
             return format(self._data.item(), spec)
         if spec:
             raise TypeError(
