@@ -421,27 +421,12 @@ def _checkpoint_cases() -> list[Case]:
 ALL_CASES = TENSORS + OPS + CONV_POOL + NN + OPTIM + LOSSES + DATA + _checkpoint_cases()
 
 
-# Known failures of code outside this suite, kept visible (strict: a fix turns them into a
-# failure here until the entry is removed). Each reason says what is wrong.
-KNOWN_ISSUES: dict[str, str] = {}
-
-
 def test_there_are_at_least_a_hundred_distinct_cases():
     ids = [case.id for case in ALL_CASES]
     assert len(ids) == len(set(ids)) and len(ids) >= 100
-    assert set(KNOWN_ISSUES) <= set(ids)
 
 
-def _params() -> list[Any]:
-    return [
-        pytest.param(case, id=case.id, marks=pytest.mark.xfail(reason=KNOWN_ISSUES[case.id],
-                                                               strict=True))
-        if case.id in KNOWN_ISSUES else pytest.param(case, id=case.id)
-        for case in ALL_CASES
-    ]
-
-
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in ALL_CASES])
 def test_hostile_input_raises_a_clear_error_naming_the_op(case: Case) -> None:
     with pytest.raises(case.error) as info:
         case.call()
