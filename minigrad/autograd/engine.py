@@ -305,8 +305,9 @@ def _saved_any(saved: tuple, array: np.ndarray) -> bool:
 # --------------------------------------------------------------------------- backward pass
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` over the axes along which an input of ``shape`` was broadcast."""
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``grad`` (an ndarray, or a Tensor under create_graph) over the axes along which an
+    input of ``shape`` was broadcast."""
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
@@ -467,15 +468,7 @@ def _graph_grad(g: Any, parent: Tensor) -> Tensor:
 
     if not isinstance(g, Tensor):
         g = _wrap(np.asarray(g))
-    shape = parent._data.shape
-    if g._data.shape != shape:
-        lead = g.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and g._data.shape[lead + i] != 1
-        )
-        if axes:
-            g = g.sum(dim=axes)
-        g = g.reshape(shape)
+    g = unbroadcast(g, parent._data.shape)  # Tensor.sum(axis=) and reshape record the sum
     if g._data.dtype != parent._data.dtype:
         g = g.to(parent._data.dtype)
     return g
