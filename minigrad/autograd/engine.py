@@ -9,8 +9,8 @@ accumulates them and frees what backward no longer needs.
 from __future__ import annotations
 
 import functools
-import threading
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
