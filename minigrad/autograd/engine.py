@@ -219,7 +219,8 @@ def _shares_base(a: Any, b: np.ndarray) -> bool:
 
 
 class Primitive:
-    """Base class of every engine primitive (ndarrays in and out). Subclasses define static forward and backward."""
+    """Base class of every engine primitive (ndarrays in and out); subclasses define static
+    forward and backward."""
 
     # True for ops whose output may be a view of their first input: the output then shares
     # the input's version counter, so in-place changes through either are seen by both.
