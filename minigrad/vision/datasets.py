@@ -1,0 +1,1 @@
+"""torchvision.datasets for minigrad."""
