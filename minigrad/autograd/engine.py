@@ -134,6 +134,12 @@ class Context:
     saved: tuple = ()
     needs_input_grad: tuple[bool, ...] = ()
 
+    if TYPE_CHECKING:
+        # a primitive keeps its own attributes on ctx (``ctx.stride = stride``): any name, any
+        # value, for the type checker only (nothing changes at run time)
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward; they are freed after backward unless retain_graph=True."""
         self.saved = arrays
