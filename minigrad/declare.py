@@ -14,7 +14,10 @@ minigrad writes each op once and derives the other spellings here:
 - ``methods(...)`` derives the function and in-place spellings of methods that ``Tensor``
   defines in its class body.
 
-``FUNCTIONS`` is the torch-level table; ``minigrad/__init__.py`` exports it.
+``FUNCTIONS`` is the torch-level table; ``minigrad/__init__.py`` exports it. ``DECLARED``
+records every spelling made here (and the few attributes ``attach`` adds) with the function it
+comes from, so that ``python -m minigrad._stubgen`` can write their typed declarations
+(``minigrad/_declared.pyi``) for the type checker.
 """
 
 from __future__ import annotations
@@ -22,14 +25,49 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
 from minigrad.errors import OpError
 
+__all__ = ["FUNCTIONS", "document", "function_only", "methods", "op", "write_out"]
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 _FUNCTION_ONLY: dict[str, str] = {}
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One spelling made at import time: ``kind`` is ``"method"`` (``Tensor.<name>`` is ``fn``,
+    which takes the tensor first), ``"inplace"`` (``Tensor.<name>`` writes ``fn``'s result into
+    the tensor), ``"property"`` (``fn`` is the getter) or ``"function"`` (``minigrad.<name>``;
+    ``out`` tells whether it takes ``out=``, ``number_first`` whether its input may be a Python
+    number, ``tensor_first`` whether ``fn`` takes the tensor first)."""
+
+    name: str
+    kind: str
+    fn: Callable[..., Any]
+    out: bool = False
+    number_first: str | None = None
+    tensor_first: bool = True
+
+
+DECLARED: list[Declared] = []
+
+
+def attach(name: str, value: Any, *, kind: str = "method") -> None:
+    """Set ``Tensor.<name>`` to ``value`` (a function taking the tensor first, or with
+    ``kind="property"`` its getter) and record it for the typed declarations."""
+    Tensor = _tensor_class()
+    source = getattr(value, "_declared_from", None)
+    if source is not None:
+        DECLARED.append(Declared(name, "inplace", source))
+    else:
+        DECLARED.append(Declared(name, kind, value))
+    setattr(Tensor, name, property(value) if kind == "property" else value)
 
 
 def _tensor_class() -> Any:
@@ -46,25 +84,28 @@ def op(
     out: bool = True,
     reason: str | None = None,
     number_first: str | None = None,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+) -> Callable[[_F], _F]:
     """Declare ``fn`` under ``names`` (default: its own name; the first name is the main one,
     the others aliases)."""
 
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def register(fn: _F) -> _F:
         Tensor = _tensor_class()
         all_names = names or (fn.__name__,)
         for name in all_names:
             if method:
                 setattr(Tensor, name, fn)
+                DECLARED.append(Declared(name, "method", fn))
             if function:
                 FUNCTIONS[name] = _function(fn, name, out, number_first) if method else (
                     _function_only(fn, name, out))
+                DECLARED.append(Declared(name, "function", fn, out, number_first, method))
                 if not method:
                     if not reason:
                         raise TypeError(f"op {name!r}: a function with no method needs a reason")
                     _FUNCTION_ONLY[name] = reason
             if inplace:
                 setattr(Tensor, name + "_", _inplace(fn, name + "_"))
+                DECLARED.append(Declared(name + "_", "inplace", fn))
         return fn
 
     return register
@@ -78,9 +119,11 @@ def methods(names: str, *, inplace: str = "", out: bool = True,
     for name in names.split():
         fn = getattr(Tensor, name)
         FUNCTIONS[name] = _function(fn, name, out, number_first)
+        DECLARED.append(Declared(name, "function", fn, out, number_first))
     for name in inplace.split():
         if name + "_" not in Tensor.__dict__:
             setattr(Tensor, name + "_", _inplace(getattr(Tensor, name), name + "_"))
+            DECLARED.append(Declared(name + "_", "inplace", getattr(Tensor, name)))
 
 
 def document(names: str, reason: str) -> None:
@@ -151,12 +194,20 @@ def _function(fn: Callable[..., Any], name: str, with_out: bool,
         result = fn(input, *args, **kwargs)
         return result if out is None else write_out(name, result, out)
 
-    function.__doc__ = f"``minigrad.{name}(input, ...)`` is ``input.{name}(...)``" + (
-        " with ``out=``." if with_out else "."
-    )
+    function.__doc__ = _function_doc(fn, name, with_out)
     if not with_out:
         return _without_out(function, name)
     return function
+
+
+def _function_doc(fn: Callable[..., Any], name: str, with_out: bool) -> str:
+    """The declaration's docstring, then a line on the function spelling (one docstring per
+    op: the method, the function and its aliases all say what the declaring function says)."""
+    spelling = f"``minigrad.{name}(input, ...)`` is ``input.{name}(...)``" + (
+        "; ``out=`` receives the result." if with_out else "."
+    )
+    doc = inspect.getdoc(fn)
+    return f"{doc}\n\n{spelling}" if doc else spelling
 
 
 def _function_only(fn: Callable[..., Any], name: str, with_out: bool) -> Callable[..., Any]:
@@ -224,4 +275,5 @@ def _inplace(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     method.__name__ = name
     method.__qualname__ = f"Tensor.{name}"
     method.__doc__ = f"In-place version of :meth:`{name[:-1]}`."
+    method._declared_from = fn  # type: ignore[attr-defined]  # read by attach()
     return method
