@@ -1,11 +1,28 @@
 """minigrad: a NumPy autograd tensor library that reads like PyTorch.
 
 ``import minigrad as mg`` stands in for ``import torch``.
+
+Element types are module constants, as in PyTorch: ``float32`` (the default float type),
+``float64``, ``float16``, ``int8``, ``int16``, ``int32``, ``int64``, ``uint8``, ``uint16``,
+``uint32``, ``uint64`` and ``bool``, with PyTorch's aliases ``float`` (float32), ``double``
+(float64), ``half`` (float16), ``short`` (int16), ``int`` (int32) and ``long`` (int64).
+
+Example::
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> loss = (x * x).sum()
+    >>> loss.backward()
+    >>> x.grad.tolist()
+    [[2.0, 4.0], [6.0, 8.0]]
 """
 
 from __future__ import annotations
 
+import builtins as _builtins
 import importlib
+from types import FunctionType as _FunctionType
+from types import ModuleType as _ModuleType
 from typing import Any
 
 from minigrad import _aliases
@@ -114,3 +131,17 @@ def __getattr__(name: str) -> Any:
     if name in ("save", "load"):
         return getattr(importlib.import_module("minigrad.serialization"), name)
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
+
+def _public(name: str, value: Any) -> _builtins.bool:
+    """A name minigrad defines itself: no submodule, no private helper, nothing imported from
+    elsewhere (``Any``, ``annotations``), no process setting."""
+    if name.startswith("_") or isinstance(value, _ModuleType) or name == "process_settings":
+        return False
+    is_function = isinstance(value, (type, _FunctionType)) or hasattr(value, "__wrapped__")
+    owner = value if is_function else type(value)
+    return _builtins.str(getattr(owner, "__module__", "")).startswith("minigrad")
+
+
+# every name imported above, every declared op (minigrad.exp, …) and the lazy save/load
+__all__ = sorted({n for n, v in globals().items() if _public(n, v)} | {*_FUNCTIONS, "save", "load"})
