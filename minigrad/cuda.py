@@ -6,16 +6,24 @@ from typing import Any
 
 from minigrad.errors import DeviceError
 
+__all__ = [
+    "current_device", "device_count", "empty_cache", "get_device_name", "is_available",
+    "is_initialized", "manual_seed", "manual_seed_all", "set_device", "synchronize",
+]
+
 
 def is_available() -> bool:
+    """Whether a CUDA device can be used: always ``False``."""
     return False
 
 
 def device_count() -> int:
+    """The number of CUDA devices: always 0."""
     return 0
 
 
 def is_initialized() -> bool:
+    """Whether CUDA has been initialised: always ``False``."""
     return False
 
 
@@ -39,6 +47,7 @@ def _unavailable(name: str) -> Any:
         )
 
     call.__name__ = name
+    call.__doc__ = f"Raises ``DeviceError``, as ``torch.cuda.{name}`` does with no GPU."
     return call
 
 

@@ -7,6 +7,8 @@ keeps working: ``except RuntimeError`` and ``except ValueError`` both catch ``Op
 
 from __future__ import annotations
 
+__all__ = ["DeviceError", "OpError"]
+
 
 class OpError(ValueError, RuntimeError):
     """An op was given shapes, values or arguments it cannot work with; the message says which

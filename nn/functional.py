@@ -1,4 +1,4 @@
-"""``import nn.functional as F``: minigrad.functional under PyTorch's name, plus batch_norm.
+"""``import nn.functional as F``: minigrad.functional under PyTorch's name.
 
 Every public name of minigrad.functional is re-exported, and any other attribute is looked
 up there on access, so this module never falls behind it.
@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import minigrad.functional as _functional
-from nn.normalization import batch_norm
 
 
 def _public_names() -> list[str]:
@@ -21,7 +20,7 @@ def _public_names() -> list[str]:
 
 globals().update({name: getattr(_functional, name) for name in _public_names()})
 
-__all__ = [*_public_names(), "batch_norm"]
+__all__ = _public_names()
 
 
 def __getattr__(name: str) -> Any:

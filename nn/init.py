@@ -13,6 +13,11 @@ import numpy as np
 from minigrad.random import generator
 from minigrad.tensor import Tensor
 
+__all__ = [
+    "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
+    "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "default_weight_and_bias_",
+]
+
 
 def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
     np.copyto(tensor._data, values, casting="unsafe")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+__all__ = ["data"]
+
 
 def __getattr__(name: str) -> Any:
     if name == "data":
