@@ -45,7 +45,7 @@ class RoundedDiv(Primitive):
         return trunc_divide(a, b) if mode == "trunc" else floor_divide(a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         zero = np.zeros_like(grad)
         return zero, zero
 
@@ -63,7 +63,7 @@ class Remainder(Primitive):
             return np.mod(a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
         return (grad if need_a else None), (-grad * floor_divide(a, b) if need_b else None)
@@ -81,7 +81,7 @@ class Fmod(Primitive):
             return np.fmod(a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
         return (grad if need_a else None), (-grad * trunc_divide(a, b) if need_b else None)
@@ -94,7 +94,7 @@ class Atan2(Primitive):
         return np.arctan2(a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         with np.errstate(all="ignore"):
             scale = grad / (a * a + b * b)
@@ -109,7 +109,7 @@ class Hypot(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b, out = ctx.saved
         with np.errstate(all="ignore"):
             scale = grad / out
@@ -126,7 +126,7 @@ class Copysign(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, out = ctx.saved
         with np.errstate(all="ignore"):
             ratio = np.where(a == 0, 0, out / np.where(a == 0, 1, a))
@@ -146,7 +146,7 @@ class LogAddExp(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         power = np.exp2 if ctx.base2 else np.exp
         with np.errstate(all="ignore"):
@@ -165,7 +165,7 @@ class Xlogy(Primitive):
         return np.where((x == 0) & ~np.isnan(y), np.zeros((), out.dtype), out)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         x, y = ctx.saved
         need_x, need_y = ctx.needs_input_grad
         grad_x = grad_y = None
@@ -192,7 +192,7 @@ class Lerp(Primitive):
                             end - diff * (1 - weight))
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         start, end, weight = ctx.saved
         need_start, need_end, need_weight = ctx.needs_input_grad
         return (

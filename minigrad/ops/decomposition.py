@@ -62,7 +62,7 @@ class Solve(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, out = ctx.saved
         if not isinstance(grad, np.ndarray):  # create_graph=True: the same solve, as an op
             grad_b = Solve.apply(a.transpose(-1, -2), grad)

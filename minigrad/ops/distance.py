@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
 
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
 
-def _differences(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+# the differences are taken of arrays (forward, backward) and of Tensors (create_graph=True)
+_ArrayOrTensor = TypeVar("_ArrayOrTensor", np.ndarray, "Tensor")
+
+
+def _differences(x1: _ArrayOrTensor, x2: _ArrayOrTensor) -> _ArrayOrTensor:
     """(..., P, M) and (..., R, M) -> (..., P, R, M) differences x1[p] - x2[r]."""
     return x1[..., :, None, :] - x2[..., None, :, :]
 
@@ -44,7 +50,7 @@ class Cdist(Primitive):
         return dist
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         if not isinstance(grad, np.ndarray):  # create_graph=True
             return _cdist_backward_on_tensors(ctx, grad)
         x1, x2, dist = ctx.saved
@@ -73,7 +79,7 @@ class Cdist(Primitive):
         return grad1, grad2
 
 
-def _cdist_backward_on_tensors(ctx: Context, grad: Any) -> tuple:
+def _cdist_backward_on_tensors(ctx: Context, grad: Tensor) -> tuple[Tensor | None, ...]:
     """Cdist's backward on Tensors: the same per-pair formulas as graph ops, the masks (zero
     distances, equal coordinates, the coordinates attaining an inf-norm) as constants, and
     every value a masked branch could divide by replaced by 1 there so that no NaN enters the
@@ -81,8 +87,10 @@ def _cdist_backward_on_tensors(ctx: Context, grad: Any) -> tuple:
     there is taken as 0 (for 1 < p < 2 it is infinite)."""
     from minigrad.tensor import _wrap, where
 
+    x1: Tensor
+    x2: Tensor
     x1, x2 = ctx.graph_inputs[:2]
-    dist = ctx.saved[2]  # the output, as a graph Tensor
+    dist: Tensor = ctx.saved[2]  # the output, as a graph Tensor
     p = ctx.p
     diff = _differences(x1, x2)
     diff_array = diff._data

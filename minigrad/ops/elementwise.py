@@ -15,7 +15,7 @@ class Add(Primitive):
         return a + b
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return grad, grad
 
 
@@ -25,7 +25,7 @@ class Sub(Primitive):
         return a - b
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
@@ -36,7 +36,7 @@ class Mul(Primitive):
         return a * b
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
@@ -50,7 +50,7 @@ class Div(Primitive):
             return a / b
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -81,7 +81,7 @@ class Pow(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b, out = ctx.saved
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
@@ -304,7 +304,7 @@ class Maximum(Primitive):
         return np.maximum(a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         share_a = (a > b) + 0.5 * (a == b)
         return grad * share_a.astype(grad.dtype), grad * (1 - share_a).astype(grad.dtype)
@@ -319,7 +319,7 @@ class Minimum(Primitive):
         return np.minimum(a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         share_a = (a < b) + 0.5 * (a == b)
         return grad * share_a.astype(grad.dtype), grad * (1 - share_a).astype(grad.dtype)
@@ -334,7 +334,7 @@ class Where(Primitive):
         return np.where(condition, a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         cond = ctx.condition
         zero = np.zeros((), grad.dtype)
         need_a, need_b = ctx.needs_input_grad

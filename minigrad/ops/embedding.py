@@ -99,12 +99,14 @@ class EmbeddingBag(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray
+                 ) -> np.ndarray | tuple[np.ndarray | None, ...] | None:
         if not isinstance(grad, np.ndarray):  # create_graph=True
             return _embedding_bag_backward_on_tensors(ctx, grad)
         weight, sample_weights = ctx.saved
         rows, bags = ctx.rows, ctx.bags
         grad_weight = np.zeros(ctx.weight_shape, dtype=grad.dtype)
+        grads: list[np.ndarray | None]
         if rows.size == 0:
             grads = [grad_weight]
             if sample_weights is not None:

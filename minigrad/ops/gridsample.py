@@ -163,7 +163,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         return values * _wrap(inside[:, None].astype(dtype))
     low = [np.floor(s._data).astype(np.int64) for s in sources]
     upper_weight = [s - _wrap(i.astype(dtype)) for s, i in zip(sources, low)]
-    result = None
+    result: Tensor | None = None
     for corner in itertools.product((0, 1), repeat=dims):
         values, inside = gather([i + k for i, k in zip(low, corner)])
         weight = _wrap(inside.astype(dtype))
@@ -171,6 +171,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
             weight = weight * (w if k else (w * -1.0 + 1.0))
         term = values * weight.unsqueeze(1)
         result = term if result is None else result + term
+    assert result is not None  # the product of the taps is never empty
     return result
 
 
@@ -212,7 +213,7 @@ def _bicubic(grid: Tensor, size: list[int], padding_mode: str, align_corners: bo
         t = position - _wrap(low.astype(dtype))
         weights.append([far(t + 1.0), near(t), near(t * -1.0 + 1.0), far(t * -1.0 + 2.0)])
         lows.append(low)
-    result = None
+    result: Tensor | None = None
     for i, j in itertools.product(range(4), range(4)):
         rows = _integer_positions(lows[0] - 1 + i, size[0], padding_mode, align_corners)
         cols = _integer_positions(lows[1] - 1 + j, size[1], padding_mode, align_corners)
@@ -220,4 +221,5 @@ def _bicubic(grid: Tensor, size: list[int], padding_mode: str, align_corners: bo
         weight = weights[0][i] * weights[1][j] * _wrap(inside.astype(dtype))
         term = values * weight.unsqueeze(1)
         result = term if result is None else result + term
+    assert result is not None  # the product of the taps is never empty
     return result

@@ -7,12 +7,15 @@ range and non-negative.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
 from minigrad.ops.reduce import along_axis_index
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
 
 
 def _leading(shape: tuple[int, ...]) -> tuple[slice, ...]:
@@ -41,7 +44,7 @@ class Scatter(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         need_a, need_src = ctx.needs_input_grad
         if not isinstance(grad, np.ndarray):  # create_graph=True: a mask and a pick, as ops
             return _scatter_backward_on_tensors(ctx, grad)
@@ -54,7 +57,7 @@ class Scatter(Primitive):
         return grad_a, grad_src
 
 
-def _scatter_backward_on_tensors(ctx: Context, grad: Any) -> tuple:
+def _scatter_backward_on_tensors(ctx: Context, grad: Any) -> tuple[Tensor | None, ...]:
     """Scatter's backward on Tensors: grad with the written positions zeroed, and grad at
     those positions placed into the corner of a zero array of src's shape."""
     from minigrad.ops.shape import GetItem, Pad
@@ -118,7 +121,7 @@ class ScatterReduce(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         if not isinstance(grad, (np.ndarray, np.generic)):  # create_graph=True
             return _scatter_reduce_backward_on_tensors(ctx, grad)
         a, values, out = ctx.saved
@@ -146,7 +149,8 @@ class ScatterReduce(Primitive):
 
 
 def _prod_backward(a: np.ndarray, values: np.ndarray, out: np.ndarray, grad: np.ndarray,
-                   position: tuple, self_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   position: tuple[Any, ...], self_counts: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """The product of the other contributions to each output, for self and for each value:
     out / v where no contribution is zero, the product of the non-zero ones for the one zero,
     and 0 where two or more are zero."""
@@ -168,7 +172,7 @@ def _prod_backward(a: np.ndarray, values: np.ndarray, out: np.ndarray, grad: np.
     return grad_a, grad_values
 
 
-def _scatter_reduce_backward_on_tensors(ctx: Context, grad: Any) -> tuple:
+def _scatter_reduce_backward_on_tensors(ctx: Context, grad: Any) -> tuple[Tensor | None, ...]:
     """ScatterReduce's backward on Tensors. For sum, mean, amax and amin it is linear in the
     gradient, with weights (counts, ties) that are constants of the derivative; for prod the
     products of the other contributions are taken over a dense (outputs, contributions)
@@ -236,14 +240,15 @@ class AddAt(Primitive):
     ``index_put(..., accumulate=True)``."""
 
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray, value: np.ndarray, index: tuple) -> np.ndarray:
+    def forward(ctx: Context, a: np.ndarray, value: np.ndarray, index: tuple[Any, ...]
+                ) -> np.ndarray:
         ctx.index, ctx.value_shape = index, value.shape
         out = a.copy()
         np.add.at(out, index, value)
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         need_a, need_value = ctx.needs_input_grad
         # value broadcast into the selection: the engine sums its gradient back to its shape
         return (grad if need_a else None), (grad[ctx.index] if need_value else None)

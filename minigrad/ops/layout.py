@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from minigrad.autograd.engine import Context, Primitive
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
 
 
 class Triangle(Primitive):
@@ -77,7 +80,8 @@ class DiagEmbed(Primitive):
 
 class Roll(Primitive):
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray, shifts: tuple, dims: tuple | None) -> np.ndarray:
+    def forward(ctx: Context, a: np.ndarray, shifts: int | tuple[int, ...],
+                dims: tuple[int, ...] | None) -> np.ndarray:
         ctx.shifts, ctx.dims = shifts, dims
         if dims is None:
             return np.roll(a.reshape(-1), shifts).reshape(a.shape)
@@ -96,18 +100,19 @@ class Einsum(Primitive):
     gradient with the other operands), broadcast over indices only that operand had."""
 
     @staticmethod
-    def forward(ctx: Context, *arrays: np.ndarray, inputs: tuple, output: str) -> np.ndarray:
+    def forward(ctx: Context, *arrays: np.ndarray, inputs: tuple[str, ...], output: str
+                ) -> np.ndarray:
         ctx.save_for_backward(*arrays)
         ctx.inputs, ctx.output = inputs, output
         return np.asarray(np.einsum(",".join(inputs) + "->" + output, *arrays, optimize=True))
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         if not isinstance(grad, (np.ndarray, np.generic)):  # create_graph=True
             return _einsum_backward_on_tensors(ctx, grad)
         arrays = ctx.saved
         sizes = {c: n for sub, a in zip(ctx.inputs, arrays) for c, n in zip(sub, a.shape)}
-        grads = []
+        grads: list[np.ndarray | None] = []
         for k, (sub, need) in enumerate(zip(ctx.inputs, ctx.needs_input_grad)):
             if not need:
                 grads.append(None)
@@ -133,7 +138,7 @@ class Einsum(Primitive):
         return tuple(grads)
 
 
-def _einsum_backward_on_tensors(ctx: Context, grad: Any) -> tuple:
+def _einsum_backward_on_tensors(ctx: Context, grad: Any) -> tuple[Tensor | None, ...]:
     """Einsum's backward on Tensors: the same einsums as graph ops; a repeated index writes
     onto the diagonal as the adjoint of reading it (a linear map)."""
     tensors = ctx.graph_inputs

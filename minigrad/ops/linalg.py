@@ -14,7 +14,7 @@ class MatMul(Primitive):
         return np.asarray(np.matmul(a, b))
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
         # treat 1-D operands as the matrices matmul promoted them to

@@ -21,7 +21,7 @@ class BinaryCrossEntropy(Primitive):
         return -(t * log_x + (1 - t) * log_1mx)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         x, t = ctx.saved
         need_x, need_t = ctx.needs_input_grad
         grad_x = grad_t = None

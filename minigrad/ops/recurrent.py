@@ -68,7 +68,7 @@ class RNNLayer(Primitive):
         return states
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         if not isinstance(grad, np.ndarray):  # create_graph=True: the cell equations as ops
             return recomputed_backward(ctx, grad, lambda *inputs: rnn_layer(
                 *inputs, relu=ctx.relu, reverse=ctx.reverse, mask=ctx.mask))
@@ -129,7 +129,7 @@ class LSTMLayer(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         if not isinstance(grad, np.ndarray):  # create_graph=True: the cell equations as ops
             return recomputed_backward(ctx, grad, lambda *inputs: lstm_layer(
                 *inputs, reverse=ctx.reverse, mask=ctx.mask))
@@ -173,7 +173,7 @@ class LSTMLayer(Primitive):
         previous_h = _previous(out[:, :, :out_size], h0, reverse)
         grad_w_hh = grad_z.reshape(-1, flat_size).T @ previous_h.reshape(-1, out_size)
         grads = [grad_z, dh_next, dc_next, grad_w_hh]
-        if w_hr is not None:
+        if grad_h_steps is not None:  # projected (w_hr given)
             hidden = (o * tanh_c).reshape(-1, size)  # the step outputs before projection
             grads.append(grad_h_steps.reshape(-1, out_size).T @ hidden)
         return tuple(grads)
@@ -209,7 +209,7 @@ class GRULayer(Primitive):
         return states
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         if not isinstance(grad, np.ndarray):  # create_graph=True: the cell equations as ops
             return recomputed_backward(ctx, grad, lambda *inputs: gru_layer(
                 *inputs, reverse=ctx.reverse, mask=ctx.mask))

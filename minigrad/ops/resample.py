@@ -53,11 +53,12 @@ class Interpolate(Primitive):
             axis = 2 + i
             shape = [1] * grad.ndim
             shape[axis] = -1
-            total = None
+            total: np.ndarray | None = None
             for index, weight in axis_taps:
                 g = grad if weight is None else grad * weight.astype(grad.dtype).reshape(shape)
                 part = scatter_add_axis(g, index, axis, size)
                 total = part if total is None else total + part
+            assert total is not None  # every axis has at least one tap
             grad = total
         return (grad,)
 
@@ -65,12 +66,13 @@ class Interpolate(Primitive):
 def _apply_axis(x: np.ndarray, axis_taps: Taps, axis: int) -> np.ndarray:
     shape = [1] * x.ndim
     shape[axis] = -1
-    out = None
+    out: np.ndarray | None = None
     for index, weight in axis_taps:
         part = gather_axis(x, index, axis)
         if weight is not None:
             part = part * weight.reshape(shape)
         out = part if out is None else out + part
+    assert out is not None  # every axis has at least one tap
     return out
 
 
@@ -144,7 +146,7 @@ def _is_int(value: Any) -> bool:
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
-    """Resample (N, C, *S) to (N, C, *size) or (N, C, *floor(S * scale_factor))."""
+    """Resample ``(N, C, *S)`` to ``(N, C, *size)`` or ``(N, C, *floor(S * scale_factor))``."""
     op = "interpolate"
     if mode not in _MODES:
         raise NotImplementedError(
@@ -314,7 +316,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
-    """(N, C, *) -> (N, C, *) with channel g*(C/groups) + i moved to i*groups + g."""
+    """``(N, C, *) -> (N, C, *)`` with channel ``g*(C/groups) + i`` moved to ``i*groups + g``."""
     op = "channel_shuffle"
     groups = _factor(op, "groups", groups)
     if input.ndim <= 2:

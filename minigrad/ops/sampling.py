@@ -20,7 +20,7 @@ class Sampled(Primitive):
         return samples
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         zero = grad * 0  # arrays and, under create_graph, Tensors alike
         return (zero,) * ctx.count
 

@@ -132,7 +132,7 @@ class SetItem(Primitive):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         need_a, need_value = ctx.needs_input_grad
         if not isinstance(grad, np.ndarray):  # create_graph=True: a mask and a pick, as ops
             keep = np.ones(grad.shape, dtype=bool)
@@ -165,7 +165,7 @@ class Cat(Primitive):
         return np.concatenate(arrays, axis=axis)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return tuple(np.split(grad, ctx.splits, axis=ctx.axis))
 
 

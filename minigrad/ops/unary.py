@@ -145,5 +145,5 @@ class NotDifferentiable(Primitive):
         return fn(*arrays)
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         raise RuntimeError(f"the derivative for '{ctx.op_name}' is not implemented")
