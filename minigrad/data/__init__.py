@@ -8,6 +8,10 @@
 - ``MNIST`` / ``load_mnist``: the MNIST IDX files, read from a folder or downloaded and checked.
 - ``load_digits``: scikit-learn's bundled 8x8 digits, always available offline.
 - ``read_idx`` / ``write_idx``: the IDX file format.
+- Constants: ``MNIST_MEAN`` and ``MNIST_STD`` (0.1307 and 0.3081, the mean and standard
+  deviation of MNIST's training pixels scaled to [0, 1], for normalising), ``MIRRORS`` (the
+  base URLs a download tries, in order) and ``MNIST_MD5`` (each IDX file's name mapped to its
+  MD5 checksum).
 """
 
 from minigrad.data.digits import load_digits

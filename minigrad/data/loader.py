@@ -110,6 +110,17 @@ class TensorDataset(Dataset):
     """Samples are rows of the given tensors or arrays: ``dataset[i] = (t[i] for t in tensors)``.
 
     All tensors share their first dimension N. Batches are gathered by fancy indexing.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> from minigrad.data import TensorDataset
+        >>> dataset = TensorDataset(mg.arange(10.0).reshape(5, 2), mg.arange(5))
+        >>> len(dataset)
+        5
+        >>> x, y = dataset[1]
+        >>> x.tolist(), y.item()
+        ([2.0, 3.0], 1)
     """
 
     def __init__(self, *tensors: Any) -> None:
@@ -158,6 +169,18 @@ class DataLoader:
     start of every epoch (once, with ``persistent_workers``). ``pin_memory``, ``timeout``,
     ``prefetch_factor``, ``multiprocessing_context`` and ``in_order`` are accepted and checked
     but change nothing on the CPU.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> from minigrad.data import DataLoader, TensorDataset
+        >>> dataset = TensorDataset(mg.arange(10.0).reshape(5, 2), mg.arange(5))
+        >>> loader = DataLoader(dataset, batch_size=2)
+        >>> [(tuple(x.shape), y.tolist()) for x, y in loader]
+        [((2, 2), [0, 1]), ((2, 2), [2, 3]), ((1, 2), [4])]
+        >>> shuffled = DataLoader(dataset, batch_size=5, shuffle=True, seed=0)
+        >>> sorted(next(iter(shuffled))[1].tolist())
+        [0, 1, 2, 3, 4]
     """
 
     def __init__(
