@@ -338,13 +338,16 @@ class MNIST(VisionDataset):
     def _not_found_message(self) -> str:
         names = self._split_files()
         missing = [name for name in names if self._find(name) is None]
-        raw, root = self._search_folders()
+        layouts = {Path(self.raw_folder): "  (torchvision's layout)",
+                   self._root_path: "  (minigrad's layout)"}
+        folders = "".join(f"  {folder}{layouts.get(folder, '')}\n"
+                          for folder in self._search_folders())
         return (
             "Dataset not found. You can use download=True to download it.\n"
             f"{type(self).__name__} ({'train' if self.train else 'test'} split) looked for "
             "these files, each uncompressed or gzipped (.gz):\n"
             + "".join(f"  {name}{'  (missing)' if name in missing else ''}\n" for name in names)
-            + f"in\n  {raw}  (torchvision's layout)\n  {root}  (minigrad's layout)\n"
+            + f"in\n{folders}"
             + self._source_hint()
         )
 
