@@ -91,7 +91,15 @@ native_channel_shuffle = channel_shuffle
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0), any shape."""
+    """max(x, 0), any shape; ``inplace=True`` overwrites ``input``.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn.functional as F
+        >>> F.relu(mg.tensor([-1.0, 0.0, 2.0])).tolist()
+        [0.0, 0.0, 2.0]
+    """
     return input.relu_() if inplace else ew.Relu.apply(input)
 
 
@@ -113,10 +121,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), any shape (:meth:`Tensor.sigmoid`)."""
     return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent, any shape (:meth:`Tensor.tanh`)."""
     return input.tanh()
 
 

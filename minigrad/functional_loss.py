@@ -243,8 +243,22 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """log_softmax over the class dim + nll_loss; the target is class indices ``(N, d...)``
-    or class probabilities of input's shape. Stable for logits of any size."""
+    """log_softmax over the class dim + nll_loss: logits ``(N, C, d...)`` (or ``(C,)``) and
+    class indices ``(N, d...)`` or class probabilities of the logits' shape -> a scalar
+    (``reduction="mean"`` or ``"sum"``) or ``(N, d...)`` (``"none"``). Stable for logits of
+    any size. ``size_average`` and ``reduce`` are PyTorch's deprecated spellings of
+    ``reduction``.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn.functional as F
+        >>> logits = mg.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+        >>> round(F.cross_entropy(logits, mg.tensor([0, 2])).item(), 4)
+        0.6691
+        >>> F.cross_entropy(logits, mg.tensor([0, 2]), reduction="none").shape
+        minigrad.Size([2])
+    """
     reduction = _reduction(size_average, reduce, reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise OpError(

@@ -42,6 +42,7 @@ def is_grad_enabled() -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode`` block is active (in this thread)."""
     return _GradMode.inference
 
 
@@ -80,7 +81,17 @@ def _maybe_bare_decorator(cls: type, args: tuple) -> Any:
 
 
 class no_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
-    """Disable graph recording: ``with mg.no_grad():`` or ``@mg.no_grad()``."""
+    """Disable graph recording: ``with mg.no_grad():`` or ``@mg.no_grad()``.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> w = mg.ones(2, requires_grad=True)
+        >>> with mg.no_grad():
+        ...     y = w * 2
+        >>> y.requires_grad, mg.is_grad_enabled()
+        (False, True)
+    """
 
     mode = False
 
@@ -559,7 +570,21 @@ def grad(
     """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
 
     With ``create_graph=True`` the gradients are recorded, so they can be differentiated again
-    (``retain_graph`` then defaults to True, as in PyTorch)."""
+    (``retain_graph`` then defaults to True, as in PyTorch). Returns one gradient per input,
+    of its shape (None for an unused input with ``allow_unused=True``).
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (g,) = mg.autograd.grad((x ** 3).sum(), x, create_graph=True)
+        >>> g.tolist()
+        [3.0, 12.0, 27.0]
+        >>> mg.autograd.grad(g.sum(), x)[0].tolist()
+        [6.0, 12.0, 18.0]
+        >>> x.grad is None
+        True
+    """
     from minigrad.tensor import Tensor, _wrap
 
     if is_grads_batched:

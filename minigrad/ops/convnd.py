@@ -152,7 +152,23 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
-    """(N, C, H, W) * (O, C/groups, KH, KW) [+ (O,)] -> (N, O, OH, OW); (C, H, W) too."""
+    """2-D cross-correlation: input (N, C, H, W) with weight (O, C/groups, KH, KW) [and bias
+    (O,)] -> (N, O, OH, OW); an unbatched (C, H, W) input gives (O, OH, OW).
+
+    ``padding`` is an int, a pair, ``"valid"`` or ``"same"``; ``stride`` and ``dilation`` an int
+    or a pair.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn.functional as F
+        >>> x = mg.ones(1, 1, 4, 4)
+        >>> w = mg.ones(2, 1, 3, 3)
+        >>> F.conv2d(x, w).shape
+        minigrad.Size([1, 2, 2, 2])
+        >>> F.conv2d(x, w, padding=1)[0, 0].tolist()[0]
+        [4.0, 6.0, 6.0, 4.0]
+    """
     return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 

@@ -270,7 +270,20 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """Max over windows: (N, C, H, W) -> (N, C, OH, OW) [, int64 flat indices into H * W]."""
+    """Max over windows: (N, C, H, W) -> (N, C, OH, OW) (or (C, H, W) -> (C, OH, OW)); with
+    ``return_indices=True`` also the int64 flat indices into H * W of each maximum. ``stride``
+    defaults to ``kernel_size``.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn.functional as F
+        >>> x = mg.arange(16.0).reshape(1, 1, 4, 4)
+        >>> F.max_pool2d(x, 2).tolist()
+        [[[[5.0, 7.0], [13.0, 15.0]]]]
+        >>> F.max_pool2d(x, 3, stride=1).shape
+        minigrad.Size([1, 1, 2, 2])
+    """
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
