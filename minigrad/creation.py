@@ -42,6 +42,7 @@ def set_default_dtype(d: Any) -> None:
 
 
 def is_tensor(obj: Any) -> _py_bool:
+    """Whether ``obj`` is a minigrad Tensor (a Parameter is one too)."""
     return isinstance(obj, Tensor)
 
 
@@ -52,11 +53,13 @@ def _need_tensor(input: Any, op: str) -> None:
 
 
 def is_floating_point(input: Tensor) -> _py_bool:
+    """Whether ``input``'s dtype is a floating point type (float16, float32 or float64)."""
     _need_tensor(input, "is_floating_point")
     return input.is_floating_point()
 
 
 def numel(input: Tensor) -> _py_int:
+    """The number of elements of ``input``: the product of its shape (1 for a 0-d tensor)."""
     _need_tensor(input, "numel")
     return input.numel()
 
@@ -117,7 +120,20 @@ def _created(op: str, array: np.ndarray, requires_grad: _py_bool, out: Any = Non
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: _py_bool = False,
            pin_memory: _py_bool = False) -> Tensor:
-    """A new tensor, copying ``data``: Python floats give float32, ints int64, arrays keep dtype."""
+    """A new tensor, copying ``data``: Python floats give float32, ints int64, arrays keep dtype.
+
+    ``data`` is a number, a (nested) list or tuple, a NumPy array or a Tensor; ``device`` may
+    only name the CPU; ``pin_memory`` is accepted and ignored.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> x = mg.tensor([[1, 2], [3, 4]])
+        >>> x.shape, x.dtype
+        (minigrad.Size([2, 2]), minigrad.int64)
+        >>> mg.tensor(0.5, requires_grad=True).dtype
+        minigrad.float32
+    """
     check_device(device, "tensor()")
     source = data._data if isinstance(data, Tensor) else data
     array = np.array(source, copy=True) if isinstance(source, np.ndarray) else source
@@ -125,6 +141,9 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: _py_
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a tensor, without a copy where possible: a Tensor of the requested dtype is
+    returned itself and a NumPy array of it is wrapped sharing memory; anything else is copied
+    as by :func:`tensor`."""
     check_device(device, "as_tensor()")
     if isinstance(data, Tensor) and (dtype is None or _as_dtype(dtype) == data._data.dtype):
         return data
@@ -143,6 +162,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: _py_bool = False, pin_memory: _py_bool = False) -> Tensor:
+    """A tensor of zeros of shape ``size``: ``zeros(2, 3)``, ``zeros((2, 3))`` or
+    ``zeros(x.shape)``; the default float dtype unless ``dtype`` is given.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> mg.zeros(2, 3).shape
+        minigrad.Size([2, 3])
+        >>> mg.zeros((2,), dtype=mg.int64).tolist()
+        [0, 0]
+    """
     _check_common("zeros", device, layout)
     return _created("zeros", np.zeros(_sizes("zeros", size), _creation_dtype(dtype)),
                     requires_grad, out)
@@ -150,6 +180,17 @@ def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, de
 
 def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
          requires_grad: _py_bool = False, pin_memory: _py_bool = False) -> Tensor:
+    """A tensor of ones of shape ``size`` (given as :func:`zeros` takes it); the default float
+    dtype unless ``dtype`` is given.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> mg.ones(2, 2).tolist()
+        [[1.0, 1.0], [1.0, 1.0]]
+        >>> mg.ones(3, dtype=mg.float64).dtype
+        minigrad.float64
+    """
     _check_common("ones", device, layout)
     return _created("ones", np.ones(_sizes("ones", size), _creation_dtype(dtype)),
                     requires_grad, out)
@@ -158,6 +199,8 @@ def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, dev
 def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: _py_bool = False, pin_memory: _py_bool = False,
           memory_format: Any = None) -> Tensor:
+    """A tensor of shape ``size`` whose values are not to be relied on. Unlike PyTorch's, its
+    memory is zero-filled: minigrad never exposes stale memory. ``memory_format`` is ignored."""
     _check_common("empty", device, layout)
     # zero-filled: an "uninitialised" tensor never exposes stale memory
     return _created("empty", np.zeros(_sizes("empty", size), _creation_dtype(dtype)),
@@ -167,6 +210,8 @@ def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, de
 def full(size: Sequence[int], fill_value: Any, *, out: Any = None, dtype: Any = None,
          layout: Any = None, device: Any = None, requires_grad: _py_bool = False,
          pin_memory: _py_bool = False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value``; the dtype follows the value (bool,
+    int64 or the default float) unless ``dtype`` is given."""
     _check_common("full", device, layout)
     shape = _sizes("full", (size,))
     if isinstance(fill_value, Tensor):
@@ -195,18 +240,21 @@ def _like(op: str, t: Any, dtype: Any, device: Any, layout: Any) -> tuple[tuple,
 
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: _py_bool = False, memory_format: Any = None) -> Tensor:
+    """Zeros of ``input``'s shape and dtype (or ``dtype``)."""
     shape, d = _like("zeros_like", input, dtype, device, layout)
     return _created("zeros_like", np.zeros(shape, d), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: _py_bool = False, memory_format: Any = None) -> Tensor:
+    """Ones of ``input``'s shape and dtype (or ``dtype``)."""
     shape, d = _like("ones_like", input, dtype, device, layout)
     return _created("ones_like", np.ones(shape, d), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: _py_bool = False, memory_format: Any = None) -> Tensor:
+    """A tensor of ``input``'s shape and dtype (or ``dtype``), zero-filled as :func:`empty`."""
     shape, d = _like("empty_like", input, dtype, device, layout)
     return _created("empty_like", np.zeros(shape, d), requires_grad)
 
@@ -214,6 +262,7 @@ def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None,
               device: Any = None, requires_grad: _py_bool = False,
               memory_format: Any = None) -> Tensor:
+    """``fill_value`` in ``input``'s shape and dtype (or ``dtype``)."""
     shape, d = _like("full_like", input, dtype, device, layout)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -222,6 +271,14 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any 
 
 def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, layout: Any = None,
         device: Any = None, requires_grad: _py_bool = False) -> Tensor:
+    """The identity matrix ``(n, m)`` (``m`` defaults to ``n``): ones on the main diagonal.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> mg.eye(2, 3).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
     _check_common("eye", device, layout)
     rows = _sizes("eye", (n,))[0]
     cols = rows if m is None else _sizes("eye", (m,))[0]
@@ -251,7 +308,20 @@ def _number(v: Any, op: str, name: str) -> Any:
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype: Any = None,
            layout: Any = None, device: Any = None, requires_grad: _py_bool = False) -> Tensor:
-    """Values from start (default 0) up to, not including, end; int64 when all are integers."""
+    """Values from start (default 0) up to, not including, end, ``step`` apart: a 1-d tensor of
+    ``ceil((end - start) / step)`` elements, int64 when all are integers, else the default
+    float dtype.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> mg.arange(5).tolist()
+        [0, 1, 2, 3, 4]
+        >>> mg.arange(1, 2.5, 0.5).tolist()
+        [1.0, 1.5, 2.0]
+        >>> mg.arange(3.0).dtype
+        minigrad.float32
+    """
     _check_common("arange", device, layout)
     if end is None:
         start, end = 0, start
@@ -335,7 +405,8 @@ def _generator(generator: Any) -> np.random.Generator:
 def rand(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
          layout: Any = None, device: Any = None, requires_grad: _py_bool = False,
          pin_memory: _py_bool = False) -> Tensor:
-    """Uniform samples from [0, 1)."""
+    """Uniform samples from [0, 1) of shape ``size``, from ``generator`` or the global
+    generator (:func:`manual_seed`)."""
     return _float_samples("rand", np.random.Generator.random, size, generator, out, dtype,
                           layout, device, requires_grad)
 
@@ -343,7 +414,21 @@ def rand(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
 def randn(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
           layout: Any = None, device: Any = None, requires_grad: _py_bool = False,
           pin_memory: _py_bool = False) -> Tensor:
-    """Standard normal samples."""
+    """Standard normal samples of shape ``size``, from ``generator`` or the global generator.
+
+    The values differ from PyTorch's for the same seed (NumPy's generator draws them).
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> _ = mg.manual_seed(0)
+        >>> a = mg.randn(2, 3)
+        >>> a.shape, a.dtype
+        (minigrad.Size([2, 3]), minigrad.float32)
+        >>> _ = mg.manual_seed(0)
+        >>> mg.equal(a, mg.randn(2, 3))
+        True
+    """
     return _float_samples("randn", np.random.Generator.standard_normal, size, generator, out,
                           dtype, layout, device, requires_grad)
 
@@ -366,12 +451,14 @@ def _float_dtype(op: str, dtype: Any) -> np.dtype:
 
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: _py_bool = False, memory_format: Any = None) -> Tensor:
+    """Uniform samples from [0, 1) of ``input``'s shape and dtype (or ``dtype``)."""
     shape, d = _like("rand_like", input, dtype, device, layout)
     return rand(*shape, dtype=d, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: _py_bool = False, memory_format: Any = None) -> Tensor:
+    """Standard normal samples of ``input``'s shape and dtype (or ``dtype``)."""
     shape, d = _like("randn_like", input, dtype, device, layout)
     return randn(*shape, dtype=d, requires_grad=requires_grad)
 
@@ -407,6 +494,8 @@ def randint(*args: Any, size: Any = None, generator: Any = None, out: Any = None
 def randint_like(input: Tensor, low: Any = 0, high: Any = None, *, dtype: Any = None,
                  layout: Any = None, device: Any = None, requires_grad: _py_bool = False,
                  memory_format: Any = None) -> Tensor:
+    """Integers in [low, high) of ``input``'s shape and dtype (or ``dtype``);
+    ``randint_like(x, high)`` draws from [0, high)."""
     shape, d = _like("randint_like", input, dtype, device, layout)
     if high is None:
         low, high = 0, low
