@@ -23,7 +23,7 @@ class BackwardHookFunction(Function):
     """Returns its tensors unchanged; backward hands their gradients to ``callback``."""
 
     @staticmethod
-    def forward(ctx: Any, callback: Callable, *tensors: Tensor) -> tuple:
+    def forward(ctx: Any, callback: Callable[..., Any], *tensors: Tensor) -> tuple[Any, ...]:
         ctx.callback = callback
         ctx.set_materialize_grads(False)
         # as in PyTorch: a tensor that needs no gradient stays so (its grad_input is zeros)
@@ -31,11 +31,11 @@ class BackwardHookFunction(Function):
         return tensors
 
     @staticmethod
-    def backward(ctx: Any, *grads: Any) -> tuple:
+    def backward(ctx: Any, *grads: Any) -> tuple[Any, ...]:
         return (None, *ctx.callback(grads))
 
 
-def _replace(grads: tuple, result: Any, what: str) -> tuple:
+def _replace(grads: tuple[Any, ...], result: Any, what: str) -> tuple[Any, ...]:
     if result is None:
         return grads
     result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
@@ -56,11 +56,11 @@ class BackwardHookState:
         self.module = module
         self.global_hooks = module_mod._global_backward_hooks
         self.global_pre_hooks = module_mod._global_backward_pre_hooks
-        self.grad_output: tuple = ()
+        self.grad_output: tuple[Any, ...] = ()
         self.input_shapes: list[tuple[tuple[int, ...], np.dtype]] = []
         self.inputs_wrapped = False
 
-    def wrap_inputs(self, args: tuple) -> tuple:
+    def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         self.input_shapes = [(args[i].shape, args[i].dtype) for i in positions]
         if not _GradMode.enabled or not any(args[i].requires_grad for i in positions):
@@ -93,10 +93,10 @@ class BackwardHookState:
             return type(output)(items) if not hasattr(output, "_fields") else type(output)(*items)
         return output
 
-    def _hooks(self) -> list[Callable]:
+    def _hooks(self) -> list[Callable[..., Any]]:
         return [*self.global_hooks.values(), *self.module._backward_hooks.values()]
 
-    def _on_output_grads(self, grads: tuple) -> tuple:
+    def _on_output_grads(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         for hook in [*self.global_pre_hooks.values(), *self.module._backward_pre_hooks.values()]:
             grads = _replace(grads, hook(self.module, grads), "grad_output")
         self.grad_output = grads
@@ -111,7 +111,7 @@ class BackwardHookState:
                     )
         return grads
 
-    def _on_input_grads(self, grads: tuple) -> tuple:
+    def _on_input_grads(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         grads = tuple(
             _wrap(np.zeros(shape, dtype=dtype)) if g is None else g
             for g, (shape, dtype) in zip(grads, self.input_shapes)
@@ -121,5 +121,5 @@ class BackwardHookState:
         return grads
 
 
-def _as_tuple(value: Any) -> tuple:
+def _as_tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from minigrad.tensor import Tensor
 from nn.module import Module, _add_indent
@@ -63,7 +63,8 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        # the entries are Modules (None only through add_module(name, None), as in PyTorch)
+        return iter(cast("Iterable[Module]", self._modules.values()))
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -75,7 +76,7 @@ class Sequential(Module):
         return self
 
     def forward(self, input: Any) -> Any:
-        for module in self._modules.values():
+        for module in self:
             input = module(input)
         return input
 
@@ -89,7 +90,7 @@ class ModuleList(Module):
             self.extend(modules)
 
     def __getitem__(self, index: int | slice) -> Any:
-        modules = list(self._modules.values())
+        modules = list(self)
         if isinstance(index, slice):
             return type(self)(modules[index])
         return modules[_index(index, len(modules), "ModuleList")]
@@ -111,7 +112,8 @@ class ModuleList(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        # the entries are Modules (None only through add_module(name, None), as in PyTorch)
+        return iter(cast("Iterable[Module]", self._modules.values()))
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)

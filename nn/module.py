@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from minigrad.creation import get_default_dtype
 from minigrad.device import check_device
 from minigrad.device import device as _device_type
-from minigrad.creation import get_default_dtype
 from minigrad.tensor import Tensor, _wrap
 from minigrad.utils.hooks import RemovableHandle
 from nn.parameter import Parameter
@@ -34,8 +34,7 @@ class IncompatibleKeys(NamedTuple):
             f"IncompatibleKeys(missing_keys={self.missing_keys}, "
             f"unexpected_keys={self.unexpected_keys})"
         )
-
-    __str__ = __repr__
+    # str() uses __repr__ too: tuple defines no __str__ of its own
 
 
 def factory_dtype(device: Any = None, dtype: Any = None, what: str = "Module") -> np.dtype:
@@ -58,7 +57,7 @@ def factory_dtype(device: Any = None, dtype: Any = None, what: str = "Module") -
     return resolved
 
 
-def _parse_to(args: tuple, kwargs: dict) -> np.dtype | None:
+def _parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> np.dtype | None:
     """The dtype asked for by ``Module.to(...)``'s arguments (devices are checked: CPU only)."""
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
@@ -103,21 +102,22 @@ def _parse_to(args: tuple, kwargs: dict) -> np.dtype | None:
 _DEVICE_NAMES = {"cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "hpu", "ipu"}
 
 # global hooks: run for every module (nn.module.register_module_forward_hook, …)
-_global_forward_pre_hooks: dict[int, Callable] = OrderedDict()
-_global_forward_hooks: dict[int, Callable] = OrderedDict()
+_global_forward_pre_hooks: dict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks: dict[int, Callable[..., Any]] = OrderedDict()
 _global_forward_hooks_always_called: dict[int, bool] = OrderedDict()
-_global_backward_pre_hooks: dict[int, Callable] = OrderedDict()
-_global_backward_hooks: dict[int, Callable] = OrderedDict()
+_global_backward_pre_hooks: dict[int, Callable[..., Any]] = OrderedDict()
+_global_backward_hooks: dict[int, Callable[..., Any]] = OrderedDict()
 
 
-def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """``hook(module, args)`` before every module's forward (may return new args)."""
     handle = RemovableHandle(_global_forward_pre_hooks)
     _global_forward_pre_hooks[handle.id] = hook
     return handle
 
 
-def register_module_forward_hook(hook: Callable, *, always_call: bool = False) -> RemovableHandle:
+def register_module_forward_hook(hook: Callable[..., Any], *, always_call: bool = False
+                                 ) -> RemovableHandle:
     """``hook(module, args, output)`` after every module's forward (may return a new output)."""
     handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
     _global_forward_hooks[handle.id] = hook
@@ -126,14 +126,14 @@ def register_module_forward_hook(hook: Callable, *, always_call: bool = False) -
     return handle
 
 
-def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """``hook(module, grad_output)`` for every module (may return a new grad_output)."""
     handle = RemovableHandle(_global_backward_pre_hooks)
     _global_backward_pre_hooks[handle.id] = hook
     return handle
 
 
-def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """``hook(module, grad_input, grad_output)`` for every module (may return grad_input)."""
     handle = RemovableHandle(_global_backward_hooks)
     _global_backward_hooks[handle.id] = hook
@@ -165,7 +165,7 @@ class Module:
             )
         _init_state(self)
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         for name, value in _fresh_state().items():
             self.__dict__.setdefault(name, value)
@@ -187,7 +187,7 @@ class Module:
     # ----------------------------------------------------------------------- hooks
 
     def register_forward_pre_hook(
-        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
     ) -> RemovableHandle:
         """``hook(module, args)`` (``hook(module, args, kwargs)`` with_kwargs) before forward;
         it may return new args (or ``(args, kwargs)``)."""
@@ -201,7 +201,7 @@ class Module:
 
     def register_forward_hook(
         self,
-        hook: Callable,
+        hook: Callable[..., Any],
         *,
         prepend: bool = False,
         with_kwargs: bool = False,
@@ -221,7 +221,7 @@ class Module:
         return handle
 
     def register_full_backward_pre_hook(
-        self, hook: Callable, prepend: bool = False
+        self, hook: Callable[..., Any], prepend: bool = False
     ) -> RemovableHandle:
         """``hook(module, grad_output)`` when the gradients of the outputs are known; it may
         return new ones."""
@@ -229,14 +229,15 @@ class Module:
         _insert(self._backward_pre_hooks, handle.id, hook, prepend)
         return handle
 
-    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
         """``hook(module, grad_input, grad_output)`` when the gradients of the (positional
         tensor) inputs are known; it may return new grad_input."""
         handle = RemovableHandle(self._backward_hooks)
         _insert(self._backward_hooks, handle.id, hook, prepend)
         return handle
 
-    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """The older name; minigrad runs it as a full backward hook."""
         return self.register_full_backward_hook(hook)
 
@@ -298,7 +299,7 @@ class Module:
 
     register_module = add_module
 
-    def _forget(self, name: str, keep: dict) -> None:
+    def _forget(self, name: str, keep: dict[str, Any]) -> None:
         """Remove ``name`` from everywhere but ``keep`` (so reassignment keeps its position)."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
@@ -584,7 +585,7 @@ class Module:
     # ----------------------------------------------------------------------- state dict
 
     def state_dict(
-        self, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
+        self, destination: dict[str, Any] | None = None, prefix: str = "", keep_vars: bool = False
     ) -> dict[str, Tensor]:
         """Parameters and persistent buffers by dotted name (``fc.weight``), in order.
 
@@ -726,10 +727,11 @@ def _init_state(module: Module) -> None:
     module.__dict__.update(_fresh_state())
 
 
-def _insert(hooks: dict, key: int, hook: Callable, prepend: bool) -> None:
+def _insert(hooks: OrderedDict[int, Callable[..., Any]], key: int, hook: Callable[..., Any],
+            prepend: bool) -> None:
     hooks[key] = hook
     if prepend:
-        hooks.move_to_end(key, last=False)  # type: ignore[attr-defined]
+        hooks.move_to_end(key, last=False)
 
 
 def _checkpoint_array(value: Any, key: str, target: Tensor) -> tuple[Any, str | None]:
@@ -766,11 +768,11 @@ def _checkpoint_array(value: Any, key: str, target: Tensor) -> tuple[Any, str | 
     return array, None
 
 
-def _as_tuple(value: Any) -> tuple:
+def _as_tuple(value: Any) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
-def _call_with_hooks(module: Module, args: tuple, kwargs: dict) -> Any:
+def _call_with_hooks(module: Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``module(*args, **kwargs)`` with forward (pre-)hooks and full backward (pre-)hooks."""
     pre_hooks = [*_global_forward_pre_hooks.items(), *module._forward_pre_hooks.items()]
     for key, hook in pre_hooks:

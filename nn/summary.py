@@ -147,7 +147,7 @@ def summary(model: Module, input_shape: tuple[int, ...], dtype: Any = None) -> S
     layers: list[LayerSummary] = []
     state: dict[str, Any] = {"rf": (1, 1), "jump": (1, 1), "stack_rf": None, "stack_jump": None}
 
-    def record(name: str, module: Module, args: tuple, output: Any) -> None:
+    def record(name: str, module: Module, args: tuple[Any, ...], output: Any) -> None:
         first = args[0] if args and isinstance(args[0], Tensor) else None
         in_shape = tuple(first.shape) if first is not None else None
         out_shape = _shape_of(output)

@@ -79,7 +79,7 @@ class ParametrizationList(ModuleList):
                              f"(list, tuple...). Got {type(new).__name__}")
         self.is_tensor = isinstance(new, Tensor)
         self.ntensors = 1 if self.is_tensor else len(new)
-        if self.is_tensor:
+        if isinstance(new, Tensor):
             if original.dtype != new.dtype:
                 raise ValueError(
                     "When `right_inverse` outputs one tensor, it may not change the dtype.\n"
@@ -159,7 +159,7 @@ class ParametrizationList(ModuleList):
                         )
                     _maybe_set(original_i, tensor)
 
-    def forward(self) -> Tensor:  # type: ignore[override]
+    def forward(self) -> Tensor:
         modules = list(self)
         if self.is_tensor:
             x = modules[0](self.original)
@@ -178,7 +178,7 @@ def _getstate(self: Module) -> Any:
     )
 
 
-def _deepcopy(self: Module, memo: dict) -> Module:
+def _deepcopy(self: Module, memo: dict[int, Any]) -> Module:
     if id(self) in memo:
         return memo[id(self)]
     replica = self.__new__(type(self))

@@ -86,6 +86,9 @@ class SpectralNorm:
                     f"Cannot register two spectral_norm hooks on the same parameter {name}")
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
+        if weight is None:
+            raise ValueError(f"spectral_norm: {type(module).__name__}.{name} is None; "
+                             "pass the name of a parameter that holds a tensor")
         from minigrad.random import generator
 
         height, width = fn.reshape_weight_to_matrix(weight).shape
