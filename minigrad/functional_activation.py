@@ -130,13 +130,13 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    """log(1 / (1 + exp(-x))), stable for large |x|."""
+    """log(1 / (1 + exp(-x))), stable for large ``|x|``."""
     _float_input(input, "logsigmoid")
     return act.LogSigmoid.apply(input)
 
 
 def softsign(input: Tensor) -> Tensor:
-    """x / (1 + |x|)."""
+    """``x / (1 + |x|)``."""
     return input / (input.abs() + 1.0)
 
 
@@ -151,7 +151,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x where |x| > lambd, else 0."""
+    """x where ``|x| > lambd``, else 0."""
     return where(np.abs(input._data) > lambd, input, 0.0)
 
 

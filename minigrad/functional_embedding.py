@@ -71,7 +71,7 @@ def embedding(
     scale_grad_by_freq: bool = False,
     sparse: bool = False,
 ) -> Tensor:
-    """Rows of ``weight`` (V, D) at integer ``input`` (*) -> (*, D). The row ``padding_idx``
+    """Rows of ``weight`` (V, D) at integer ``input`` ``(*)`` -> ``(*, D)``. The row ``padding_idx``
     gets no gradient; ``max_norm`` renormalises the looked-up rows of weight in place."""
     _check_weight(weight, "embedding")
     indices = _indices(input, weight.shape[0], "embedding")

@@ -82,7 +82,7 @@ def _pointwise_pair(input: Tensor, target: Any, op: str) -> tuple[Tensor, Tensor
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
-    """|input - target|."""
+    """``|input - target|``."""
     reduction = _reduction(size_average, reduce, reduction, "l1_loss")
     input, target = _pointwise_pair(input, target, "l1_loss")
     loss = (input - target).abs()
@@ -101,7 +101,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
-    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``)."""
     reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise OpError("smooth_l1_loss does not support negative values for beta.")
@@ -116,7 +116,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
-    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
     reduction = _reduction(None, None, reduction, "huber_loss")
     if delta <= 0:
         raise OpError(f"huber_loss does not support non-positive values for delta, got {delta}")

@@ -300,7 +300,7 @@ class TransformerDecoder(Module):
 
 class Transformer(Module):
     """Encoder-decoder Transformer (PyTorch's defaults: d_model=512, nhead=8, 6 + 6 layers,
-    dim_feedforward=2048); every weight of 2 or more dims is re-initialised xavier_uniform_."""
+    dim_feedforward=2048); every weight of 2 or more dims is re-initialised with ``xavier_uniform_``."""
 
     def __init__(
         self,

@@ -195,7 +195,7 @@ def sgn(input: Tensor) -> Tensor:
 
 @op("abs", "absolute", inplace=True)
 def abs(input: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    """|x|; the gradient is sign(x) (0 at 0)."""
+    """``|x|``; the gradient is sign(x) (0 at 0)."""
     if input._data.dtype == np.bool_:
         raise NotImplementedError("abs: not implemented for bool tensors; use x.long().abs()")
     return ew.Abs.apply(input)
@@ -356,7 +356,7 @@ def hypot(input: Tensor, other: Any) -> Tensor:
 
 @op(inplace=True)
 def copysign(input: Tensor, other: Any) -> Tensor:
-    """|input| with the sign of other (integers give the default float)."""
+    """``|input|`` with the sign of other (integers give the default float)."""
     return binary.Copysign.apply(*_float_pair(input, other, "copysign"))
 
 
@@ -566,7 +566,7 @@ def _close(input: Tensor, other: Tensor, rtol: float, atol: float, equal_nan: bo
 @op()
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
-    """|input - other| <= atol + rtol * |other|, elementwise (infinities equal themselves)."""
+    """``|input - other| <= atol + rtol * |other|``, elementwise (infinities equal themselves)."""
     return _wrap(np.asarray(_close(input, other, rtol, atol, equal_nan, "isclose")))
 
 

@@ -655,7 +655,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
-    """minigrad.linalg.vector_norm: (sum |x|^ord)^(1/ord) over ``dim``; inf, -inf, 0 too."""
+    """minigrad.linalg.vector_norm: ``(sum |x|^ord)^(1/ord)`` over ``dim``; inf, -inf, 0 too."""
     return _vector_norm(x, ord, dim, keepdim, dtype, "linalg.vector_norm")
 
 

@@ -34,7 +34,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """(..., P, M), (..., R, M) -> (..., P, R): p-norm distances between rows (p >= 0, inf ok).
 
-    As in PyTorch, p = 2 goes through a matrix product (|a|^2 + |b|^2 - 2 a.b, clamped at
+    As in PyTorch, p = 2 goes through a matrix product (``|a|^2 + |b|^2 - 2 a.b``, clamped at
     1e-30 before the square root) when compute_mode asks for it, or when it is 'if necessary'
     and P or R exceeds 25; otherwise the differences are formed directly."""
     for name, t in (("X1", x1), ("X2", x2)):

@@ -58,7 +58,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
 @op()
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
-    """(..., n) -> (..., n + |offset|, n + |offset|) with the input on a diagonal."""
+    """``(..., n) -> (..., n + |offset|, n + |offset|)`` with the input on a diagonal."""
     ndim = input.ndim + 1
     d1, d2 = _one_dim(dim1, ndim, "diag_embed"), _one_dim(dim2, ndim, "diag_embed")
     if d1 == d2:

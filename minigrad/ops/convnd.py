@@ -283,8 +283,8 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
 
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
          padding: Any = 0, stride: Any = 1) -> Tensor:
-    """col2im: (N, C*KH*KW, L) -> (N, C, *output_size), summing overlapping windows;
-    (C*KH*KW, L) too."""
+    """col2im: ``(N, C*KH*KW, L) -> (N, C, *output_size)``, summing overlapping windows;
+    ``(C*KH*KW, L)`` too."""
     op = "fold"
     if len(input.shape) not in (2, 3):
         raise OpError(f"{op}: Expected 2D or 3D (batch mode) tensor for input with possibly 0 "

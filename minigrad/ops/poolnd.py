@@ -434,12 +434,12 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = 
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over PyTorch's adaptive windows: (N, C, H, W) -> (N, C, *output_size)."""
+    """Max over PyTorch's adaptive windows: ``(N, C, H, W) -> (N, C, *output_size)``."""
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over PyTorch's adaptive windows: (N, C, D, H, W) -> (N, C, *output_size)."""
+    """Max over PyTorch's adaptive windows: ``(N, C, D, H, W) -> (N, C, *output_size)``."""
     return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
@@ -493,12 +493,12 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
-    """Mean over PyTorch's adaptive windows: (N, C, H, W) -> (N, C, *output_size)."""
+    """Mean over PyTorch's adaptive windows: ``(N, C, H, W) -> (N, C, *output_size)``."""
     return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
-    """Mean over PyTorch's adaptive windows: (N, C, D, H, W) -> (N, C, *output_size)."""
+    """Mean over PyTorch's adaptive windows: ``(N, C, D, H, W) -> (N, C, *output_size)``."""
     return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
 
 
@@ -725,7 +725,7 @@ def _fractional_max(op: str, dims: int, input: Tensor, kernel_size: Any, output_
 def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None,
                           output_ratio: Any = None, return_indices: bool = False,
                           _random_samples: Any = None) -> Any:
-    """Max over pseudo-random windows: (N, C, H, W) -> (N, C, *output_size); the window
+    """Max over pseudo-random windows: ``(N, C, H, W) -> (N, C, *output_size)``; the window
     starts follow PyTorch's formula from ``_random_samples`` (N, C, 2), uniform in [0, 1)."""
     return _fractional_max("fractional_max_pool2d", 2, input, kernel_size, output_size,
                            output_ratio, return_indices, _random_samples)
@@ -734,7 +734,7 @@ def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = No
 def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None,
                           output_ratio: Any = None, return_indices: bool = False,
                           _random_samples: Any = None) -> Any:
-    """Max over pseudo-random windows: (N, C, T, H, W) -> (N, C, *output_size)."""
+    """Max over pseudo-random windows: ``(N, C, T, H, W) -> (N, C, *output_size)``."""
     return _fractional_max("fractional_max_pool3d", 3, input, kernel_size, output_size,
                            output_ratio, return_indices, _random_samples)
 

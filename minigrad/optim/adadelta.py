@@ -19,11 +19,13 @@ from minigrad.optim.optimizer import (
 class Adadelta(Optimizer):
     """PyTorch's Adadelta::
 
-    g = grad + weight_decay * p
-    v = rho * v + (1 - rho) * g * g
-    delta = sqrt(u + eps) / sqrt(v + eps) * g
-    u = rho * u + (1 - rho) * delta * delta
-    p = p - lr * delta
+        g = grad + weight_decay * p
+        v = rho * v + (1 - rho) * g * g
+        delta = sqrt(u + eps) / sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta * delta
+        p = p - lr * delta
+
+    for each parameter ``p`` with gradient ``grad``.
     """
 
     def __init__(

@@ -14,10 +14,10 @@ from minigrad.tensor import Tensor
 class Adagrad(Optimizer):
     """PyTorch's Adagrad::
 
-    g = grad + weight_decay * p
-    clr = lr / (1 + (t - 1) * lr_decay)
-    s = s + g * g                       (s starts at initial_accumulator_value)
-    p = p - clr * g / (sqrt(s) + eps)
+        g = grad + weight_decay * p
+        clr = lr / (1 + (t - 1) * lr_decay)
+        s = s + g * g                       (s starts at initial_accumulator_value)
+        p = p - clr * g / (sqrt(s) + eps)
 
     As in PyTorch the state is created when the optimizer is, for every parameter.
     """

@@ -20,9 +20,11 @@ from minigrad.optim.optimizer import (
 class Adamax(Optimizer):
     """PyTorch's Adamax::
 
-    g = grad + weight_decay * p
-    m = lerp(m, g, 1 - beta1);  u = max(beta2 * u, |g| + eps)
-    p = p - lr / (1 - beta1**t) * m / u
+        g = grad + weight_decay * p
+        m = lerp(m, g, 1 - beta1);  u = max(beta2 * u, |g| + eps)
+        p = p - lr / (1 - beta1**t) * m / u
+
+    for each parameter ``p`` with gradient ``grad``.
     """
 
     def __init__(

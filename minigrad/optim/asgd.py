@@ -20,10 +20,10 @@ from minigrad.optim.optimizer import (
 class ASGD(Optimizer):
     """PyTorch's ASGD::
 
-    g = grad + weight_decay * p
-    p = p * (1 - lambd * eta) - eta * g
-    ax = ax + (p - ax) * mu   (ax = p while mu == 1)
-    eta = lr / (1 + lambd * lr * t) ** alpha;  mu = 1 / max(1, t - t0)
+        g = grad + weight_decay * p
+        p = p * (1 - lambd * eta) - eta * g
+        ax = ax + (p - ax) * mu   (ax = p while mu == 1)
+        eta = lr / (1 + lambd * lr * t) ** alpha;  mu = 1 / max(1, t - t0)
 
     ``eta`` and ``mu`` are kept, as in PyTorch, in the scalar dtype (float32 unless the default
     dtype is float64); the average ``ax`` is ``state['ax']``.

@@ -20,11 +20,11 @@ from minigrad.optim.optimizer import (
 class NAdam(Optimizer):
     """PyTorch's NAdam::
 
-    g = grad + weight_decay * p       (decoupled_weight_decay: p = p * (1 - lr * wd) instead)
-    mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay));  P = P * mu_t
-    m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
-    denom = sqrt(v / (1 - beta2**t)) + eps
-    p = p - lr (1 - mu_t) / (1 - P) * g / denom - lr mu_{t+1} / (1 - P mu_{t+1}) * m / denom
+        g = grad + weight_decay * p       (decoupled_weight_decay: p = p * (1 - lr * wd) instead)
+        mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay));  P = P * mu_t
+        m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
+        denom = sqrt(v / (1 - beta2**t)) + eps
+        p = p - lr (1 - mu_t) / (1 - P) * g / denom - lr mu_{t+1} / (1 - P mu_{t+1}) * m / denom
 
     The running product ``mu_product`` is kept, as in PyTorch, in the scalar dtype (float32
     unless the default dtype is float64).

@@ -20,11 +20,11 @@ from minigrad.optim.optimizer import (
 class RAdam(Optimizer):
     """PyTorch's RAdam::
 
-    g = grad + weight_decay * p       (decoupled_weight_decay: p = p * (1 - lr * wd) instead)
-    m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
-    rho_inf = 2 / (1 - beta2) - 1;  rho_t = rho_inf - 2 t beta2**t / (1 - beta2**t)
-    p = p - m / (1 - beta1**t) * lr * sqrt(1 - beta2**t) / (sqrt(v) + eps) * r_t  (rho_t > 5)
-    p = p - m / (1 - beta1**t) * lr                                              (otherwise)
+        g = grad + weight_decay * p       (decoupled_weight_decay: p = p * (1 - lr * wd) instead)
+        m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
+        rho_inf = 2 / (1 - beta2) - 1;  rho_t = rho_inf - 2 t beta2**t / (1 - beta2**t)
+        p = p - m / (1 - beta1**t) * lr * sqrt(1 - beta2**t) / (sqrt(v) + eps) * r_t  (rho_t > 5)
+        p = p - m / (1 - beta1**t) * lr                                              (otherwise)
 
     with ``r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))``.
     """

@@ -20,11 +20,13 @@ from minigrad.optim.optimizer import (
 class RMSprop(Optimizer):
     """PyTorch's RMSprop::
 
-    g = grad + weight_decay * p
-    v = alpha * v + (1 - alpha) * g * g
-    avg = sqrt(v - m * m) + eps, with m = lerp(m, g, 1 - alpha) (centered), else sqrt(v) + eps
-    b = momentum * b + g / avg;  p = p - lr * b      (momentum > 0)
-    p = p - lr * g / avg                             (otherwise)
+        g = grad + weight_decay * p
+        v = alpha * v + (1 - alpha) * g * g
+        avg = sqrt(v - m * m) + eps, with m = lerp(m, g, 1 - alpha) (centered), else sqrt(v) + eps
+        b = momentum * b + g / avg;  p = p - lr * b      (momentum > 0)
+        p = p - lr * g / avg                             (otherwise)
+
+    for each parameter ``p`` with gradient ``grad``.
     """
 
     def __init__(

@@ -14,9 +14,9 @@ from minigrad.tensor import Tensor
 class Rprop(Optimizer):
     """PyTorch's Rprop::
 
-    s = g * g_prev;  f = etaplus where s > 0, etaminus where s < 0, 1 where s == 0
-    step_size = clamp(step_size * f, *step_sizes)
-    g = 0 where s < 0;  p = p - sign(g) * step_size;  g_prev = g
+        s = g * g_prev;  f = etaplus where s > 0, etaminus where s < 0, 1 where s == 0
+        step_size = clamp(step_size * f, *step_sizes)
+        g = 0 where s < 0;  p = p - sign(g) * step_size;  g_prev = g
 
     Each step size starts at ``lr``.
     """

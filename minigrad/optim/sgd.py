@@ -14,10 +14,12 @@ from minigrad.tensor import Tensor
 class SGD(Optimizer):
     """PyTorch's SGD, the same operations in the same order::
 
-    g = grad + weight_decay * p
-    b = g (first step), else b = momentum * b + (1 - dampening) * g
-    g = g + momentum * b (nesterov), else g = b
-    p = p - lr * g
+        g = grad + weight_decay * p
+        b = g (first step), else b = momentum * b + (1 - dampening) * g
+        g = g + momentum * b (nesterov), else g = b
+        p = p - lr * g
+
+    for each parameter ``p`` with gradient ``grad``.
     """
 
     def __init__(
