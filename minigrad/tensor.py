@@ -186,10 +186,29 @@ def _sizes(args: tuple) -> tuple[_py_int, ...]:
 
 
 class Tensor:
-    """An n-dimensional array that records the operations applied to it for backward."""
+    """An n-dimensional array that records the operations applied to it for backward.
 
-    __slots__ = ("_data", "grad", "requires_grad", "_node", "_version", "_retains_grad",
-                 "_hooks")  # _hooks: set only by register_hook
+    ``Tensor(data)`` wraps a number, a (nested) list or a NumPy array (sharing an array's
+    memory, as :func:`from_numpy`); :func:`minigrad.tensor` copies instead. Python floats
+    give float32, ints int64.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> x = mg.Tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> x.shape, x.dtype
+        (minigrad.Size([2, 2]), minigrad.float32)
+        >>> (x + 1).sum().item()
+        14.0
+        >>> x.T.tolist()
+        [[1.0, 3.0], [2.0, 4.0]]
+    """
+
+    __slots__ = {  # _hooks: set only by register_hook
+        "_data": None, "_node": None, "_version": None, "_retains_grad": None, "_hooks": None,
+        "grad": "The gradient accumulated by ``backward`` (a Tensor of this shape), or None.",
+        "requires_grad": "Whether ops on this tensor are recorded for ``backward``.",
+    }
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         # ndarray (op) Tensor and np.exp(t) give Tensors; inside a backward recorded for
         # create_graph=True this is how the backward rules' NumPy calls become graph ops
@@ -218,34 +237,46 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
+        """The size of each dimension, as a :class:`Size` (a tuple of ints)."""
         return Size(self._data.shape)
 
     @property
     def ndim(self) -> _py_int:
+        """The number of dimensions."""
         return self._data.ndim
 
     @property
     def dtype(self) -> dtype:
+        """The element type (``minigrad.float32``, ``minigrad.int64``, ...)."""
         return from_numpy_dtype(self._data.dtype)
 
     @property
     def is_leaf(self) -> _py_bool:
+        """Whether no recorded op made this tensor (``grad_fn is None``): tensors made by
+        the user, and results computed without grad. ``backward`` fills ``.grad`` of leaves only.
+        """
         return self._node is None
 
     @property
     def grad_fn(self) -> Node | None:
+        """The graph node of the op that made this tensor, or None for a leaf."""
         return self._node
 
     @property
     def device(self) -> Any:
+        """The device: always the CPU (``minigrad.device('cpu')``)."""
         return CPU
 
     @property
     def is_cuda(self) -> _py_bool:
+        """Whether the tensor is on a CUDA device: always ``False``."""
         return False
 
     @property
     def layout(self) -> str:
+        """The memory layout: always the string ``"minigrad.strided"`` (PyTorch has a
+        ``torch.layout`` object).
+        """
         return "minigrad.strided"
 
     # T, mT, mH, H, view (shapes and dtypes), contiguous and the layout queries (stride, …)
@@ -258,17 +289,21 @@ class Tensor:
         return self._data.shape[_one_dim(dim, self._data.ndim, "size")]
 
     def dim(self) -> _py_int:
+        """The number of dimensions (``ndim``)."""
         return self._data.ndim
 
     ndimension = dim
 
     def numel(self) -> _py_int:
+        """The number of elements: the product of the shape (1 for a 0-d tensor)."""
         return self._data.size
 
     def element_size(self) -> _py_int:
+        """The size of one element in bytes (4 for float32)."""
         return self._data.itemsize
 
     def is_floating_point(self) -> _py_bool:
+        """Whether the dtype is a floating point type (float16, float32 or float64)."""
         return _is_float(self._data.dtype)
 
     # ------------------------------------------------------------------ conversion
@@ -305,6 +340,7 @@ class Tensor:
         return self._data.copy() if copy else self._data
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(
                 f"item: only a tensor with one element can be converted to a Python number, "
@@ -313,6 +349,7 @@ class Tensor:
         return self._data.item()
 
     def tolist(self) -> Any:
+        """The values as nested Python lists (a Python number for a 0-d tensor)."""
         return self._data.tolist()
 
     def __float__(self) -> _py_float:
@@ -364,7 +401,23 @@ class Tensor:
     def backward(self, gradient: Any = None, retain_graph: _py_bool | None = None,
                  create_graph: _py_bool = False, inputs: Any = None) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf behind it;
-        ``create_graph=True`` records the backward for higher-order derivatives."""
+        ``create_graph=True`` records the backward for higher-order derivatives.
+
+        ``gradient`` (the gradient of some scalar with respect to this tensor, of its shape) may
+        be left out for a one-element tensor. The graph is freed afterwards unless
+        ``retain_graph=True``; ``inputs`` limits which leaves receive ``.grad``.
+
+        Example::
+
+            >>> import minigrad as mg
+            >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
+            >>> (w * w).sum().backward()
+            >>> w.grad.tolist()
+            [2.0, 4.0]
+            >>> (3 * w).backward(mg.ones(2))
+            >>> w.grad.tolist()
+            [5.0, 7.0]
+        """
         autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
                           inputs=inputs)
 
@@ -375,11 +428,15 @@ class Tensor:
         return out
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from the graph, in place: it becomes a leaf not requiring grad."""
         self._node = None
         self.requires_grad = False
         return self
 
     def requires_grad_(self, requires_grad: _py_bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return the tensor. Only leaves can change
+        it; integer and bool tensors cannot require grad.
+        """
         if requires_grad:
             _check_can_require_grad(self._data.dtype, "requires_grad_")
         if self._node is not None and not requires_grad:
@@ -401,6 +458,7 @@ class Tensor:
             self._retains_grad = True
 
     def clone(self) -> Tensor:
+        """A copy with memory of its own; gradients flow back to the original."""
         return shape.Clone.apply(self)
 
     # ------------------------------------------------------------------ dtype
@@ -436,6 +494,9 @@ class Tensor:
         return shape.Cast.apply(self, dtype=dtype)
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Raises ``DeviceError``: minigrad runs on the CPU only (PyTorch would copy the tensor
+        to a GPU); pick the device with ``minigrad.cuda.is_available()``.
+        """
         raise DeviceError(
             "Tensor.cuda(): minigrad runs on the CPU only. Let the script pick the CPU when no "
             "GPU is there: device = 'cuda' if torch.cuda.is_available() else 'cpu'; x.to(device)"
@@ -454,6 +515,7 @@ class Tensor:
         return repr(self)
 
     def astype(self, dtype: Any) -> Tensor:
+        """The tensor converted to ``dtype``, as :meth:`to`."""
         return self.to(dtype)
 
     def type(self, dtype: Any = None) -> Any:
@@ -463,27 +525,35 @@ class Tensor:
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
+        """The tensor converted to ``other``'s dtype."""
         return self.to(other.dtype)
 
     def float(self) -> Tensor:
+        """The tensor as float32 (itself if it already is)."""
         return self.to(np.float32)
 
     def double(self) -> Tensor:
+        """The tensor as float64 (itself if it already is)."""
         return self.to(np.float64)
 
     def half(self) -> Tensor:
+        """The tensor as float16 (itself if it already is)."""
         return self.to(np.float16)
 
     def long(self) -> Tensor:
+        """The tensor as int64 (itself if it already is)."""
         return self.to(np.int64)
 
     def int(self) -> Tensor:
+        """The tensor as int32 (itself if it already is)."""
         return self.to(np.int32)
 
     def bool(self) -> Tensor:
+        """The tensor as bool (itself if it already is): zero is ``False``."""
         return self.to(np.bool_)
 
     def cpu(self) -> Tensor:
+        """The tensor itself: it is already on the CPU."""
         return self
 
     # ------------------------------------------------------------------ arithmetic
@@ -571,18 +641,40 @@ class Tensor:
         return matmul(Tensor(other), self)
 
     def add(self, other: Any, alpha: Any = 1) -> Tensor:
+        """``self + alpha * other``, broadcasting, with PyTorch's type promotion; ``other`` may
+        be a number.
+        """
         return self + (other * alpha if alpha != 1 else other)
 
     def sub(self, other: Any, alpha: Any = 1) -> Tensor:
+        """``self - alpha * other``, broadcasting, with PyTorch's type promotion."""
         return self - (other * alpha if alpha != 1 else other)
 
     def mul(self, other: Any) -> Tensor:
+        """``self * other``, broadcasting, with PyTorch's type promotion."""
         return self * other
 
     def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent`` elementwise; ``exponent`` is a number or a broadcastable tensor."""
         return self**exponent
 
     def matmul(self, other: Tensor) -> Tensor:
+        """Matrix product, as ``self @ other``: (n, k) @ (k, m) -> (n, m), batched
+        (..., n, k) @ (..., k, m) -> (..., n, m) with the batch dimensions broadcast; a 1-d operand
+        is a vector (its dimension is dropped from the result).
+
+        Example::
+
+            >>> import minigrad as mg
+            >>> a = mg.ones(2, 3)
+            >>> b = mg.arange(12.0).reshape(3, 4)
+            >>> a.matmul(b).tolist()
+            [[12.0, 15.0, 18.0, 21.0], [12.0, 15.0, 18.0, 21.0]]
+            >>> (mg.ones(5, 2, 3) @ b).shape
+            minigrad.Size([5, 2, 4])
+            >>> (a @ mg.ones(3)).shape
+            minigrad.Size([2])
+        """
         return matmul(self, other)
 
     def mm(self, mat2: Tensor) -> Tensor:
@@ -622,30 +714,41 @@ class Tensor:
         return self if _is_float(self._data.dtype) else self.to(DEFAULT_FLOAT)
 
     def exp(self) -> Tensor:
+        """``e ** x`` elementwise; integer inputs give the default float dtype."""
         return ew.Exp.apply(self._float_self())
 
     def log(self) -> Tensor:
+        """The natural logarithm elementwise; integer inputs give the default float dtype."""
         return ew.Log.apply(self._float_self())
 
     def sqrt(self) -> Tensor:
+        """The square root elementwise; integer inputs give the default float dtype."""
         return ew.Sqrt.apply(self._float_self())
 
     def sin(self) -> Tensor:
+        """The sine elementwise (radians); integer inputs give the default float dtype."""
         return ew.Sin.apply(self._float_self())
 
     def cos(self) -> Tensor:
+        """The cosine elementwise (radians); integer inputs give the default float dtype."""
         return ew.Cos.apply(self._float_self())
 
     def tanh(self) -> Tensor:
+        """The hyperbolic tangent elementwise; integer inputs give the default float dtype."""
         return ew.Tanh.apply(self._float_self())
 
     def sigmoid(self) -> Tensor:
+        """``1 / (1 + exp(-x))`` elementwise; integer inputs give the default float dtype."""
         return ew.Sigmoid.apply(self._float_self())
 
     def relu(self) -> Tensor:
+        """``max(x, 0)`` elementwise."""
         return ew.Relu.apply(self)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        """Each element limited to ``[min, max]``; either bound may be None (not both) or a
+        broadcastable tensor. An integer tensor clamped by float bounds gives floats.
+        """
         if min is None and max is None:
             raise OpError("clamp: at least one of min and max must be given")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -665,16 +768,20 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
+        """The elementwise maximum of ``self`` and ``other``, broadcasting."""
         return maximum(self, other)
 
     def minimum(self, other: Any) -> Tensor:
+        """The elementwise minimum of ``self`` and ``other``, broadcasting."""
         return minimum(self, other)
 
     def softmax(self, dim: _py_int) -> Tensor:
+        """``exp(x) / exp(x).sum(dim)`` along ``dim`` (required), computed stably; shape kept."""
         return reduce.Softmax.apply(_softmax_input(self, "softmax"),
                                     axis=_one_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim: _py_int) -> Tensor:
+        """``log(softmax(x, dim))`` along ``dim``, computed stably; shape kept."""
         return reduce.LogSoftmax.apply(_softmax_input(self, "log_softmax"),
                                        axis=_one_dim(dim, self.ndim, "log_softmax"))
 
@@ -693,30 +800,37 @@ class Tensor:
             ) from None
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        """Elementwise ``self == other`` as a bool tensor, broadcasting."""
         if other is None:
             return False
         return self._compare(other, np.equal)
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        """Elementwise ``self != other`` as a bool tensor, broadcasting."""
         if other is None:
             return True
         return self._compare(other, np.not_equal)
 
     def __lt__(self, other: Any) -> Tensor:
+        """Elementwise ``self < other`` as a bool tensor, broadcasting."""
         return self._compare(other, np.less)
 
     def __le__(self, other: Any) -> Tensor:
+        """Elementwise ``self <= other`` as a bool tensor, broadcasting."""
         return self._compare(other, np.less_equal)
 
     def __gt__(self, other: Any) -> Tensor:
+        """Elementwise ``self > other`` as a bool tensor, broadcasting."""
         return self._compare(other, np.greater)
 
     def __ge__(self, other: Any) -> Tensor:
+        """Elementwise ``self >= other`` as a bool tensor, broadcasting."""
         return self._compare(other, np.greater_equal)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def logical_not(self) -> Tensor:
+        """Elementwise ``not x`` as a bool tensor (zero is ``False``)."""
         return _wrap(np.logical_not(self._data))
 
     # reductions (sum, mean, max, …) are declared in minigrad/api/reductions.py, indexing
@@ -725,6 +839,18 @@ class Tensor:
     # ------------------------------------------------------------------ shape
 
     def reshape(self, *shape_args: Any) -> Tensor:
+        """The same elements in a new shape, given as ``reshape(2, -1)`` or
+        ``reshape((2, -1))``; one size may be -1 and is inferred.
+
+        Example::
+
+            >>> import minigrad as mg
+            >>> x = mg.arange(6)
+            >>> x.reshape(2, 3).tolist()
+            [[0, 1, 2], [3, 4, 5]]
+            >>> x.reshape(-1, 2).shape
+            minigrad.Size([3, 2])
+        """
         new_shape = _sizes(shape_args)
         try:
             resolved = _resolve_shape(self.shape, new_shape)
@@ -735,11 +861,15 @@ class Tensor:
         return shape.Reshape.apply(self, shape=resolved)
 
     def view_as(self, other: Tensor) -> Tensor:
+        """``self`` reshaped to ``other``'s shape."""
         return self.reshape(other.shape)
 
     reshape_as = view_as
 
     def flatten(self, start_dim: _py_int = 0, end_dim: _py_int = -1) -> Tensor:
+        """Dimensions ``start_dim`` to ``end_dim`` (both included) merged into one:
+        ``(2, 3, 4).flatten(1)`` is ``(2, 12)``; a 0-d tensor gives ``(1,)``.
+        """
         start = _one_dim(start_dim, self.ndim, "flatten")
         end = _one_dim(end_dim, self.ndim, "flatten")
         if self.ndim == 0:
@@ -751,6 +881,9 @@ class Tensor:
         return self.reshape(s[:start] + (int(np.prod(s[start : end + 1])),) + s[end + 1 :])
 
     def unflatten(self, dim: _py_int, sizes: Sequence[_py_int]) -> Tensor:
+        """Dimension ``dim`` split into ``sizes`` (one may be -1):
+        ``(2, 12).unflatten(1, (3, 4))`` is ``(2, 3, 4)``.
+        """
         d = _one_dim(dim, self.ndim, "unflatten")
         sizes = tuple(_py_int(n) for n in sizes)
         if not sizes:
@@ -765,6 +898,9 @@ class Tensor:
         return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
 
     def permute(self, *dims: Any) -> Tensor:
+        """The dimensions reordered: ``x.permute(2, 0, 1)`` (or ``x.permute((2, 0, 1))``)
+        turns (H, W, C) into (C, H, W).
+        """
         order = _sizes(dims)
         if sorted(_normalize_dims(order, self.ndim, "permute") or ()) != list(range(self.ndim)):
             raise OpError(
@@ -774,6 +910,7 @@ class Tensor:
         return shape.Permute.apply(self, dims=_normalize_dims(order, self.ndim, "permute"))
 
     def transpose(self, dim0: _py_int, dim1: _py_int) -> Tensor:
+        """Dimensions ``dim0`` and ``dim1`` swapped."""
         d0 = _one_dim(dim0, self.ndim, "transpose")
         d1 = _one_dim(dim1, self.ndim, "transpose")
         if self.ndim < 2:
@@ -785,12 +922,14 @@ class Tensor:
     swapaxes = transpose
 
     def t(self) -> Tensor:
+        """The transpose of a matrix, (n, m) -> (m, n); 0-d and 1-d tensors are returned as is."""
         if self.ndim > 2:
             raise OpError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D "
                           f"(shape {tuple(self.shape)}); use transpose(dim0, dim1)")
         return self.transpose(0, 1)
 
     def squeeze(self, dim: Any = None) -> Tensor:
+        """Dimensions of size 1 removed: all of them, or those of ``dim`` (an int or a tuple)."""
         if dim is None:
             new_shape = tuple(n for n in self.shape if n != 1)
         else:
@@ -800,6 +939,9 @@ class Tensor:
         return self.reshape(new_shape)
 
     def unsqueeze(self, dim: _py_int) -> Tensor:
+        """A dimension of size 1 inserted at ``dim``: (3,) -> (1, 3) with ``dim=0``, (3, 1)
+        with ``dim=-1``.
+        """
         d = dim if dim >= 0 else dim + self.ndim + 1
         if not 0 <= d <= self.ndim:
             raise IndexError(
@@ -809,6 +951,10 @@ class Tensor:
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def expand(self, *sizes: Any) -> Tensor:
+        """``self`` broadcast to ``sizes`` (-1 keeps a size): only dimensions of size 1 grow,
+        and new ones are added in front, e.g. (3, 1) -> (2, 3, 4) with ``expand(2, 3, 4)``. Unlike
+        PyTorch's, the result is not a view that writes through.
+        """
         target = tuple(_py_int(n) for n in _sizes(sizes))
         lead = len(target) - self.ndim
         if lead < 0:
@@ -832,9 +978,13 @@ class Tensor:
         return self.broadcast_to(resolved)
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """``self`` broadcast to ``other``'s shape (see :meth:`expand`)."""
         return self.broadcast_to(other.shape)
 
     def broadcast_to(self, size: Sequence[_py_int]) -> Tensor:
+        """``self`` broadcast to ``size``: only dimensions of size 1 grow, and new ones
+        are added in front.
+        """
         target = tuple(size)
         if target == self.shape:
             return self
@@ -850,6 +1000,9 @@ class Tensor:
         return shape.Expand.apply(self, shape=target)
 
     def repeat(self, *sizes: Any) -> Tensor:
+        """The tensor tiled ``sizes`` times along each dimension: (2, 3) -> (4, 3) with
+        ``repeat(2, 1)``; extra counts add leading dimensions.
+        """
         reps = tuple(_py_int(n) for n in _sizes(sizes))
         if not sizes:
             raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
@@ -873,6 +1026,9 @@ class Tensor:
         return expanded.reshape(final)
 
     def split(self, split_size_or_sections: Any, dim: _py_int = 0) -> tuple[Tensor, ...]:
+        """Pieces along ``dim``: of ``split_size_or_sections`` elements each (the last may be
+        smaller), or of the sizes listed.
+        """
         axis = _one_dim(dim, self.ndim, "split")
         length = self.shape[axis]
         if isinstance(split_size_or_sections, (_py_int, np.integer)):
@@ -904,6 +1060,9 @@ class Tensor:
         return tuple(out)
 
     def chunk(self, chunks: _py_int, dim: _py_int = 0) -> tuple[Tensor, ...]:
+        """At most ``chunks`` pieces along ``dim``, each of ``ceil(size / chunks)`` elements
+        (the last may be smaller).
+        """
         length = self.shape[_one_dim(dim, self.ndim, "chunk")]
         if chunks <= 0:
             raise OpError(f"chunk: chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -911,6 +1070,7 @@ class Tensor:
         return self.split(builtins.max(size, 1), dim)
 
     def unbind(self, dim: _py_int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, as a tuple of tensors without that dimension."""
         if self.ndim == 0:
             raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
         axis = _one_dim(dim, self.ndim, "unbind")
@@ -1050,25 +1210,34 @@ class Tensor:
         return self
 
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        """In-place version of :meth:`add`: ``self += alpha * other``; the result must keep
+        ``self``'s shape and dtype.
+        """
         if alpha != 1:
             other = other * alpha
         return self._inplace("add_", other, lambda a, b: a + b, np.add)
 
     def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        """In-place version of :meth:`sub`."""
         if alpha != 1:
             other = other * alpha
         return self._inplace("sub_", other, lambda a, b: a - b, np.subtract)
 
     def mul_(self, other: Any) -> Tensor:
+        """In-place version of :meth:`mul`."""
         return self._inplace("mul_", other, lambda a, b: a * b, np.multiply)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """In-place version of :meth:`div` (with its ``rounding_mode``)."""
         if rounding_mode is not None:
             return self._inplace_result(
                 "div_", lambda alias: alias.div(other, rounding_mode=rounding_mode))
         return self._inplace("div_", other, lambda a, b: a / b, np.true_divide)
 
     def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast to ``self``'s shape, cast to its dtype) into this tensor, in
+        place; gradients flow to ``src``, none to the old values.
+        """
         src_t = src if isinstance(src, Tensor) else _wrap(np.asarray(src))
         if _needs_graph(self, src_t):
             # the new value depends on src only: the old content gets no gradient
@@ -1079,6 +1248,7 @@ class Tensor:
         return self
 
     def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value`` (a number or a one-element tensor), in place."""
         if _needs_graph(self, value if isinstance(value, Tensor) else None):
             return self.copy_(value)
         self._data.fill(value.item() if isinstance(value, Tensor) else value)
@@ -1086,14 +1256,19 @@ class Tensor:
         return self
 
     def zero_(self) -> Tensor:
+        """Set every element to zero, in place."""
         return self.fill_(0)
 
     def uniform_(self, a: _py_float = 0.0, b: _py_float = 1.0) -> Tensor:
+        """Fill in place with samples from U(a, b), drawn from the global generator."""
         from minigrad.random import generator
 
         return self._fill_random(generator().uniform(a, b, self.shape))
 
     def normal_(self, mean: _py_float = 0.0, std: _py_float = 1.0) -> Tensor:
+        """Fill in place with samples from a normal distribution of mean ``mean`` and
+        standard deviation ``std``, drawn from the global generator.
+        """
         from minigrad.random import generator
 
         return self._fill_random(generator().normal(mean, std, self.shape))
