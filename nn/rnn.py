@@ -16,6 +16,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 import minigrad.functional as F
 from minigrad.errors import OpError
@@ -125,8 +126,9 @@ class RNNBase(Module):
             for direction in range(directions):
                 layer_input = input_size if layer == 0 else real_hidden * directions
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = [("weight_ih", (gate_size, layer_input)),
-                          ("weight_hh", (gate_size, real_hidden))]
+                shapes: list[tuple[str, tuple[int, ...]]] = [
+                    ("weight_ih", (gate_size, layer_input)),
+                    ("weight_hh", (gate_size, real_hidden))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
                 if proj_size > 0:
@@ -198,7 +200,7 @@ class RNNBase(Module):
             )
 
     def _state(self, state: Tensor | None, batched: bool, batch: int, size: int,
-               dtype: np.dtype, which: str) -> Tensor:
+               dtype: npt.DTypeLike, which: str) -> Tensor:
         """The initial state as (layers * directions, batch, size), zeros when not given."""
         directions = 2 if self.bidirectional else 1
         expected = (self.num_layers * directions, batch, size)
@@ -252,6 +254,7 @@ class RNNBase(Module):
                 reverse = direction == 1
                 last = 0 if reverse else x.shape[0] - 1
                 if self.mode == "LSTM":
+                    assert c0 is not None  # forward gives an LSTM its cell state
                     projection = (weights[-1],) if self.proj_size > 0 else ()
                     both = LSTMLayer.apply(gates_x, h0[index], c0[index], w_hh, *projection,
                                            reverse=reverse, mask=mask)
@@ -275,8 +278,9 @@ class RNNBase(Module):
         return x, h_n, c_n
 
     def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> Any:
-        packed = isinstance(input, PackedSequence)
-        if packed:
+        packed = input if isinstance(input, PackedSequence) else None
+        mask: np.ndarray | None
+        if isinstance(input, PackedSequence):
             x, mask = self._packed_input(input)
             batched = True
         else:
@@ -290,7 +294,7 @@ class RNNBase(Module):
         steps, batch = x.shape[0], x.shape[1]
         if steps == 0:
             raise OpError(f"{self._label}: the input has no time steps")
-        sorted_indices = input.sorted_indices if packed else None
+        sorted_indices = packed.sorted_indices if packed is not None else None
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         if self.mode == "LSTM":
             if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
@@ -311,15 +315,17 @@ class RNNBase(Module):
         output, h_n, c_n = self._run(x, h0, c0, mask)
         h = stack(h_n, 0)
         c = stack(c_n, 0) if c_n else None
-        if packed:
+        if packed is not None:
+            assert mask is not None  # a packed input gives a mask
             data = output.reshape(steps * batch, -1)[np.flatnonzero(mask)]
-            output = PackedSequence(data, input.batch_sizes, input.sorted_indices,
-                                    input.unsorted_indices)
-            if input.unsorted_indices is not None:
-                order = np.asarray(input.unsorted_indices._data)
+            packed_output = PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
+                                           packed.unsorted_indices)
+            if packed.unsorted_indices is not None:
+                order = np.asarray(packed.unsorted_indices._data)
                 h = h[:, order]
                 c = None if c is None else c[:, order]
-        elif not batched:
+            return (packed_output, h) if self.mode != "LSTM" else (packed_output, (h, c))
+        if not batched:
             output, h = output.squeeze(1), h.squeeze(1)
             c = None if c is None else c.squeeze(1)
         elif self.batch_first:
@@ -474,7 +480,7 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
                 ) -> tuple[Tensor, Tensor]:
-        states = [None, None] if hx is None else list(hx)
+        states: list[Tensor | None] = [None, None] if hx is None else list(hx)
         x, (h, c), batched = self._prepare(input, states)
         h, c = _lstm_step(self._input_gates(x), h, c, self.weight_hh.t(), None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
