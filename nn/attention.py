@@ -32,6 +32,9 @@ class MultiheadAttention(Module):
     Boolean masks are True where attention is *not* allowed, as in PyTorch.
     """
 
+    bias_k: Parameter | None
+    bias_v: Parameter | None
+
     def __init__(
         self,
         embed_dim: int,

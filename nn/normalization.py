@@ -228,7 +228,7 @@ class InstanceNorm3d(_InstanceNorm):
 
 
 def _shape_tuple(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(normalized_shape, numbers.Integral):
+    if isinstance(normalized_shape, (int, numbers.Integral)):
         return (int(normalized_shape),)
     return tuple(int(n) for n in normalized_shape)
 

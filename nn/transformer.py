@@ -300,7 +300,8 @@ class TransformerDecoder(Module):
 
 class Transformer(Module):
     """Encoder-decoder Transformer (PyTorch's defaults: d_model=512, nhead=8, 6 + 6 layers,
-    dim_feedforward=2048); every weight of 2 or more dims is re-initialised with ``xavier_uniform_``."""
+    dim_feedforward=2048); every weight of 2 or more dims is re-initialised with
+    ``xavier_uniform_``."""
 
     def __init__(
         self,
@@ -333,11 +334,11 @@ class Transformer(Module):
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
-            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout,
-                                            activation, layer_norm_eps, batch_first, norm_first,
-                                            bias, device, dtype)
+            decoder_layer = TransformerDecoderLayer(
+                d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                batch_first, norm_first, bias, device, dtype)
             self.decoder = TransformerDecoder(
-                layer, num_decoder_layers,
+                decoder_layer, num_decoder_layers,
                 LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
         self.d_model = d_model
         self.nhead = nhead
