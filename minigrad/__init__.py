@@ -35,32 +35,6 @@ from minigrad.autograd import (
     no_grad,
     set_grad_enabled,
 )
-from minigrad.device import device, get_default_device, set_default_device
-from minigrad.dtypes import (
-    bool,
-    double,
-    dtype,
-    float,
-    float16,
-    float32,
-    float64,
-    half,
-    int,
-    int8,
-    int16,
-    int32,
-    int64,
-    long,
-    short,
-    uint8,
-    uint16,
-    uint32,
-    uint64,
-)
-from minigrad.errors import DeviceError, OpError
-from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigrad.parallel import configure_process, get_num_threads, set_num_threads
-from minigrad.random import manual_seed, seed
 from minigrad.creation import (
     Size,
     arange,
@@ -91,6 +65,32 @@ from minigrad.creation import (
     zeros,
     zeros_like,
 )
+from minigrad.device import device, get_default_device, set_default_device
+from minigrad.dtypes import (
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from minigrad.errors import DeviceError, OpError
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigrad.parallel import configure_process, get_num_threads, set_num_threads
+from minigrad.random import manual_seed, seed
 from minigrad.tensor import (
     Tensor,
     cat,

@@ -11,9 +11,9 @@ import warnings
 
 import numpy as np
 
+import minigrad.tensor as _tensor_module
 from minigrad.errors import OpError
 from minigrad.random import generator
-import minigrad.tensor as _tensor_module
 from minigrad.tensor import Tensor, _wrap
 
 __all__ = ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import OpError
+from minigrad.functional_activation import _vector_norm, pairwise_distance
+from minigrad.functional_ctc import ctc_loss
 from minigrad.ops import activation as act
 from minigrad.ops.loss import BinaryCrossEntropy
 from minigrad.tensor import Tensor, _wrap, where
-from minigrad.functional_activation import _vector_norm, pairwise_distance
-from minigrad.functional_ctc import ctc_loss
 
 __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "kl_div", "nll_loss",

@@ -1,19 +1,18 @@
 """nn: PyTorch-style modules on minigrad tensors. ``import nn`` stands in for ``torch.nn``."""
 
-from nn import functional, init
 from nn import activation as _activation
-from nn import loss as _loss
-from nn import utils
-from nn.activation import *  # noqa: F403  (every activation layer: nn.activation.__all__)
-from nn.bilinear import Bilinear
-from nn.attention import MultiheadAttention
-from nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from nn import conv as _conv
 from nn import fold as _fold
+from nn import functional, init, utils
+from nn import loss as _loss
 from nn import padding as _padding
 from nn import pixelshuffle as _pixelshuffle
 from nn import pooling as _pooling
 from nn import upsampling as _upsampling
+from nn.activation import *  # noqa: F403  (every activation layer: nn.activation.__all__)
+from nn.attention import MultiheadAttention
+from nn.bilinear import Bilinear
+from nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from nn.conv import *  # noqa: F403  (Conv1d/2d/3d, ConvTranspose1d/2d/3d)
 from nn.dropout import (
     AlphaDropout,
@@ -25,6 +24,7 @@ from nn.dropout import (
 )
 from nn.embedding import Embedding, EmbeddingBag
 from nn.flatten import Flatten, Unflatten
+from nn.fold import Fold, Unfold
 from nn.linear import Identity, Linear
 from nn.loss import *  # noqa: F403  (every loss: nn.loss.__all__)
 from nn.module import Module
@@ -40,13 +40,11 @@ from nn.normalization import (
     LocalResponseNorm,
     RMSNorm,
 )
-from nn.parameter import Parameter
-from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from nn.fold import Fold, Unfold
 from nn.padding import *  # noqa: F403  (ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad)
+from nn.parameter import Parameter
 from nn.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from nn.pooling import *  # noqa: F403  (max, average, adaptive, unpool and lp pools)
-from nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from nn.summary import Summary, summary
 from nn.transformer import (
     Transformer,
@@ -55,6 +53,7 @@ from nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "Module",

@@ -6,9 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import OpError
-
 import minigrad.functional as F
+from minigrad.errors import OpError
 from minigrad.tensor import Tensor
 from nn import init
 from nn.module import Module, factory_dtype

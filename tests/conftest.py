@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from minigrad.testing.plugin import register_profiles
 
 # the profiles come from minigrad's pytest plugin; registering here too keeps a checkout that

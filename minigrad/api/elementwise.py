@@ -6,11 +6,11 @@ function and, where PyTorch has one, the in-place variant; operators (``2 // x``
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
 
-import sys
 from minigrad import promotion
 from minigrad.declare import op
 from minigrad.errors import OpError

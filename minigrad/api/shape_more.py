@@ -13,7 +13,6 @@ import numpy as np
 
 from minigrad import creation
 from minigrad.declare import op
-from minigrad.dtypes import from_numpy_dtype
 from minigrad.errors import OpError
 from minigrad.ops import distance, shape, strided
 from minigrad.tensor import Tensor, _as_dtype, _one_dim, _sizes, _wrap

@@ -21,6 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 from minigrad.tensor import Tensor
 
+
 def _inputs(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     # distinct values at least 0.002 apart and away from 0: no input sits on (or within a
     # finite-difference step of) a ReLU kink or a max-pool tie, where finite differences and

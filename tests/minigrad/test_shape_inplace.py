@@ -3,7 +3,8 @@ resize_) against PyTorch and numerical gradients."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.testing import assert_grad_matches_numeric

@@ -8,13 +8,12 @@ import warnings
 
 import numpy as np
 import pytest
+from _torch_compare import compare, dtype_name
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.testing import arrays, assert_grad_matches_numeric
-
-from _torch_compare import compare, dtype_name
 
 torch = pytest.importorskip("torch")
 
@@ -421,7 +420,7 @@ NUMBER_FIRST = [
     ("add", 2, T), ("add", 2.5, I32), ("add", True, B), ("add", 2, I32), ("sub", 2, T),
     ("subtract", 2.5, I), ("mul", 2, I32), ("multiply", 0.5, T), ("div", 7, I), ("divide", 2, T),
     ("true_divide", 7, I), ("floor_divide", 7, I), ("floor_divide", 2.5, T), ("remainder", 2, I32),
-    ("remainder", 3, T), ("pow", 2, I), ("pow", 2.5, I32), ("pow", 2, T), 
+    ("remainder", 3, T), ("pow", 2, I), ("pow", 2.5, I32), ("pow", 2, T),
     ("float_power", 2, I), ("float_power", 2, T), ("xlogy", 2, I), ("xlogy", 0, T), ("xlogy", 3, T),
     ("bitwise_and", 3, I32), ("bitwise_or", True, B), ("bitwise_xor", 6, I),
     ("bitwise_left_shift", 1, I), ("bitwise_right_shift", 8, I),

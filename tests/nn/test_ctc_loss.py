@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.functional as F
 import nn
-from minigrad.errors import OpError
 from minigrad.testing import assert_grad_matches_numeric
 
 torch = pytest.importorskip("torch")

@@ -9,8 +9,8 @@ import pytest
 
 import minigrad as mg
 import nn
-from nn.utils import parametrize as P
 from nn.utils import parametrizations
+from nn.utils import parametrize as P
 
 torch = pytest.importorskip("torch")
 TP = torch.nn.utils.parametrize
