@@ -106,4 +106,5 @@ def set_default_device(dev: Any) -> None:
 
 
 def get_default_device() -> device:
+    """The device new tensors are made on: always the CPU."""
     return _default_device

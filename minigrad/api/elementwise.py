@@ -512,26 +512,31 @@ logical_xor = _logical("logical_xor", np.logical_xor)
 
 @op()
 def isinf(input: Tensor) -> Tensor:
+    """Elementwise test for +inf or -inf: a bool tensor of the input's shape."""
     return _wrap(np.isinf(input._data))
 
 
 @op()
 def isposinf(input: Tensor) -> Tensor:
+    """Elementwise test for +inf: a bool tensor of the input's shape."""
     return _wrap(np.isposinf(input._data))
 
 
 @op()
 def isneginf(input: Tensor) -> Tensor:
+    """Elementwise test for -inf: a bool tensor of the input's shape."""
     return _wrap(np.isneginf(input._data))
 
 
 @op()
 def isnan(input: Tensor) -> Tensor:
+    """Elementwise test for NaN: a bool tensor of the input's shape."""
     return _wrap(np.isnan(input._data))
 
 
 @op()
 def isfinite(input: Tensor) -> Tensor:
+    """Elementwise test for a finite value (not inf, not NaN): a bool tensor."""
     return _wrap(np.isfinite(input._data))
 
 

@@ -117,7 +117,22 @@ def require_nonempty(x: Tensor, op_name: str, axis: int | tuple[int, ...] | None
 @op()
 @accepts_axis
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """Sum over ``dim`` (int, tuple or None); bool and integer inputs sum in int64."""
+    """Sum over ``dim`` (int, tuple or None for all); bool and integer inputs sum in int64.
+
+    The result has the input's shape without the summed dimensions (kept as size 1 with
+    ``keepdim=True``); ``dtype`` casts the input first.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> x = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> x.sum().item()
+        21.0
+        >>> x.sum(dim=0).tolist()
+        [5.0, 7.0, 9.0]
+        >>> x.sum(1, keepdim=True).shape
+        minigrad.Size([2, 1])
+    """
     x = accumulate_dtype(input, dtype)
     axis = axes(dim, x.ndim, "sum")
     return reduce.Sum.apply(x, axis=axis, keepdims=keepdim and x.ndim > 0)
@@ -138,7 +153,18 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
 @accepts_axis
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
          ) -> Tensor:
-    """Mean over ``dim``; the input (or ``dtype``) must be floating point."""
+    """Mean over ``dim`` (int, tuple or None for all); the input (or ``dtype``) must be
+    floating point. Shapes as :meth:`sum`.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> x = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> x.mean().item()
+        2.5
+        >>> x.mean(dim=1).tolist()
+        [1.5, 3.5]
+    """
     x = input if dtype is None else input.to(dtype)
     if x._data.dtype.kind != "f":
         raise OpError(

@@ -174,7 +174,20 @@ def _is_dtype(x: Any) -> bool:
 
 
 def view(self: Tensor, *shape_args: Any, dtype: Any = None) -> Tensor:
-    """``view(*shape)`` is reshape; ``view(dtype)`` reinterprets the bytes (no gradient)."""
+    """``view(*shape)`` is :meth:`reshape`; ``view(dtype)`` reinterprets the bytes (no gradient).
+
+    Unlike PyTorch, a non-contiguous tensor (``x.t()``) can be viewed too: the result is then
+    a copy, so writing into it does not change the original.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> x = mg.arange(8.0)
+        >>> x.view(2, 4).shape
+        minigrad.Size([2, 4])
+        >>> x.view(-1, 2, 2).shape
+        minigrad.Size([2, 2, 2])
+    """
     if dtype is None and len(shape_args) == 1 and _is_dtype(shape_args[0]):
         dtype = shape_args[0]
     elif dtype is not None and shape_args:
@@ -353,6 +366,9 @@ for _fn in (stride, is_contiguous, contiguous, storage_offset, data_ptr):
 
 
 def _T(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """The dimensions reversed: a matrix's transpose, (n, m) -> (m, n). As in PyTorch, any
+    other number of dimensions than 2 gives a ``UserWarning``.
+    """
     if self.ndim == 0:
         warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
                       "in these cases.", UserWarning, stacklevel=2)
@@ -377,6 +393,7 @@ def _mT(self: Tensor, name: str = "mT") -> Tensor:  # noqa: N802 - PyTorch's nam
 
 
 def _H(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """The conjugate transpose of a matrix: its transpose, since minigrad tensors are real."""
     if self.ndim == 0:
         warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
                       UserWarning, stacklevel=2)

@@ -142,6 +142,7 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 @op()
 def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Dimensions ``dim0`` and ``dim1`` swapped (an alias of :meth:`Tensor.transpose`)."""
     return input.transpose(dim0, dim1)
 
 
@@ -199,16 +200,26 @@ def _split_along(input: Tensor, sections: Any, dim: int, op_name: str, min_dims:
 
 @op()
 def hsplit(input: Tensor, sections: Any) -> tuple:
+    """Pieces along dimension 1 (dimension 0 of a 1-d tensor): ``sections`` equal pieces
+    (an int), or cut before each of the listed indices: (4, 6) -> (4, 1), (4, 3), (4, 2) with
+    ``[1, 4]``.
+    """
     return _split_along(input, sections, 1 if input.ndim > 1 else 0, "hsplit", 1)
 
 
 @op()
 def vsplit(input: Tensor, sections: Any) -> tuple:
+    """Pieces along dimension 0 of a tensor of at least 2 dimensions: ``sections`` equal
+    pieces (an int), or cut before each of the listed indices.
+    """
     return _split_along(input, sections, 0, "vsplit", 2)
 
 
 @op()
 def dsplit(input: Tensor, sections: Any) -> tuple:
+    """Pieces along dimension 2 of a tensor of at least 3 dimensions: ``sections`` equal
+    pieces (an int), or cut before each of the listed indices.
+    """
     return _split_along(input, sections, 2, "dsplit", 3)
 
 
@@ -235,27 +246,42 @@ def _atleast(tensors: tuple, ndim: int) -> Any:
 
 @op(method=False, reason="takes one or several tensors")
 def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least 1 dimension: () -> (1,). One tensor gives a tensor;
+    several (or one list of them) give a tuple.
+    """
     return _atleast(tensors, 1)
 
 
 @op(method=False, reason="takes one or several tensors")
 def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least 2 dimensions: () -> (1, 1), (n,) -> (1, n). One tensor
+    gives a tensor; several (or one list of them) give a tuple.
+    """
     return _atleast(tensors, 2)
 
 
 @op(method=False, reason="takes one or several tensors")
 def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least 3 dimensions: () -> (1, 1, 1), (n,) -> (1, n, 1),
+    (m, n) -> (m, n, 1). One tensor gives a tensor; several (or one list) give a tuple.
+    """
     return _atleast(tensors, 3)
 
 
 @op(method=False, reason=SEQUENCE)
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors concatenated along dimension 1, or along dimension 0 when they are
+    1-d: (n,) and (m,) -> (n + m,).
+    """
     parts = _atleast((list(tensors),), 1)
     return cat(parts, dim=0 if parts[0].ndim == 1 else 1)
 
 
 @op(method=False, reason=SEQUENCE)
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors made at least 2-d and concatenated along dimension 0: 1-d tensors
+    become rows, (n,) and (n,) -> (2, n). ``row_stack`` is the same function.
+    """
     return cat(_atleast((list(tensors),), 2), dim=0)
 
 
@@ -264,11 +290,17 @@ row_stack = op("row_stack", method=False, reason=SEQUENCE)(vstack)
 
 @op(method=False, reason=SEQUENCE)
 def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors made at least 3-d (see :func:`atleast_3d`) and concatenated along
+    dimension 2: (m, n) and (m, n) -> (m, n, 2).
+    """
     return cat(_atleast((list(tensors),), 3), dim=2)
 
 
 @op(method=False, reason=SEQUENCE)
 def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """0-d and 1-d tensors as columns (n, 1), 2-d ones as they are, concatenated along
+    dimension 1: (n,) and (n,) -> (n, 2).
+    """
     parts = [_as_tensor(t) for t in tensors]
     parts = [t.reshape(-1, 1) if t.ndim <= 1 else t for t in parts]
     return cat(parts, dim=1)
@@ -299,6 +331,9 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
 
 @op(method=False, reason=SEQUENCE, out=False)
 def broadcast_tensors(*tensors: Any) -> tuple:
+    """The tensors broadcast to their common shape, as a tuple:
+    (2, 1) and (3,) -> two (2, 3) tensors.
+    """
     parts = [_as_tensor(t) for t in tensors]
     shape = broadcast_shapes(*[t.shape for t in parts])
     return tuple(t.broadcast_to(shape) for t in parts)
@@ -306,6 +341,10 @@ def broadcast_tensors(*tensors: Any) -> tuple:
 
 @op(method=False, reason="takes shapes, not tensors", out=False)
 def broadcast_shapes(*shapes: Any) -> tuple:
+    """The shape that tensors of the given shapes broadcast to, as a tuple (PyTorch
+    returns a ``Size``); an int counts as a 1-d shape: ``broadcast_shapes((2, 1), (3,))`` is
+    ``(2, 3)``.
+    """
     fixed = [(s,) if isinstance(s, (builtins.int, np.integer)) else tuple(s) for s in shapes]
     try:
         return tuple(np.broadcast_shapes(*fixed))
