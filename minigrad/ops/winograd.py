@@ -212,6 +212,7 @@ def conv_backward(grad: np.ndarray, weight: np.ndarray, saved: list[Any], paddin
             v = saved[chunks.index((start, stop))]
             grad_u = np.matmul(v.transpose(0, 2, 1), transform_output_grad(g))  # (16, C, O)
         if need_x:
+            assert grad_x is not None  # allocated above when need_x
             v_grad = transform_input(g, back_padding, (h, w))
             transform_output(np.matmul(v_grad, u_flipped), grad_x[:, :, start:stop])
         return grad_b, grad_u
