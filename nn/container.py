@@ -24,6 +24,19 @@ class Sequential(Module):
 
     Also takes an ``OrderedDict`` of named modules. Indexing gives a module, slicing a
     ``Sequential`` of the selected modules under their original names.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn
+        >>> model = nn.Sequential(
+        ...     nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        ...     nn.Flatten(), nn.Linear(4 * 4 * 4, 10),
+        ... )
+        >>> model(mg.ones(2, 1, 8, 8)).shape
+        minigrad.Size([2, 10])
+        >>> len(model), type(model[0]).__name__, len(model[:3])
+        (5, 'Conv2d', 3)
     """
 
     def __init__(self, *args: Any) -> None:

@@ -159,6 +159,16 @@ class Conv2d(_Conv):
     pair, ``'valid'`` (no padding) or ``'same'`` (output as large as the input; stride 1);
     ``padding_mode`` is 'zeros', 'reflect', 'replicate' or 'circular'. Initialised like
     PyTorch: kaiming uniform with a=sqrt(5), bias U(±1/sqrt(fan_in)).
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn
+        >>> conv = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1)
+        >>> conv(mg.ones(2, 3, 16, 16)).shape
+        minigrad.Size([2, 8, 8, 8])
+        >>> conv.weight.shape
+        minigrad.Size([8, 3, 3, 3])
     """
 
     _dims = 2

@@ -29,6 +29,16 @@ class Linear(Module):
 
     ``weight`` is ``(out_features, in_features)``, initialised like PyTorch: kaiming uniform
     with a=sqrt(5), i.e. U(±1/sqrt(in_features)), and the bias U(±1/sqrt(in_features)).
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn
+        >>> layer = nn.Linear(3, 2)
+        >>> layer(mg.ones(5, 3)).shape
+        minigrad.Size([5, 2])
+        >>> layer.weight.shape, layer.bias.shape
+        (minigrad.Size([2, 3]), minigrad.Size([2]))
     """
 
     def __init__(

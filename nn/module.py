@@ -149,7 +149,30 @@ def _add_indent(text: str, spaces: int) -> str:
 
 
 class Module:
-    """Base class of every layer and model; subclasses define ``forward``."""
+    """Base class of every layer and model; subclasses define ``forward``.
+
+    Modules, Parameters and buffers assigned as attributes are registered, so that
+    ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``zero_grad()`` reach them.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn
+        >>> class TwoLayer(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = nn.Linear(4, 8)
+        ...         self.out = nn.Linear(8, 2)
+        ...     def forward(self, x):
+        ...         return self.out(self.hidden(x).relu())
+        >>> model = TwoLayer()
+        >>> model(mg.ones(3, 4)).shape
+        minigrad.Size([3, 2])
+        >>> [name for name, _ in model.named_parameters()]
+        ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+        >>> sum(p.numel() for p in model.parameters())
+        58
+    """
 
     training: bool
     _parameters: dict[str, Parameter | None]

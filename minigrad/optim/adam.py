@@ -25,6 +25,17 @@ class Adam(Optimizer):
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
     with ``v`` replaced by its running maximum under ``amsgrad``.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import minigrad.optim as optim
+        >>> w = mg.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = optim.Adam([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> [round(v, 4) for v in w.tolist()]
+        [0.9, -1.9]
     """
 
     def __init__(

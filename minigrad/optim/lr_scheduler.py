@@ -222,7 +222,23 @@ class MultiplicativeLR(_LambdaScheduler):
 
 
 class StepLR(LRScheduler):
-    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs."""
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import minigrad.optim as optim
+        >>> from minigrad.optim.lr_scheduler import StepLR
+        >>> opt = optim.SGD([mg.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = StepLR(opt, step_size=2, gamma=0.5)
+        >>> rates = []
+        >>> for epoch in range(5):
+        ...     rates.append(opt.param_groups[0]["lr"])
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> rates
+        [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
 
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1

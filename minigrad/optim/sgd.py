@@ -20,6 +20,18 @@ class SGD(Optimizer):
         p = p - lr * g
 
     for each parameter ``p`` with gradient ``grad``.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import minigrad.optim as optim
+        >>> w = mg.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.1)
+        >>> opt.zero_grad()
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> [round(v, 4) for v in w.tolist()]
+        [0.8, -1.6]
     """
 
     def __init__(

@@ -41,7 +41,19 @@ def assert_close(
 ) -> None:
     """Assert ``actual`` and ``expected`` are close, as ``torch.testing.assert_close``: equal
     shapes and dtypes, and ``|actual - expected| <= atol + rtol * |expected|`` elementwise with
-    tolerances chosen by dtype unless given. Sequences and mappings compare item by item."""
+    tolerances chosen by dtype unless given. Sequences and mappings compare item by item.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> from minigrad.testing import assert_close
+        >>> assert_close(mg.tensor([1.0, 2.0]), mg.tensor([1.0, 2.0 + 1e-7]))
+        >>> assert_close(mg.tensor([1.0, 2.0]), mg.tensor([1.0, 2.1]))
+        Traceback (most recent call last):
+            ...
+        AssertionError: Tensor-likes are not close!
+        ...
+    """
     if (rtol is None) != (atol is None):
         raise ValueError("assert_close: both 'rtol' and 'atol' must be given, or neither")
     if isinstance(actual, Mapping) and isinstance(expected, Mapping):
