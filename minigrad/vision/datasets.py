@@ -156,7 +156,7 @@ def _as_array(value: Any) -> np.ndarray:
 
 def _batchable(transform: Any) -> bool:
     """Whether ``transform`` takes a whole batch (the transforms module's contract)."""
-    return getattr(transform, "batchable", False) is True and callable(
+    return bool(getattr(transform, "batchable", False)) and callable(
         getattr(transform, "apply_batch", None)
     )
 

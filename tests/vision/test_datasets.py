@@ -506,3 +506,30 @@ def test_a_misnamed_file_is_named_in_the_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.gz: wrong magic number "
                                          r"0x00000801; images files have 0x00000803"):
         datasets.MNIST(tmp_path, train=False)
+
+
+def test_the_official_examples_transform_batches_like_it_transforms_images(mnist_dir: Path,
+                                                                           tmp_path: Path
+                                                                           ) -> None:
+    from minigrad.vision import transforms
+
+    transform = transforms.Compose([transforms.ToTensor(),
+                                    transforms.Normalize((0.1307,), (0.3081,))])
+    root = _torchvision_layout(tmp_path, mnist_dir, MNIST_FILES[2:])
+    dataset = datasets.MNIST(root, train=False, transform=transform)
+    assert transform.batchable
+    image, target = dataset[0]
+    assert isinstance(image, Tensor) and image.shape == (1, 28, 28) and type(target) is int
+    expected = (dataset.data.numpy()[0].astype(np.float32) / 255 - 0.1307) / 0.3081
+    np.testing.assert_allclose(image.numpy()[0], expected, rtol=1e-6, atol=1e-6)
+    subset = datasets.MNIST(root, train=False, transform=transform)
+    subset.data, subset.targets = subset.data[:24], subset.targets[:24]
+    _assert_same_batches(DataLoader(subset, batch_size=6),
+                         DataLoader(subset, batch_size=6, collate_fn=default_collate))
+    assert repr(dataset) == (
+        f"Dataset MNIST\n    Number of datapoints: 10000\n    Root location: {root}\n"
+        "    Split: Test\n    StandardTransform\nTransform: Compose(\n"
+        "               ToTensor()\n"
+        "               Normalize(mean=(0.1307,), std=(0.3081,))\n"
+        "           )"
+    )
