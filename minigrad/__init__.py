@@ -23,7 +23,14 @@ import builtins as _builtins
 import importlib
 from types import FunctionType as _FunctionType
 from types import ModuleType as _ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # minigrad's names for the type checker: __all__ below is computed, which it cannot read,
+    # so they come from minigrad/_declared.pyi (python -m minigrad._stubgen writes it): the
+    # declared torch-level functions and the names imported here
+    from minigrad._declared import *  # noqa: F403
+    from minigrad.tensor import Tensor as Tensor
 
 from minigrad import _aliases
 from minigrad.autograd import (
@@ -122,15 +129,37 @@ _SUBMODULES = {
 _aliases.install()
 
 
-def __getattr__(name: str) -> Any:
-    # submodules load on first use: nothing imports nn, or hypothesis, before a script asks
-    if name == "nn":
-        return importlib.import_module("minigrad.nn")
-    if name in _SUBMODULES:
-        return importlib.import_module(f"minigrad.{name}")
-    if name in ("save", "load"):
-        return getattr(importlib.import_module("minigrad.serialization"), name)
-    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+if TYPE_CHECKING:
+    # the names __getattr__ below loads on first use
+    import nn as nn
+    from minigrad import accelerator as accelerator
+    from minigrad import autograd as autograd
+    from minigrad import backends as backends
+    from minigrad import cuda as cuda
+    from minigrad import data as data
+    from minigrad import declare as declare
+    from minigrad import errors as errors
+    from minigrad import functional as functional
+    from minigrad import linalg as linalg
+    from minigrad import ops as ops
+    from minigrad import optim as optim
+    from minigrad import random as random
+    from minigrad import serialization as serialization
+    from minigrad import testing as testing
+    from minigrad import utils as utils
+    from minigrad.serialization import load as load
+    from minigrad.serialization import save as save
+else:
+
+    def __getattr__(name: str) -> Any:
+        # submodules load on first use: nothing imports nn, or hypothesis, before a script asks
+        if name == "nn":
+            return importlib.import_module("minigrad.nn")
+        if name in _SUBMODULES:
+            return importlib.import_module(f"minigrad.{name}")
+        if name in ("save", "load"):
+            return getattr(importlib.import_module("minigrad.serialization"), name)
+        raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 
 def _public(name: str, value: Any) -> _builtins.bool:

@@ -32,7 +32,8 @@ import numpy as np
 
 from minigrad.errors import OpError
 
-__all__ = ["FUNCTIONS", "document", "function_only", "methods", "op", "write_out"]
+__all__ = ["DECLARED", "FUNCTIONS", "Declared", "attach", "document", "function_only", "methods",
+           "op", "write_out"]
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 _FUNCTION_ONLY: dict[str, str] = {}

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -46,10 +45,24 @@ _TYPE_NAMES = {
     "uint8": "ByteTensor", "bool": "BoolTensor",
 }
 
-_py_float, _py_int, _py_bool = builtins.float, builtins.int, builtins.bool
+# the builtins under names that Tensor's methods float(), int() and bool() do not shadow
+_py_float = builtins.float
+_py_int = builtins.int
+_py_bool = builtins.bool
 _Scalar = (_py_float, _py_int, _py_bool, np.number, np.bool_)
 
-ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+if TYPE_CHECKING:
+    # the methods minigrad.api declares at import time, typed (python -m minigrad._stubgen)
+    from minigrad._declared import DeclaredMethods
+else:
+    DeclaredMethods = object
+
+
+class ValuesIndices(NamedTuple):
+    """``(values, indices)``, as ``max(dim)``, ``sort`` and their kin return."""
+
+    values: Tensor
+    indices: Tensor
 
 
 def _is_float(dtype: np.dtype) -> _py_bool:
@@ -185,7 +198,7 @@ def _sizes(args: tuple) -> tuple[_py_int, ...]:
     return tuple(args)
 
 
-class Tensor:
+class Tensor(DeclaredMethods):
     """An n-dimensional array that records the operations applied to it for backward.
 
     ``Tensor(data)`` wraps a number, a (nested) list or a NumPy array (sharing an array's

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import promotion
-from minigrad.declare import op
+from minigrad.declare import attach, op
 from minigrad.errors import OpError
 from minigrad.ops import binary, special, unary
 from minigrad.ops import elementwise as ew
@@ -278,7 +278,7 @@ def float_power_(input: Tensor, exponent: Any) -> Tensor:
     return input._inplace_result("float_power_", lambda alias: float_power(alias, exponent))
 
 
-Tensor.float_power_ = float_power_
+attach("float_power_", float_power_)
 
 # ---------------------------------------------------------------------------- division
 
@@ -620,20 +620,20 @@ def _install_operators() -> None:
         "__invert__": bitwise_not,
     }
     for name, fn in operators.items():
-        setattr(Tensor, name, fn)
+        attach(name, fn)
     for name, fn in (("__rfloordiv__", floor_divide), ("__rmod__", remainder),
                      ("__rand__", bitwise_and), ("__ror__", bitwise_or),
                      ("__rxor__", bitwise_xor), ("__rlshift__", bitwise_left_shift),
                      ("__rrshift__", bitwise_right_shift)):
-        setattr(Tensor, name, _number_first(fn, name.strip("_")))
+        attach(name, _number_first(fn, name.strip("_")))
     for name, inplace in (("__ifloordiv__", "floor_divide_"), ("__imod__", "remainder_"),
                           ("__iand__", "bitwise_and_"), ("__ior__", "bitwise_or_"),
                           ("__ixor__", "bitwise_xor_"), ("__ilshift__", "bitwise_left_shift_"),
                           ("__irshift__", "bitwise_right_shift_"), ("__ipow__", "pow_")):
-        setattr(Tensor, name, getattr(Tensor, inplace))
-    Tensor.__pos__ = positive
-    Tensor.__abs__ = abs
-    Tensor.__neg__ = neg
+        attach(name, getattr(Tensor, inplace))
+    attach("__pos__", positive)
+    attach("__abs__", abs)
+    attach("__neg__", neg)
 
 
 _install_operators()

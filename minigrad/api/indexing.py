@@ -8,8 +8,7 @@ valid range instead of reading or writing the wrong element.
 
 from __future__ import annotations
 
-from collections import namedtuple
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,7 +21,13 @@ from minigrad.ops.indexing import AddAt, Scatter, ScatterReduce
 from minigrad.tensor import Tensor, ValuesIndices, _normalize_dims, _wrap
 
 _INT64 = np.dtype(np.int64)
-SortResult = namedtuple("SortResult", ["values", "indices"])
+
+
+class SortResult(NamedTuple):
+    """``(values, indices)``, as ``sort`` returns."""
+
+    values: Tensor
+    indices: Tensor
 
 
 def index_array(op_name: str, index: Any, name: str = "index") -> np.ndarray:

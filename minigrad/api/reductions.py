@@ -11,9 +11,8 @@ from __future__ import annotations
 import builtins
 import functools
 import warnings
-from collections import namedtuple
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,7 +21,14 @@ from minigrad.errors import OpError
 from minigrad.ops import reduce
 from minigrad.tensor import DEFAULT_FLOAT, Tensor, ValuesIndices, _as_dtype, _normalize_dims, _wrap
 
-MinMax = namedtuple("MinMax", ["min", "max"])
+
+class MinMax(NamedTuple):
+    """``(min, max)``, as ``aminmax`` returns."""
+
+    min: Tensor
+    max: Tensor
+
+
 _INT64 = np.dtype(np.int64)
 
 

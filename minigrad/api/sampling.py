@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.creation import _generator
-from minigrad.declare import op
+from minigrad.declare import attach, op
 from minigrad.device import check_device
 from minigrad.errors import OpError
 from minigrad.ops.sampling import Bernoulli, Normal
@@ -43,7 +43,7 @@ def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     return self._fill_random(_bernoulli_draws(self.shape, p, generator, "bernoulli_"))
 
 
-Tensor.bernoulli_ = bernoulli_
+attach("bernoulli_", bernoulli_)
 
 
 @op()

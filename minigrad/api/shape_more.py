@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import creation
-from minigrad.declare import op
+from minigrad.declare import attach, op
 from minigrad.errors import OpError
 from minigrad.ops import distance, shape, strided
 from minigrad.tensor import Tensor, _as_dtype, _one_dim, _sizes, _wrap
@@ -222,7 +222,7 @@ def _view_dtype(self: Tensor, target: np.dtype) -> Tensor:
     return _wrap(data.view(target))
 
 
-Tensor.view = view
+attach("view", view)
 
 
 @op()
@@ -234,7 +234,7 @@ def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 @op()
-def unsafe_split(input: Tensor, split_size: int, dim: int = 0) -> tuple:
+def unsafe_split(input: Tensor, split_size: int, dim: int = 0) -> tuple[Tensor, ...]:
     """split() with an int size (PyTorch skips its view checks; minigrad's split is safe)."""
     if not isinstance(split_size, (builtins.int, np.integer)):
         raise TypeError(f"unsafe_split(): argument 'split_size' (position 1) must be int, not "
@@ -243,7 +243,8 @@ def unsafe_split(input: Tensor, split_size: int, dim: int = 0) -> tuple:
 
 
 @op()
-def unsafe_split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
+def unsafe_split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0
+                            ) -> tuple[Tensor, ...]:
     """split() with a list of sizes."""
     return input.split(list(split_sizes), dim)
 
@@ -404,10 +405,18 @@ def _H(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
     return self.transpose(0, 1)
 
 
-Tensor.T = property(_T)
-Tensor.mT = property(lambda self: _mT(self))
-Tensor.mH = property(lambda self: _mT(self, "mH"))
-Tensor.H = property(_H)
+def _mT_property(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    return _mT(self)
+
+
+def _mH(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    return _mT(self, "mH")
+
+
+attach("T", _T, kind="property")
+attach("mT", _mT_property, kind="property")
+attach("mH", _mH, kind="property")
+attach("H", _H, kind="property")
 
 
 @op(out=False)

@@ -168,7 +168,7 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
 
 
 @op()
-def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into n nearly equal parts (the first ones one longer) or at the given indices."""
     d = _one_dim(dim, input.ndim, "tensor_split")
     size = input.shape[d]
@@ -199,7 +199,7 @@ def _split_along(input: Tensor, sections: Any, dim: int, op_name: str, min_dims:
 
 
 @op()
-def hsplit(input: Tensor, sections: Any) -> tuple:
+def hsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
     """Pieces along dimension 1 (dimension 0 of a 1-d tensor): ``sections`` equal pieces
     (an int), or cut before each of the listed indices: (4, 6) -> (4, 1), (4, 3), (4, 2) with
     ``[1, 4]``.
@@ -208,7 +208,7 @@ def hsplit(input: Tensor, sections: Any) -> tuple:
 
 
 @op()
-def vsplit(input: Tensor, sections: Any) -> tuple:
+def vsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
     """Pieces along dimension 0 of a tensor of at least 2 dimensions: ``sections`` equal
     pieces (an int), or cut before each of the listed indices.
     """
@@ -216,7 +216,7 @@ def vsplit(input: Tensor, sections: Any) -> tuple:
 
 
 @op()
-def dsplit(input: Tensor, sections: Any) -> tuple:
+def dsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
     """Pieces along dimension 2 of a tensor of at least 3 dimensions: ``sections`` equal
     pieces (an int), or cut before each of the listed indices.
     """
@@ -307,7 +307,7 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
 
 
 @op(method=False, reason=SEQUENCE, out=False)
-def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
     """Coordinate grids of 1-D tensors, indexing='ij' (matrix) or 'xy' (Cartesian)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -330,7 +330,7 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
 
 
 @op(method=False, reason=SEQUENCE, out=False)
-def broadcast_tensors(*tensors: Any) -> tuple:
+def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
     """The tensors broadcast to their common shape, as a tuple:
     (2, 1) and (3,) -> two (2, 3) tensors.
     """
@@ -340,7 +340,7 @@ def broadcast_tensors(*tensors: Any) -> tuple:
 
 
 @op(method=False, reason="takes shapes, not tensors", out=False)
-def broadcast_shapes(*shapes: Any) -> tuple:
+def broadcast_shapes(*shapes: Any) -> tuple[builtins.int, ...]:
     """The shape that tensors of the given shapes broadcast to, as a tuple (PyTorch
     returns a ``Size``); an int counts as a 1-d shape: ``broadcast_shapes((2, 1), (3,))`` is
     ``(2, 3)``.
