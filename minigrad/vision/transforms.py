@@ -146,7 +146,7 @@ class ToTensor(Transform):
 
     def forward(self, pic: np.ndarray) -> Tensor:
         """Convert one image."""
-        return F.to_tensor(pic)
+        return F._to_tensor(pic, "ToTensor")
 
     def apply_batch(self, batch: np.ndarray) -> Tensor:
         """Convert a stacked batch ``(N, H, W)`` or ``(N, H, W, C)`` -> ``(N, C, H, W)``."""
@@ -190,11 +190,11 @@ class ConvertImageDtype(Transform):
 
     def forward(self, image: Tensor) -> Tensor:
         """Convert one image."""
-        return F.convert_image_dtype(image, self.dtype)
+        return F._convert_image_dtype(image, self.dtype, "ConvertImageDtype")
 
     def apply_batch(self, batch: Tensor) -> Tensor:
         """Convert a batch ``(N, C, H, W)``."""
-        return F.convert_image_dtype(batch, self.dtype)
+        return F._convert_image_dtype(batch, self.dtype, "ConvertImageDtype")
 
 
 class Normalize(Transform):
@@ -209,14 +209,14 @@ class Normalize(Transform):
 
     def forward(self, tensor: Tensor) -> Tensor:
         """Normalize one image ``(C, H, W)``."""
-        return F.normalize(tensor, self.mean, self.std, self.inplace)
+        return F._normalize(tensor, self.mean, self.std, self.inplace, "Normalize")
 
     def apply_batch(self, batch: Tensor) -> Tensor:
         """Normalize a batch ``(N, C, H, W)``."""
         if isinstance(batch, Tensor) and batch.ndim < 4:
             raise ValueError(f"Normalize.apply_batch: expected a batch (N, C, H, W), got shape "
                              f"{tuple(batch.shape)}")
-        return F.normalize(batch, self.mean, self.std, self.inplace)
+        return F._normalize(batch, self.mean, self.std, self.inplace, "Normalize.apply_batch")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"

@@ -235,12 +235,16 @@ def to_tensor(pic: np.ndarray) -> Tensor:
 
     Other dtypes are converted to ``(C, H, W)`` without rescaling, as torchvision does.
     """
+    return _to_tensor(pic, "to_tensor")
+
+
+def _to_tensor(pic: np.ndarray, op: str) -> Tensor:
     if not isinstance(pic, np.ndarray):
-        raise TypeError(f"to_tensor: pic should be an ndarray (H, W) or (H, W, C), got "
+        raise TypeError(f"{op}: pic should be an ndarray (H, W) or (H, W, C), got "
                         f"{type(pic).__name__}" + ("; it is already a Tensor"
                                                    if isinstance(pic, Tensor) else ""))
     if pic.ndim not in (2, 3):
-        raise ValueError(f"to_tensor: pic should be 2/3 dimensional, got {pic.ndim} dimensions "
+        raise ValueError(f"{op}: pic should be 2/3 dimensional, got {pic.ndim} dimensions "
                          f"(shape {pic.shape})")
     return _to_tensor_array(pic[None] if pic.ndim == 2 else pic.transpose(2, 0, 1))
 
@@ -278,10 +282,14 @@ def convert_image_dtype(image: Tensor, dtype: Any = np.float32) -> Tensor:
     int -> float divides by the int type's maximum; float -> int multiplies by
     ``max + 1 - 0.001`` and truncates; int -> int shifts by the ratio of the ranges.
     """
+    return _convert_image_dtype(image, dtype, "convert_image_dtype")
+
+
+def _convert_image_dtype(image: Tensor, dtype: Any, op: str) -> Tensor:
     if not isinstance(image, Tensor):
-        raise TypeError(f"convert_image_dtype: image should be a Tensor image, got "
+        raise TypeError(f"{op}: image should be a Tensor image, got "
                         f"{type(image).__name__}")
-    _check_tensor(image, "convert_image_dtype")
+    _check_tensor(image, op)
     target = np.dtype(dtype._np if isinstance(dtype, _MinigradDtype) else dtype)
     x = image._data
     if x.dtype == target:
@@ -291,7 +299,7 @@ def convert_image_dtype(image: Tensor, dtype: Any = np.float32) -> Tensor:
             return _wrap(x.astype(target))
         if (x.dtype == np.float32 and target in (np.int32, np.int64)) or (
                 x.dtype == np.float64 and target == np.int64):
-            raise OpError(f"convert_image_dtype: the cast from {x.dtype} to {target} cannot be "
+            raise OpError(f"{op}: the cast from {x.dtype} to {target} cannot be "
                           "performed safely (the float type cannot hold every integer of the "
                           "range); convert to float64 first or choose a smaller integer type")
         max_val = float(_max_value(target))
@@ -312,21 +320,26 @@ def convert_image_dtype(image: Tensor, dtype: Any = np.float32) -> Tensor:
 def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
               inplace: bool = False) -> Tensor:
     """``(tensor - mean) / std`` per channel of a float Tensor ``(..., C, H, W)``."""
+    return _normalize(tensor, mean, std, inplace, "normalize")
+
+
+def _normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float], inplace: bool,
+               op: str) -> Tensor:
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"normalize: img should be a Tensor image (C, H, W), got "
+        raise TypeError(f"{op}: img should be a Tensor image (C, H, W), got "
                         f"{type(tensor).__name__}; apply ToTensor() first")
-    _check_tensor(tensor, "normalize")
+    _check_tensor(tensor, op)
     x = tensor._data
     if x.dtype.kind != "f":
-        raise TypeError(f"normalize: input tensor should be a float tensor, got {x.dtype}; "
+        raise TypeError(f"{op}: input tensor should be a float tensor, got {x.dtype}; "
                         "apply ConvertImageDtype(minigrad.float32) first")
     if x.ndim < 3:
-        raise ValueError(f"normalize: expected tensor to be a tensor image of size (..., C, H, W),"
+        raise ValueError(f"{op}: expected tensor to be a tensor image of size (..., C, H, W),"
                          f" got tensor.size() = {tuple(x.shape)}")
     mean_a = np.asarray(mean, dtype=x.dtype)
     std_a = np.asarray(std, dtype=x.dtype)
     if (std_a == 0).any():
-        raise OpError(f"normalize: std evaluated to zero after conversion to {x.dtype}, leading "
+        raise OpError(f"{op}: std evaluated to zero after conversion to {x.dtype}, leading "
                       f"to division by zero (std={std}); every std must be non-zero")
     if mean_a.ndim == 1:
         mean_a = mean_a.reshape(-1, 1, 1)
@@ -334,7 +347,7 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
         std_a = std_a.reshape(-1, 1, 1)
     for name, value in (("mean", mean_a), ("std", std_a)):
         if value.ndim == 3 and value.shape[0] not in (1, x.shape[-3]):
-            raise OpError(f"normalize: {name} has {value.shape[0]} values but the image has "
+            raise OpError(f"{op}: {name} has {value.shape[0]} values but the image has "
                           f"{x.shape[-3]} channels; give one value per channel")
     if inplace:
         np.subtract(x, mean_a, out=x)
