@@ -406,10 +406,14 @@ def _H(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
 
 
 def _mT_property(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """The last two dimensions swapped: each matrix of a batch transposed,
+    (..., n, m) -> (..., m, n).
+    """
     return _mT(self)
 
 
 def _mH(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """The conjugate transpose of each matrix of a batch: :attr:`mT`, as tensors are real."""
     return _mT(self, "mH")
 
 
