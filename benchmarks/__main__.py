@@ -6,7 +6,8 @@ float32, 28x28) against PyTorch on the same number of threads when it is install
 alternate the frameworks, each run in a fresh process), medians and ratios; per-op autograd
 overhead; time per layer (forward and backward) and each conv/linear layer against the FLOP
 bound of the GEMM peak measured in the same run; peak memory (RSS) per model; scaling with
-batch size and image size. Prints tables and writes them to ``OUT/latest.md`` and ``OUT/latest.json``.
+batch size and image size. Prints tables and writes them to ``OUT/latest.md`` and
+``OUT/latest.json``.
 """
 
 from __future__ import annotations

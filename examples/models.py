@@ -141,7 +141,8 @@ class FastCNN(MnistModel):
 
     Each block is conv 3x3 (pad 1, no bias: the batch norm shifts), max-pool 2, batch norm,
     ReLU: 1->24 -> (24, 14, 14), 24->48 -> (48, 7, 7), 48->96 -> (96, 3, 3); linear
-    864 -> 10 (``widths`` sets the three channel counts). Pooling before the batch norm and the ReLU gives the same function family
+    864 -> 10 (``widths`` sets the three channel counts). Pooling before the batch norm and
+    the ReLU gives the same function family
     (both commute with a max-pool up to the sign of the norm's scale) at a quarter of their
     cost.
     """

@@ -300,7 +300,8 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
              ) -> Tensor:
-    """y_k = x1^T W_k x2 + b_k: ``(*, in1)``, ``(*, in2)``, W ``(out, in1, in2)`` -> ``(*, out)``."""
+    """``y_k = x1^T W_k x2 + b_k``: ``(*, in1)``, ``(*, in2)``, W ``(out, in1, in2)``
+    -> ``(*, out)``."""
     if weight.ndim != 3:
         raise OpError(f"bilinear: weight must be 3-D (out, in1, in2), got shape {weight.shape}")
     if input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:

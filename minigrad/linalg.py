@@ -52,8 +52,8 @@ def det(A: Tensor) -> Tensor:
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
-    """X with A X = B (``left=False``: X A = B); A ``(*, n, n)``, B ``(*, n, k)`` or a batch of vectors
-    ``(*, n)`` (when B is 1-D or B.shape == A.shape[:-1])."""
+    """X with A X = B (``left=False``: X A = B); A ``(*, n, n)``, B ``(*, n, k)`` or a batch of
+    vectors ``(*, n)`` (when B is 1-D or B.shape == A.shape[:-1])."""
     _square(A, "solve")
     if not left:
         return solve(A.mT, B.mT).mT

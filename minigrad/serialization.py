@@ -64,7 +64,7 @@ class UnsafeCheckpointError(ValueError, pickle.UnpicklingError):
     """
 
 
-class _NeedsPickle(Exception):
+class _NeedsPickle(Exception):  # noqa: N818  (a signal to fall back to pickle, no error)
     """The object holds something the pickle-free format cannot represent."""
 
 

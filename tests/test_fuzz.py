@@ -384,7 +384,7 @@ def test_found_matmul_of_mixed_dtypes():
 def test_found_transpose_of_0d_and_1d_tensors():
     for array in (np.array(1.0, np.float32), np.zeros(3, np.float32)):
         m, t = both(array)
-        check("transpose|dim", lambda: m.transpose(0, 1), lambda: t.transpose(0, 1))
+        check("transpose|dim", lambda m=m: m.transpose(0, 1), lambda t=t: t.transpose(0, 1))
 
 
 def test_found_clamp_of_an_integer_tensor_with_float_bounds():

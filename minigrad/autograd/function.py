@@ -165,7 +165,6 @@ class Function(metaclass=_FunctionMeta):
         packed = node_primitive.apply(*tensors, state=state)
         if "error" in state:
             raise state["error"]
-        ctx: FunctionCtx = state["ctx"]
         outputs: tuple = state["outputs"]
         differentiable: list[bool] = state["differentiable"]
         aliases: list[Tensor | None] = state["aliases"]

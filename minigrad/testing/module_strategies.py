@@ -142,7 +142,8 @@ def sequential_models(
         if kind == "conv2d":
             out = draw(st.integers(1, max_channels))
             kernel = draw(st.integers(1, min(3, side)))
-            stack.append(nn.Conv2d(channels, out, kernel, padding=draw(st.integers(0, kernel // 2))))
+            padding = draw(st.integers(0, kernel // 2))
+            stack.append(nn.Conv2d(channels, out, kernel, padding=padding))
             side = side + 2 * stack[-1].padding[0] - kernel + 1
             channels = out
         elif kind in ("maxpool2d", "avgpool2d"):

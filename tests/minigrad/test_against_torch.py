@@ -104,7 +104,8 @@ def test_max_min_with_dim_match_torch(a, data):
     for name in ("max", "min"):
         ours, theirs = getattr(mg.tensor(a), name)(dim, keepdim), getattr(
             torch.tensor(a), name)(dim, keepdim)
-        np.testing.assert_array_equal(ours.indices.detach().numpy(), theirs.indices.detach().numpy())
+        np.testing.assert_array_equal(ours.indices.detach().numpy(),
+                                      theirs.indices.detach().numpy())
         check(lambda x, name=name: getattr(x, name)(dim, keepdim).values,
               lambda x, name=name: getattr(x, name)(dim, keepdim).values, a)
         check(lambda x, name=name: getattr(x, name)(), lambda x, name=name: getattr(x, name)(), a)

@@ -66,7 +66,8 @@ def test_accumulated_grad_does_not_alias_other_arrays():
     y.sum().backward()
     first = x.grad.detach().numpy().copy()
     (x * 1.0).sum().backward()
-    np.testing.assert_array_equal(y.grad.detach().numpy(), [1.0, 1.0])  # not changed by the second pass
+    # not changed by the second pass
+    np.testing.assert_array_equal(y.grad.detach().numpy(), [1.0, 1.0])
     np.testing.assert_array_equal(x.grad.detach().numpy(), first * 2)
 
 

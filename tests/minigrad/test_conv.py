@@ -352,7 +352,8 @@ def test_conv2d_errors_name_the_op_the_shapes_and_the_rule():
         conv2d(x, Tensor(np.zeros((4, 3, 3, 3))), stride=2, padding="same")
     with pytest.raises(ValueError, match=r"conv2d: stride must be at least 1"):
         conv2d(x, Tensor(np.zeros((4, 3, 3, 3))), stride=0)
-    with pytest.raises(TypeError, match=r"conv2d: input \(minigrad.float32\), weight \(minigrad.float64\)"):
+    with pytest.raises(TypeError,
+                       match=r"conv2d: input \(minigrad.float32\), weight \(minigrad.float64\)"):
         conv2d(Tensor(np.zeros((2, 3, 5, 5), np.float32)), Tensor(np.zeros((4, 3, 3, 3))))
 
 
@@ -375,4 +376,5 @@ def test_conv2d_matches_torch(cfg):
     ref.backward(torch.tensor(grad))
     np.testing.assert_allclose(out._data, ref.detach().numpy(), rtol=1e-6, atol=1e-6)
     for mine, theirs in zip(inputs, ref_inputs, strict=True):
-        np.testing.assert_allclose(mine.grad._data, theirs.grad.detach().numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(mine.grad._data, theirs.grad.detach().numpy(), rtol=1e-6,
+                                   atol=1e-6)

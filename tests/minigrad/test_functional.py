@@ -183,7 +183,8 @@ def test_one_hot():
 def test_softmax_wrappers_match_methods():
     x = mg.randn(3, 4)
     np.testing.assert_allclose(F.softmax(x, dim=0).detach().numpy(), x.softmax(0).detach().numpy())
-    np.testing.assert_allclose(F.log_softmax(x).detach().numpy(), x.log_softmax(-1).detach().numpy())
+    np.testing.assert_allclose(F.log_softmax(x).detach().numpy(),
+                               x.log_softmax(-1).detach().numpy())
     np.testing.assert_allclose(F.softmax(x, 1).detach().numpy().sum(1), np.ones(3), rtol=1e-6)
 
 

@@ -50,4 +50,5 @@ def test_matmul_only_computes_needed_gradients():
     b = mg.randn(3, 4)
     (a @ b).sum().backward()
     assert b.grad is None
-    np.testing.assert_allclose(a.grad.detach().numpy(), np.ones((2, 4)) @ b.detach().numpy().T, rtol=1e-6)
+    np.testing.assert_allclose(a.grad.detach().numpy(), np.ones((2, 4)) @ b.detach().numpy().T,
+                               rtol=1e-6)

@@ -71,8 +71,10 @@ def test_max_min_with_dim_values_indices_and_grad(case):
     axis = dim % a.ndim
     for name, np_fn, np_arg in (("max", np.max, np.argmax), ("min", np.min, np.argmin)):
         values, indices = getattr(mg.tensor(a), name)(dim, keepdim)
-        np.testing.assert_array_equal(values.detach().numpy(), np_fn(a, axis=axis, keepdims=keepdim))
-        np.testing.assert_array_equal(indices.detach().numpy(), np_arg(a, axis=axis, keepdims=keepdim))
+        np.testing.assert_array_equal(values.detach().numpy(),
+                                      np_fn(a, axis=axis, keepdims=keepdim))
+        np.testing.assert_array_equal(indices.detach().numpy(),
+                                      np_arg(a, axis=axis, keepdims=keepdim))
         assert indices.dtype == np.int64
         assert_grad_matches_numeric(
             lambda x, name=name: getattr(x, name)(dim, keepdim).values, a,

@@ -100,5 +100,6 @@ def test_sampling_is_reproducible_under_manual_seed():
     for _ in range(2):
         mg.manual_seed(7)
         draws.append((mg.multinomial(mg.ones(5), 3).tolist(),
-                      mg.bernoulli(mg.full((4,), 0.5)).tolist(), mg.normal(0.0, 1.0, (3,)).tolist()))
+                      mg.bernoulli(mg.full((4,), 0.5)).tolist(),
+                      mg.normal(0.0, 1.0, (3,)).tolist()))
     assert draws[0] == draws[1]

@@ -76,7 +76,7 @@ def test_shape_inplace_refuses_leaf_requiring_grad(name, args, shape):
 def test_shape_inplace_then_value_inplace_records_both():
     x_np = np.random.default_rng(2).normal(size=(2, 3))
     x, tx = mg.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
-    for a, lib in ((x, mg), (tx, torch)):
+    for a, _lib in ((x, mg), (tx, torch)):
         y = a * 2
         y.t_()
         y.add_(1)

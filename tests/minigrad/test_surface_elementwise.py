@@ -238,7 +238,7 @@ def test_binary_ops_promote_like_torch():
     with pytest.raises(RuntimeError, match="bool"):
         b_m - b_m
     with pytest.raises(RuntimeError, match="bool"):
-        -b_m
+        _ = -b_m
 
 
 def test_complex_is_refused_at_the_boundary():

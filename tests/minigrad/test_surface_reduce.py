@@ -15,19 +15,20 @@ from minigrad.testing import arrays, assert_grad_matches_numeric, shapes
 torch = pytest.importorskip("torch")
 
 SMALL = {"min_dims": 1, "max_dims": 3, "max_side": 4}
+SMALL_SHAPES = shapes(**SMALL)
 distinct = st.integers(-200, 200).map(lambda k: k / 16)
 moderate = st.integers(-300, 300).map(lambda k: k / 64)  # no denormals
 INT_DTYPES = [np.int64, np.int32, np.int16, np.int8, np.uint8]
 
 
-def with_dim(shape_strategy=shapes(**SMALL), elements=None, unique=False):
+def with_dim(shape_strategy=SMALL_SHAPES, elements=None, unique=False):
     """(array, dim, keepdim) with dim in [-ndim, ndim)."""
     return shape_strategy.flatmap(lambda s: st.tuples(
         arrays(s, elements=elements, unique=unique), st.integers(-len(s), len(s) - 1),
         st.booleans()))
 
 
-def with_dims(shape_strategy=shapes(**SMALL), elements=None, unique=False):
+def with_dims(shape_strategy=SMALL_SHAPES, elements=None, unique=False):
     """(array, dims (None, an int or a tuple of distinct dims), keepdim)."""
     def dims(s):
         n = len(s)

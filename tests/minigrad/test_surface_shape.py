@@ -73,7 +73,7 @@ def test_shape_op_matches_torch(name):
     out_m, out_t = _flat(fn(mg, *ours)), _flat(fn(torch, *theirs))
     assert len(out_m) == len(out_t)
     total_m = total_t = 0
-    for k, (m, t) in enumerate(zip(out_m, out_t)):
+    for m, t in zip(out_m, out_t):
         assert tuple(m.shape) == tuple(t.shape)
         assert str(m.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
         np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-12)

@@ -161,8 +161,8 @@ def test_repeat_interleave_grad_matches_numeric(a, counts):
                                   (0, 1, 1), (2, 0, 1), (1, 3, 5)])
 def test_unfold_matches_torch_and_overlapping_gradients_add(args):
     compare(lambda x: x.unfold(*args), lambda x: x.unfold(*args), X)
-    compare(lambda x: x.unfold(0, 2, 1).unfold(1, 2, 1), lambda x: x.unfold(0, 2, 1).unfold(1, 2, 1),
-            X)
+    compare(lambda x: x.unfold(0, 2, 1).unfold(1, 2, 1),
+            lambda x: x.unfold(0, 2, 1).unfold(1, 2, 1), X)
 
 
 def test_unfold_is_a_view_and_reports_torch_strides():
@@ -235,7 +235,8 @@ def test_view_dtype_errors_grad_and_shape_form():
     lambda x: x.flip(0, 0), lambda x: x.flip(0, -3), lambda x: x.flip((1, 1)),
     lambda x: x[:1, :, :1].squeeze((0, 0)), lambda x: x.squeeze((0, 5)),
     lambda x: x.unflatten(2, (-1, -1)), lambda x: x.unflatten(2, (3, -1)),
-    lambda x: x.unflatten(2, (3, 2)), lambda x: x.unflatten(2, ()), lambda x: x.unflatten(5, (2, 2)),
+    lambda x: x.unflatten(2, (3, 2)), lambda x: x.unflatten(2, ()),
+    lambda x: x.unflatten(5, (2, 2)),
     lambda x: x.flatten(2, 1), lambda x: x.flatten(5), lambda x: x.flatten(0, 5),
     lambda x: x.sum().flatten(1),
     lambda x: x.repeat(2), lambda x: x.repeat(2, -1, 1), lambda x: x.repeat(),
@@ -274,7 +275,8 @@ def test_chunk_zero_names_the_argument():
     lambda lib, x: x.swapaxes(0, 3), lambda lib, x: x.swapdims(1, -1),
     lambda lib, x: x.moveaxis(0, 2), lambda lib, x: lib.swapaxes(x, 1, 2),
     lambda lib, x: lib.swapdims(x, 0, 1), lambda lib, x: lib.moveaxis(x, (0, 1), (3, 0)),
-    lambda lib, x: x.chunk(3, 3), lambda lib, x: x.unbind(1), lambda lib, x: x.mT, lambda lib, x: x.mH,
+    lambda lib, x: x.chunk(3, 3), lambda lib, x: x.unbind(1), lambda lib, x: x.mT,
+    lambda lib, x: x.mH,
     lambda lib, x: x[0, 0].H, lambda lib, x: x.flip(1, -1),
 ], ids=lambda f: "")
 def test_shape_ops_match_torch(fn):
@@ -347,7 +349,8 @@ def test_contiguous_copies_only_when_needed_and_keeps_the_gradient():
     y = x.transpose(0, 2).contiguous()
     assert y.is_contiguous() and y.requires_grad
     (y * mg.tensor(np.arange(24.0).reshape(4, 3, 2))).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), np.arange(24.0).reshape(4, 3, 2).transpose(2, 1, 0))
+    np.testing.assert_array_equal(x.grad.numpy(),
+                                  np.arange(24.0).reshape(4, 3, 2).transpose(2, 1, 0))
     with pytest.raises(IndexError):
         x.stride(3)
 
@@ -372,7 +375,8 @@ def test_numel_and_is_nonzero_match_torch():
     lambda x: x.new_full((2,), 2.5, dtype=x.new_tensor(1.0, dtype=_lib(x).float64).dtype),
     lambda x: x.new_empty(3).shape, lambda x: x.new_tensor([1.5, -2.5]),
     lambda x: x.new_tensor(True), lambda x: x.new_tensor(2.5), lambda x: x.new_tensor([[1, 2]]),
-    lambda x: x.new_zeros(2, 3, dtype=_lib(x).int64), lambda x: x.new_empty((2, 3), dtype=_lib(x).int32),
+    lambda x: x.new_zeros(2, 3, dtype=_lib(x).int64),
+    lambda x: x.new_empty((2, 3), dtype=_lib(x).int32),
 ], ids=lambda f: "")
 @pytest.mark.parametrize("source", ["float32", "float64", "int64", "int32", "bool"])
 def test_new_constructors_match_torch(fn, source):
@@ -455,7 +459,8 @@ def test_number_first_keywords_out_and_two_numbers():
 
 
 @pytest.mark.parametrize("call", [
-    lambda lib, t: lib.pow(2, 3), lambda lib, t: lib.xlogy(2, 3), lambda lib, t: lib.remainder(2, 3),
+    lambda lib, t: lib.pow(2, 3), lambda lib, t: lib.xlogy(2, 3),
+    lambda lib, t: lib.remainder(2, 3),
     lambda lib, t: lib.bitwise_and(2, 3), lambda lib, t: lib.float_power(2, 3),
     lambda lib, t: lib.maximum(2, t), lambda lib, t: lib.minimum(2.0, t),
     lambda lib, t: lib.atan2(2, t), lambda lib, t: lib.hypot(2, t), lambda lib, t: lib.exp(2),
@@ -465,7 +470,8 @@ def test_number_first_keywords_out_and_two_numbers():
     lambda lib, t: lib.pow(True, t > 0),
 ], ids=lambda f: "")
 def test_number_first_refusals_match_torch(call):
-    _same_error(lambda: call(mg, mg.tensor([1.5, 2.0])), lambda: call(torch, torch.tensor([1.5, 2.0])))
+    _same_error(lambda: call(mg, mg.tensor([1.5, 2.0])),
+                lambda: call(torch, torch.tensor([1.5, 2.0])))
 
 
 @pytest.mark.parametrize("branches", [(2, T), (2, 3), (2.0, I), (T, 2), (True, I), (2.5, True)])

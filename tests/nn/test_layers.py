@@ -357,4 +357,5 @@ def test_functional_batch_norm_is_exported():
 
     x = mg.tensor(randn(4, 3))
     out = F.batch_norm(x, None, None, training=True)
-    np.testing.assert_allclose(out._data, (x._data - x._data.mean(0)) / np.sqrt(x._data.var(0) + 1e-5))
+    np.testing.assert_allclose(out._data,
+                               (x._data - x._data.mean(0)) / np.sqrt(x._data.var(0) + 1e-5))

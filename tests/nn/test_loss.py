@@ -77,7 +77,8 @@ def test_nll_loss_forward_and_grad():
 
 def test_mse_loss_forward_and_grad():
     a, b = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))
-    np.testing.assert_allclose(nn.MSELoss()(mg.tensor(a), mg.tensor(b))._data, ((a - b) ** 2).mean())
+    np.testing.assert_allclose(nn.MSELoss()(mg.tensor(a), mg.tensor(b))._data,
+                               ((a - b) ** 2).mean())
     np.testing.assert_allclose(
         nn.MSELoss(reduction="sum")(mg.tensor(a), mg.tensor(b))._data, ((a - b) ** 2).sum()
     )
@@ -105,4 +106,5 @@ def test_cross_entropy_matches_pytorch():
         ours.backward()
         theirs.backward()
         np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-5)
-        np.testing.assert_allclose(ours_in.grad._data, theirs_in.grad.detach().numpy(), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(ours_in.grad._data, theirs_in.grad.detach().numpy(),
+                                   rtol=1e-4, atol=1e-6)

@@ -197,7 +197,7 @@ def test_pack_sequence_and_unpack_round_trip():
     their_packed = torch.nn.utils.rnn.pack_sequence(theirs, enforce_sorted=False)
     np.testing.assert_array_equal(packed.data.detach().numpy(),
                                   their_packed.data.detach().numpy())
-    for a, b, original in zip(rnn.unpack_sequence(packed), ours, ours):
+    for a, b in zip(rnn.unpack_sequence(packed), ours):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     padded = rnn.pad_sequence(ours, batch_first=True)
     for a, original in zip(rnn.unpad_sequence(padded, mg.tensor(LENGTHS), batch_first=True),

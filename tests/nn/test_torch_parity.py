@@ -77,7 +77,8 @@ def test_forward_backward_and_running_stats_match():
     their_params = dict(theirs.named_parameters())
     for name, param in ours.named_parameters():
         np.testing.assert_allclose(
-            param.grad._data, their_params[name].grad.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=name
+            param.grad._data, their_params[name].grad.detach().numpy(), rtol=1e-9, atol=1e-12,
+            err_msg=name,
         )
     assert_params_close(ours, theirs)  # running statistics included
     ours.eval()
