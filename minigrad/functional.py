@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad import tensor as _tensor_module
+from minigrad.errors import OpError
 from minigrad.ops import elementwise as ew
-from minigrad.ops import special
-from minigrad.ops import reduce
+from minigrad.ops import reduce, special
 from minigrad.ops.convnd import (  # noqa: F401  (re-exported: F.conv2d, F.conv3d, ...)
     conv1d,
     conv2d,
@@ -22,6 +23,8 @@ from minigrad.ops.convnd import (  # noqa: F401  (re-exported: F.conv2d, F.conv3
     fold,
     unfold,
 )
+from minigrad.ops.gridsample import affine_grid, grid_sample  # noqa: F401  (re-exported)
+from minigrad.ops.linear import Linear
 from minigrad.ops.poolnd import (  # noqa: F401  (re-exported: F.max_pool2d, ...)
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -52,7 +55,6 @@ from minigrad.ops.poolnd import (  # noqa: F401  (re-exported: F.max_pool2d, ...
     max_unpool2d,
     max_unpool3d,
 )
-from minigrad.ops.gridsample import affine_grid, grid_sample  # noqa: F401  (re-exported)
 from minigrad.ops.resample import (  # noqa: F401  (re-exported: F.interpolate, ...)
     channel_shuffle,
     interpolate,
@@ -63,12 +65,11 @@ from minigrad.ops.resample import (  # noqa: F401  (re-exported: F.interpolate, 
     upsample_nearest,
 )
 from minigrad.random import generator
-from minigrad import tensor as _tensor_module
-from minigrad.errors import OpError
 from minigrad.tensor import DEFAULT_FLOAT, Tensor, _wrap, pad, where  # noqa: F401
 
 __all__ = [
-    "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "linear", "mse_loss", "l1_loss", "nll_loss", "cross_entropy",
+    "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "linear", "mse_loss", "l1_loss", "nll_loss",
+    "cross_entropy",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "one_hot", "dropout", "pad",
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold", "fold",
     "conv1d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -137,8 +138,19 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} "
             f"features but weight of shape {weight.shape} expects {weight.shape[-1]}"
         )
+    if _linear_fast(input, weight, bias):
+        return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
     out = input @ weight.t()
     return out + bias if bias is not None else out
+
+
+def _linear_fast(input: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
+    """Whether ``linear`` can run as one fused primitive: a matrix weight, one float dtype,
+    a bias of shape (out,)."""
+    dtype = weight._data.dtype
+    return (weight.ndim == 2 and input.ndim >= 1 and dtype.kind == "f"
+            and input._data.dtype == dtype
+            and (bias is None or (bias._data.dtype == dtype and bias.shape == weight.shape[:1])))
 
 
 # ---------------------------------------------------------------------- losses

@@ -1,0 +1,95 @@
+"""Fast paths of the training step: the fused Linear primitive, the 2x2 max pool, ReLU's mask,
+dropout's float32 masks, SGD's in-place update. Each against numerical gradients in float64
+and against PyTorch (values, gradients, dtypes), including the cases that leave the fast path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.functional as F
+from minigrad.testing import arrays, assert_grad_matches_numeric
+
+# --------------------------------------------------------------------------- linear
+
+
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 4), st.booleans(),
+       st.sampled_from([(), (2,), (2, 1)]), st.data())
+def test_linear_grad_matches_numeric(batch, in_features, out_features, with_bias, lead, data):
+    x = data.draw(arrays((*lead, batch, in_features)))
+    weight = data.draw(arrays((out_features, in_features)))
+    bias = data.draw(arrays((out_features,)))
+    if with_bias:
+        assert_grad_matches_numeric(F.linear, x, weight, bias,
+                                    reference=lambda x, w, b: x @ w.T + b)
+    else:
+        assert_grad_matches_numeric(F.linear, x, weight, reference=lambda x, w: x @ w.T)
+
+
+def test_linear_weight_grad_is_row_major_like_the_weight():
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((6, 5)).astype(np.float32))
+    layer_weight = mg.tensor(rng.standard_normal((3, 5)).astype(np.float32), requires_grad=True)
+    F.linear(x, layer_weight).sum().backward()
+    assert layer_weight.grad.numpy().flags.c_contiguous
+
+
+def test_linear_second_derivative_matches_numeric():
+    rng = np.random.default_rng(1)
+    x = mg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    weight = mg.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    bias = mg.tensor(rng.standard_normal(2), requires_grad=True)
+    assert mg.autograd.gradgradcheck(lambda x, w, b: F.linear(x, w, b).tanh(), (x, weight, bias))
+
+
+@pytest.mark.parametrize("shape", [(7,), (5, 7), (2, 3, 7), (0, 7), (300, 7)])
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_matches_torch(shape, with_bias, dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    arrays_in = [rng.standard_normal(shape), rng.standard_normal((4, 7)),
+                 rng.standard_normal(4)]
+    arrays_in = [a.astype(dtype) for a in arrays_in]
+    ours = [mg.tensor(a, requires_grad=True) for a in arrays_in]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays_in]
+    out = F.linear(ours[0], ours[1], ours[2] if with_bias else None)
+    expected = torch.nn.functional.linear(theirs[0], theirs[1], theirs[2] if with_bias else None)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=tol,
+                               atol=tol)
+    assert out.dtype == getattr(mg, np.dtype(dtype).name)
+    upstream = rng.standard_normal(expected.shape).astype(dtype)
+    (out * mg.tensor(upstream)).sum().backward()
+    (expected * torch.tensor(upstream)).sum().backward()
+    for a, b in zip(ours if with_bias else ours[:2], theirs if with_bias else theirs[:2]):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol, atol=tol)
+        assert a.grad.dtype == a.dtype
+
+
+def test_linear_large_batch_split_over_threads_matches_one_gemm():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((256, 300)).astype(np.float32)
+    weight = rng.standard_normal((64, 300)).astype(np.float32)
+    bias = rng.standard_normal(64).astype(np.float32)
+    ours = [mg.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    out = F.linear(*ours)
+    np.testing.assert_allclose(out.detach().numpy(), x @ weight.T + bias, rtol=1e-4, atol=1e-4)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(mg.tensor(g))
+    np.testing.assert_allclose(ours[0].grad.numpy(), g @ weight, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ours[1].grad.numpy(), g.T @ x, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(ours[2].grad.numpy(), g.sum(0), rtol=1e-4, atol=1e-4)
+
+
+def test_linear_mixed_dtypes_and_odd_bias_leave_the_fast_path_as_before():
+    x = mg.tensor(np.ones((2, 3), dtype=np.float32))
+    weight = mg.tensor(np.ones((4, 3), dtype=np.float32))
+    out = F.linear(x, weight, mg.tensor(np.ones((2, 4), dtype=np.float32)))  # broadcast bias
+    np.testing.assert_array_equal(out.numpy(), np.full((2, 4), 4.0, dtype=np.float32))
+    with pytest.raises((ValueError, RuntimeError, TypeError)):
+        F.linear(x, mg.tensor(np.ones((4, 3))))
+
