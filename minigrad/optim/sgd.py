@@ -70,17 +70,26 @@ class SGD(Optimizer):
     def _update(
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
+        # In place, one NumPy pass per operation: no temporaries beyond the step's one scaled
+        # copy, and the buffer in the parameter's own layout (a gradient in another layout
+        # would make every pass a strided transpose).
         momentum = group["momentum"]
         grad = _weight_decay(p, grad, group)
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = Tensor(np.array(grad, dtype=p.dtype, copy=True))
-                state["momentum_buffer"] = buffer
+                buf = np.empty_like(p)
+                np.copyto(buf, grad, casting="unsafe")
+                state["momentum_buffer"] = Tensor(buf)
             else:
                 buf = buffer._data
-                buf *= momentum
-                buf += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buffer._data if group["nesterov"] else buffer._data
-        p += -group["lr"] * grad
+                np.multiply(buf, momentum, out=buf)
+                dampening = group["dampening"]
+                if dampening == 0:
+                    np.add(buf, grad, out=buf, casting="unsafe")
+                else:
+                    np.add(buf, np.multiply(grad, 1 - dampening), out=buf, casting="unsafe")
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        step = np.multiply(grad, -group["lr"], dtype=p.dtype)
+        np.add(p, step, out=p)
 
