@@ -138,7 +138,7 @@ def _fast_conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride: tuple[i
     pad_arg = "same" if padding == "same" else tuple(a for a, _ in pads)
     if dims == 1:
         y = conv2d_ops.conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]),
-                              pad_arg if pad_arg == "same" else (0, pad_arg[0]),
+                              pad_arg if isinstance(pad_arg, str) else (0, pad_arg[0]),
                               (1, dilation[0]), groups)
         return y.squeeze(2)
     return conv2d_ops.conv2d(x, weight, bias, stride, pad_arg, dilation, groups)
