@@ -221,12 +221,13 @@ def generate() -> str:
     methods = {n: d for n, d in by_kind["method"].items() if n not in tensor_body}
     functions = {n: d for n, d in by_kind["function"].items()
                  if getattr(minigrad, n, None) is FUNCTIONS.get(n)}
-    protected = set(methods) | set(functions)
+    reexports = _reexports(set(functions))
+    # names the stub defines, which a builtin of the same name in an annotation must not mean
+    protected = set(methods) | set(functions) | set(reexports)
     method_lines = [line for name in sorted(methods)
                     for line in _render(methods[name], imports, protected)]
     function_lines = [line for name in sorted(functions)
-                      for line in _render(functions[name], imports, set(functions))]
-    reexports = _reexports(set(functions))
+                      for line in _render(functions[name], imports, protected)]
     body = (
         "class DeclaredMethods:\n"
         '    """The methods, in-place variants and properties declared in minigrad.api."""\n\n'
@@ -259,7 +260,15 @@ def _reexports(functions: set[str]) -> dict[str, str]:
             for alias in node.names:
                 found[alias.asname or alias.name] = node.module
     public = set(getattr(minigrad, "__all__", ()))
-    return {n: m for n, m in found.items() if n in public and n not in functions}
+    origins = {}
+    for name, module in found.items():
+        if name in public and name not in functions:
+            value = getattr(minigrad, name)
+            home = getattr(value, "__module__", None)  # where it is defined, if it says
+            if home and getattr(sys.modules.get(home), name, None) is value:
+                module = home
+            origins[name] = module
+    return origins
 
 
 def _tensor_class_body() -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 import numpy as np
 
@@ -36,6 +36,7 @@ from minigrad.errors import DeviceError, OpError
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce, shape
 from minigrad.size import Size
+from minigrad.types import Number
 
 DEFAULT_FLOAT = np.dtype(np.float32)  # minigrad.set_default_dtype changes it
 
@@ -276,7 +277,7 @@ class Tensor(DeclaredMethods):
         return self._node
 
     @property
-    def device(self) -> Any:
+    def device(self) -> _device_type:
         """The device: always the CPU (``minigrad.device('cpu')``)."""
         return CPU
 
@@ -295,7 +296,12 @@ class Tensor(DeclaredMethods):
     # T, mT, mH, H, view (shapes and dtypes), contiguous and the layout queries (stride, …)
     # are set in minigrad/api/shape_more.py
 
-    def size(self, dim: _py_int | None = None) -> Any:
+    @overload
+    def size(self, dim: None = None) -> Size: ...
+    @overload
+    def size(self, dim: _py_int) -> _py_int: ...
+
+    def size(self, dim: _py_int | None = None) -> Size | _py_int:
         """The shape, or the length of one dimension."""
         if dim is None:
             return Size(self._data.shape)
@@ -352,7 +358,7 @@ class Tensor(DeclaredMethods):
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
 
-    def item(self) -> Any:
+    def item(self) -> Number:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(
@@ -361,7 +367,7 @@ class Tensor(DeclaredMethods):
             )
         return self._data.item()
 
-    def tolist(self) -> Any:
+    def tolist(self) -> list[Any] | Number:
         """The values as nested Python lists (a Python number for a 0-d tensor)."""
         return self._data.tolist()
 

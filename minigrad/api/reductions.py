@@ -12,7 +12,7 @@ import builtins
 import functools
 import warnings
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast, overload
 
 import numpy as np
 
@@ -32,7 +32,10 @@ class MinMax(NamedTuple):
 _INT64 = np.dtype(np.int64)
 
 
-def accepts_axis(fn: Callable[..., Any]) -> Callable[..., Any]:
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def accepts_axis(fn: _F) -> _F:
     """Accept ``axis=`` as a keyword alias for ``dim``, as PyTorch does."""
 
     @functools.wraps(fn)
@@ -47,7 +50,7 @@ def accepts_axis(fn: Callable[..., Any]) -> Callable[..., Any]:
             kwargs["keepdim"] = kwargs.pop("keepdims")
         return fn(*args, **kwargs)
 
-    return with_axis
+    return cast(_F, with_axis)
 
 
 def axes(dim: Any, ndim: int, op_name: str) -> tuple[int, ...] | None:
@@ -309,17 +312,33 @@ def _picked(input: Tensor, index: np.ndarray, axis: int, keepdim: bool) -> Value
     return ValuesIndices(values, _wrap(index.astype(_INT64)))
 
 
+@overload
+def max(input: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...
+@overload
+def max(input: Tensor, dim: builtins.int, keepdim: bool = False) -> ValuesIndices: ...
+@overload
+def max(input: Tensor, dim: Tensor) -> Tensor: ...  # elementwise, with the other tensor
+
+
 @op()
 @accepts_axis
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """max() of all elements (ties share the gradient), (values, indices) along ``dim`` (the
     gradient goes to the returned index, the first maximum), or max(other) elementwise."""
     return _extreme(input, dim, keepdim, True, "max")
 
 
+@overload
+def min(input: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...
+@overload
+def min(input: Tensor, dim: builtins.int, keepdim: bool = False) -> ValuesIndices: ...
+@overload
+def min(input: Tensor, dim: Tensor) -> Tensor: ...  # elementwise, with the other tensor
+
+
 @op()
 @accepts_axis
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """min() of all elements, (values, indices) along ``dim``, or min(other) elementwise."""
     return _extreme(input, dim, keepdim, False, "min")
 
@@ -559,9 +578,15 @@ def _median_all(input: Tensor, ignore_nan: bool, op_name: str) -> Tensor:
     return reduce.SelectedValue.apply(input, value=value)
 
 
+@overload
+def median(input: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...
+@overload
+def median(input: Tensor, dim: builtins.int, keepdim: bool = False) -> ValuesIndices: ...
+
+
 @op()
 @accepts_axis
-def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """The lower median of all elements, or (values, indices) along ``dim``; NaN propagates."""
     if dim is None:
         return _median_all(input, False, "median")
@@ -570,9 +595,15 @@ def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     return _select_along(input, dim, keepdim, "median", _median_position(False))
 
 
+@overload
+def nanmedian(input: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...
+@overload
+def nanmedian(input: Tensor, dim: builtins.int, keepdim: bool = False) -> ValuesIndices: ...
+
+
 @op()
 @accepts_axis
-def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """median ignoring NaN: the lower median of the non-NaN elements."""
     if dim is None:
         return _median_all(input, True, "nanmedian")
