@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 IntPair = tuple[int, int]
 Padding = tuple[IntPair, IntPair]  # ((top, bottom), (left, right))
+# a size argument of the public functions: an int or ints (checked there to be a pair)
+IntArg = int | tuple[int, ...]
 
 __all__ = [
     "conv2d", "unfold", "fold", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
@@ -575,9 +577,9 @@ def conv2d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: int | IntPair = 1,
-    padding: int | IntPair | str = 0,
-    dilation: int | IntPair = 1,
+    stride: IntArg = 1,
+    padding: IntArg | str = 0,
+    dilation: IntArg = 1,
     groups: int = 1,
 ) -> Tensor:
     """2-D cross-correlation: (N, C, H, W) * (O, C/groups, KH, KW) + (O,) -> (N, O, OH, OW)."""
@@ -636,10 +638,10 @@ def conv2d(
 
 def unfold(
     input: Tensor,
-    kernel_size: int | IntPair,
-    dilation: int | IntPair = 1,
-    padding: int | IntPair = 0,
-    stride: int | IntPair = 1,
+    kernel_size: IntArg,
+    dilation: IntArg = 1,
+    padding: IntArg = 0,
+    stride: IntArg = 1,
 ) -> Tensor:
     """im2col: (N, C, H, W) -> (N, C*KH*KW, L) with L the number of windows."""
     op = "unfold"
@@ -654,11 +656,11 @@ def unfold(
 
 def fold(
     input: Tensor,
-    output_size: int | IntPair,
-    kernel_size: int | IntPair,
-    dilation: int | IntPair = 1,
-    padding: int | IntPair = 0,
-    stride: int | IntPair = 1,
+    output_size: IntArg,
+    kernel_size: IntArg,
+    dilation: IntArg = 1,
+    padding: IntArg = 0,
+    stride: IntArg = 1,
 ) -> Tensor:
     """col2im: (N, C*KH*KW, L) -> (N, C, *output_size), summing overlapping windows."""
     op = "fold"
@@ -786,7 +788,7 @@ class MaxPool2d(Primitive):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, geometry: _Geometry,
-                indices: list | None = None) -> np.ndarray:
+                indices: list[np.ndarray] | None = None) -> np.ndarray:
         kernel = geometry.kernel[0] * geometry.kernel[1]
         # strided views pay only when the image rows are not the innermost axis: in the
         # spatial-major layout of Winograd convolutions they are twice as fast as the window
@@ -975,10 +977,10 @@ class AdaptiveAvgPool2d(Primitive):
 
 def max_pool2d(
     input: Tensor,
-    kernel_size: int | IntPair,
-    stride: int | IntPair | None = None,
-    padding: int | IntPair = 0,
-    dilation: int | IntPair = 1,
+    kernel_size: IntArg,
+    stride: IntArg | None = None,
+    padding: IntArg = 0,
+    dilation: IntArg = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
@@ -996,9 +998,9 @@ def max_pool2d(
 
 def avg_pool2d(
     input: Tensor,
-    kernel_size: int | IntPair,
-    stride: int | IntPair | None = None,
-    padding: int | IntPair = 0,
+    kernel_size: IntArg,
+    stride: IntArg | None = None,
+    padding: IntArg = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> Tensor:
@@ -1007,7 +1009,7 @@ def avg_pool2d(
     return AvgPool2d.apply(input, geometry=geometry, count_include_pad=count_include_pad)
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple[int | None, int | None]
+def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple[int | None, ...]
                         ) -> Tensor:
     """Mean over PyTorch's adaptive windows: (N, C, H, W) -> (N, C, *output_size)."""
     _check_4d("adaptive_avg_pool2d", "input", input.shape, "(N, C, H, W)")

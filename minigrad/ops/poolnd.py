@@ -128,8 +128,8 @@ class IndexedMax(Primitive):
     window of padding only gives -inf and passes no gradient."""
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, *, windows: Any, sink: list | None = None
-                ) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, *, windows: Any,
+                sink: list[np.ndarray] | None = None) -> np.ndarray:
         values, flat, fallback = windows(x)
         best = np.argmax(values, axis=-1)[..., None]
         out = np.take_along_axis(values, best, axis=-1)[..., 0]
@@ -168,7 +168,7 @@ def _sliding_windows(geometry: PoolGeometry) -> Any:
     """For IndexedMax: every window of the padded input and its flat input indices."""
     dims = len(geometry.kernel)
 
-    def windows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def windows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         xp = pad_nd(x, geometry.pads, _lowest(x.dtype))
         parts, positions = [], []
         for offset, slices in geometry.offsets():
@@ -217,7 +217,7 @@ def _adaptive_windows(size: Ints, out: Ints) -> Any:
         shaped.append(pos.reshape(shape))
     flat = _flat_index(shaped, size).reshape(*out, -1)
 
-    def windows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def windows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
         planes = x.reshape(*x.shape[:2], math.prod(x.shape[2:]))
         return planes[:, :, flat], flat, None
 
@@ -252,8 +252,11 @@ def _max_pool(op: str, dims: int, input: Tensor, kernel_size: Any, stride: Any, 
         result = conv2d_ops.max_pool2d(
             x.unsqueeze(2) if dims == 1 else x, lift(geometry.kernel), lift(geometry.stride),
             lift0(geometry.padding), lift(geometry.dilation), ceil_mode, return_indices)
-        if dims == 1:
-            result = tuple(r.squeeze(2) for r in result) if return_indices else result.squeeze(2)
+        if dims == 1:  # a tuple exactly when return_indices
+            if isinstance(result, tuple):
+                result = (result[0].squeeze(2), result[1].squeeze(2))
+            else:
+                result = result.squeeze(2)
         return _unbatch(result, geometry.batched)
     sink: list[np.ndarray] | None = [] if return_indices else None
     out = IndexedMax.apply(x, windows=_sliding_windows(geometry), sink=sink)
