@@ -18,6 +18,7 @@ import numpy as np
 from minigrad.autograd.engine import Context, Primitive
 from minigrad.errors import OpError
 from minigrad.ops import conv as conv2d_ops
+from minigrad.ops import pool2x2
 from minigrad.ops.windows import Ints, check_rank, ntuple, offset_slices, pad_nd, window_extent
 
 if TYPE_CHECKING:
@@ -246,6 +247,10 @@ def _max_pool(op: str, dims: int, input: Tensor, kernel_size: Any, stride: Any, 
     geometry = PoolGeometry(op, input.shape, dims, kernel_size, stride, padding, dilation,
                             ceil_mode)
     x = input if geometry.batched else input.unsqueeze(0)
+    if dims == 2 and not return_indices and pool2x2.fits(
+            x._data, geometry.kernel, geometry.stride, geometry.padding, geometry.dilation,
+            geometry.out):
+        return _unbatch(pool2x2.MaxPool2x2.apply(x), geometry.batched)
     if dims <= 2 and x.shape[0] > 0 and not geometry.padding_only_window():
         lift = (lambda v: (1, *v)) if dims == 1 else (lambda v: v)
         lift0 = (lambda v: (0, *v)) if dims == 1 else (lambda v: v)

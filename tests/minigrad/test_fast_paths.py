@@ -93,3 +93,95 @@ def test_linear_mixed_dtypes_and_odd_bias_leave_the_fast_path_as_before():
     with pytest.raises((ValueError, RuntimeError, TypeError)):
         F.linear(x, mg.tensor(np.ones((4, 3))))
 
+
+# --------------------------------------------------------------------------- 2x2 max pool
+
+
+def _pool_node(out):
+    return out._node.fn.__name__
+
+
+@given(st.integers(1, 2), st.integers(1, 3), st.integers(2, 7), st.integers(2, 7), st.data())
+def test_max_pool_2x2_grad_matches_numeric(batch, channels, height, width, data):
+    shape = (batch, channels, height, width)
+    size = batch * channels * height * width
+    # distinct values a safe distance apart: no ties, so the numerical gradient is defined
+    x = np.random.default_rng(data.draw(st.integers(0, 2**16))).permutation(size)
+    x = (x.reshape(shape) * 0.1).astype(np.float64)
+    assert _pool_node(F.max_pool2d(mg.tensor(x, requires_grad=True), 2)) == "MaxPool2x2"
+    assert_grad_matches_numeric(lambda t: F.max_pool2d(t, 2), x)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 4), (2, 3, 5, 7), (1, 1, 2, 2), (3, 2, 6, 3),
+                                   (4, 5, 9, 8)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", [{}, {"ceil_mode": True}, {"padding": 1}, {"stride": 1},
+                                    {"dilation": 2}])
+def test_max_pool_2x2_ties_match_torch(shape, dtype, kwargs):
+    """Inputs of 0, 1 and 2 only: most windows hold ties, whose gradient goes to the first
+    maximum in row-major order, as in PyTorch; the cases after the first leave the fast path
+    or take it with a floor-mode crop (odd sizes)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 3, shape).astype(dtype)
+    if kwargs.get("dilation") and min(shape[2:]) < 3:
+        return
+    ours = mg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = F.max_pool2d(ours, 2, **kwargs)
+    expected = torch.nn.functional.max_pool2d(theirs, 2, **kwargs)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    assert out.dtype == ours.dtype
+    g = rng.standard_normal(expected.shape).astype(dtype)
+    (out * mg.tensor(g)).sum().backward()
+    (expected * torch.tensor(g)).sum().backward()
+    # overlapping windows add several shares in an order of their own: rounding only (a tie
+    # sent to the wrong element would be off by a whole share)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
+    assert ours.grad.dtype == ours.dtype
+
+
+def test_max_pool_2x2_nan_and_inf_match_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).standard_normal((2, 2, 4, 6)).astype(np.float32)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan  # two NaNs in one window: the last one wins
+    x[0, 1, 2, 2] = np.nan
+    x[1, 0, 3, 3] = np.inf
+    x[1, 1, 0:2, 0:2] = -np.inf
+    ours = mg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = F.max_pool2d(ours, 2)
+    expected = torch.nn.functional.max_pool2d(theirs, 2)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_max_pool_2x2_channel_major_input_keeps_its_layout():
+    x = np.random.default_rng(6).standard_normal((3, 4, 6, 6))
+    transposed = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    ours = mg.tensor(transposed, requires_grad=True)
+    out = F.max_pool2d(ours, 2)
+    reference = mg.tensor(x, requires_grad=True)
+    expected = F.max_pool2d(reference, 2)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), reference.grad.numpy())
+
+
+def test_max_pool_2x2_unbatched_and_module():
+    torch = pytest.importorskip("torch")
+    import nn
+
+    x = np.random.default_rng(7).standard_normal((3, 6, 4)).astype(np.float32)
+    out = nn.MaxPool2d(2)(mg.tensor(x))
+    np.testing.assert_array_equal(out.numpy(),
+                                  torch.nn.MaxPool2d(2)(torch.tensor(x)).numpy())
+
+
+def test_max_pool_2x2_second_derivative():
+    x = mg.tensor(np.random.default_rng(8).permutation(32).reshape(1, 2, 4, 4) * 0.1,
+                  requires_grad=True)
+    assert mg.autograd.gradgradcheck(lambda t: (F.max_pool2d(t, 2) ** 2), (x,))
