@@ -184,7 +184,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]  # type: ignore[return-value]
+        return cast(Module, self._modules[key])  # None only through add_module(name, None)
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -205,10 +205,10 @@ class ModuleDict(Module):
         return self._modules.keys()
 
     def values(self) -> Iterable[Module]:
-        return self._modules.values()  # type: ignore[return-value]
+        return cast("Iterable[Module]", self._modules.values())
 
     def items(self) -> Iterable[tuple[str, Module]]:
-        return self._modules.items()  # type: ignore[return-value]
+        return cast("Iterable[tuple[str, Module]]", self._modules.items())
 
     def pop(self, key: str) -> Module:
         module = self[key]

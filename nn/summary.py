@@ -114,10 +114,10 @@ def _window(module: Module, input_shape: tuple[int, ...] | None) -> tuple[Pair, 
         if input_shape is None or len(input_shape) < 2:
             return None
         out = _as_pair(module.output_size if module.output_size is not None else input_shape[-1])
-        sizes = input_shape[-2:]
-        stride = tuple(size // o for size, o in zip(sizes, out, strict=True))
-        kernel = tuple(math.ceil(size / o) for size, o in zip(sizes, out, strict=True))
-        return kernel, stride, (1, 1)  # type: ignore[return-value]
+        (height, width), (out_h, out_w) = input_shape[-2:], out
+        stride = (height // out_h, width // out_w)
+        kernel = (math.ceil(height / out_h), math.ceil(width / out_w))
+        return kernel, stride, (1, 1)
     if isinstance(module, (Conv2d, MaxPool2d, AvgPool2d)) or (
         hasattr(module, "kernel_size") and hasattr(module, "stride")
     ):
