@@ -80,15 +80,18 @@ class Sequential(Module):
         return iter(cast("Iterable[Module]", self._modules.values()))
 
     def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end; returns the Sequential."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Add each of ``modules`` at the end; returns the Sequential."""
         for module in modules:
             self.append(module)
         return self
 
     def forward(self, input: Any) -> Any:
+        """``input`` through each module in turn; the last one's output."""
         for module in self:
             input = module(input)
         return input
@@ -132,10 +135,12 @@ class ModuleList(Module):
         return self.extend(modules)
 
     def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns the list."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add each of ``modules`` at the end; returns the list."""
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
             raise TypeError("ModuleList.extend should be called with an iterable of modules")
         for module in modules:
@@ -143,6 +148,7 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index`` (the modules after it are renamed)."""
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._modules.clear()
@@ -150,6 +156,7 @@ class ModuleList(Module):
             self.add_module(str(position), item)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Raises ``NotImplementedError``: iterate over the list in the owner's forward."""
         raise NotImplementedError(
             "ModuleList has no forward: iterate over it in your module's forward"
         )
@@ -202,28 +209,35 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self) -> Iterable[str]:
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def values(self) -> Iterable[Module]:
+        """The modules, in insertion order."""
         return cast("Iterable[Module]", self._modules.values())
 
     def items(self) -> Iterable[tuple[str, Module]]:
+        """``(key, module)`` pairs, in insertion order."""
         return cast("Iterable[tuple[str, Module]]", self._modules.items())
 
     def pop(self, key: str) -> Module:
+        """Remove the module under ``key`` and return it."""
         module = self[key]
         del self[key]
         return module
 
     def clear(self) -> None:
+        """Remove every module."""
         self._modules.clear()
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add (or replace) the modules of a mapping or of ``(key, module)`` pairs."""
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for key, module in pairs:
             self[key] = module
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Raises ``NotImplementedError``: index the dict in the owner's forward."""
         raise NotImplementedError("ModuleDict has no forward: index it in your module's forward")
 
 
@@ -282,11 +296,13 @@ class ParameterList(Module):
         return [key for key in super().__dir__() if not key.isdigit()]
 
     def append(self, value: Any) -> ParameterList:
+        """Add ``value`` at the end (a Tensor becomes a Parameter); returns the list."""
         self._size += 1
         self._set(str(self._size - 1), value)
         return self
 
     def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Add each of ``values`` at the end; returns the list."""
         if isinstance(values, Tensor) or not isinstance(values, Iterable):
             raise TypeError(
                 "ParameterList.extend should be called with an iterable, but got "
@@ -300,6 +316,7 @@ class ParameterList(Module):
         return "\n".join(_parameter_line(i, value) for i, value in enumerate(self))
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Raises ``NotImplementedError``: index the list in the owner's forward."""
         raise NotImplementedError("ParameterList has no forward: index it in your forward")
 
 
@@ -348,42 +365,53 @@ class ParameterDict(Module):
         return merged
 
     def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters (not copies of them)."""
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
     def keys(self) -> Iterable[str]:
+        """The keys, in insertion order."""
         return self._keys.keys()
 
     def values(self) -> Iterable[Any]:
+        """The parameters, in insertion order."""
         return [self[k] for k in self._keys]
 
     def items(self) -> Iterable[tuple[str, Any]]:
+        """``(key, parameter)`` pairs, in insertion order."""
         return [(k, self[k]) for k in self._keys]
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The parameter under ``key``, or ``default``."""
         return self[key] if key in self else default
 
     def setdefault(self, key: str, default: Any = None) -> Any:
+        """The parameter under ``key``, set to ``default`` first if it is missing."""
         if key not in self:
             self[key] = default
         return self[key]
 
     def pop(self, key: str) -> Any:
+        """Remove the parameter under ``key`` and return it."""
         value = self[key]
         del self[key]
         return value
 
     def popitem(self) -> tuple[str, Any]:
+        """Remove the last inserted parameter and return ``(key, parameter)``."""
         key = next(reversed(self._keys))
         return key, self.pop(key)
 
     def clear(self) -> None:
+        """Remove every parameter."""
         for key in list(self._keys):
             del self[key]
 
     def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        """A new ParameterDict with each of ``keys`` set to ``default``."""
         return ParameterDict((k, default) for k in keys)
 
     def update(self, parameters: Any) -> None:
+        """Add (or replace) the entries of a mapping or of ``(key, value)`` pairs."""
         pairs = parameters.items() if isinstance(parameters, (Mapping, ParameterDict)) else (
             parameters
         )
@@ -394,4 +422,5 @@ class ParameterDict(Module):
         return "\n".join(_parameter_line(k, self[k]) for k in self._keys)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Raises ``NotImplementedError``: index the dict in the owner's forward."""
         raise NotImplementedError("ParameterDict has no forward: index it in your forward")

@@ -194,6 +194,9 @@ class Module:
             self.__dict__.setdefault(name, value)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of the module: ``module(*args)`` calls it (with the hooks around
+        it). Every subclass defines it; layers document their shapes in the class docstring.
+        """
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
@@ -407,6 +410,7 @@ class Module:
             yield from module.named_modules(memo, sub_prefix, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and every module below it, depth first, each once."""
         for _, module in self.named_modules():
             yield module
 
@@ -419,6 +423,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """The direct submodules, in registration order."""
         for _, module in self.named_children():
             yield module
 
@@ -448,15 +453,22 @@ class Module:
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters of this module and (with ``recurse``) of its submodules, each
+        once: what an optimizer takes.
+        """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
+        """``(name, buffer)`` pairs like ``bn.running_mean``, below this module when
+        ``recurse``; a shared buffer once unless ``remove_duplicate=False``.
+        """
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers (running statistics, ...) of this module and, with ``recurse``, below it."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -497,6 +509,9 @@ class Module:
         return self._get_registered(target, "_buffers", "a buffer")
 
     def get_extra_state(self) -> Any:
+        """The extra state for ``state_dict``; a module that stores some overrides this
+        (and ``set_extra_state``). The base raises ``RuntimeError``, as in PyTorch.
+        """
         raise RuntimeError(
             "Reached a code path in Module.get_extra_state() that should never be called."
         )
@@ -572,10 +587,12 @@ class Module:
         return self
 
     def mps(self, device: Any = None) -> Module:
+        """Raises ``DeviceError``: minigrad runs on the CPU only."""
         check_device("mps", "Module.mps()")
         return self
 
     def xpu(self, device: Any = None) -> Module:
+        """Raises ``DeviceError``: minigrad runs on the CPU only."""
         check_device("xpu", "Module.xpu()")
         return self
 
@@ -600,6 +617,7 @@ class Module:
         return self.to(np.float16)
 
     def bfloat16(self) -> Module:
+        """Raises ``TypeError``: NumPy has no bfloat16 dtype; use ``float()`` or ``half()``."""
         raise TypeError(
             "Module.bfloat16: NumPy has no bfloat16 dtype, so minigrad cannot store it; use "
             "float() (float32) or half() (float16)"
