@@ -24,22 +24,27 @@ class dtype:  # noqa: N801 - PyTorch's name
 
     @property
     def dtype(self) -> np.dtype:  # NumPy's protocol: np.dtype(obj) reads obj.dtype
+        """The NumPy dtype behind this one (``np.dtype(minigrad.float32)`` reads it)."""
         return self._np
 
     @property
     def is_floating_point(self) -> builtins.bool:
+        """Whether this is a floating point type."""
         return self._np.kind == "f"
 
     @property
     def is_complex(self) -> builtins.bool:
+        """Whether this is a complex type: always ``False``, minigrad has none."""
         return self._np.kind == "c"
 
     @property
     def is_signed(self) -> builtins.bool:
+        """Whether values can be negative (floats and signed integers)."""
         return self._np.kind in "fci"
 
     @property
     def itemsize(self) -> builtins.int:
+        """The size of one element in bytes."""
         return self._np.itemsize
 
     def __getattr__(self, attr: str) -> Any:  # kind, char, type, … of the NumPy dtype

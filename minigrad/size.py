@@ -10,6 +10,7 @@ class Size(tuple):
     """A tensor's shape: a tuple of ints with ``numel()``, printed ``minigrad.Size([2, 3])``."""
 
     def numel(self) -> int:
+        """The number of elements of a tensor of this shape: the product of the sizes."""
         return math.prod(self)
 
     def __repr__(self) -> str:

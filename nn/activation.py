@@ -265,6 +265,7 @@ class PReLU(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Initialise the parameters again, as the constructor does (PyTorch's scheme)."""
         self.weight._data[...] = self.init
 
     def forward(self, input: Tensor) -> Tensor:

@@ -61,6 +61,7 @@ class Linear(Module):
         add_weight_and_bias(self, (out_features, in_features), bias, dtype)
 
     def reset_parameters(self) -> None:
+        """Initialise the parameters again, as the constructor does (PyTorch's scheme)."""
         init.default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:

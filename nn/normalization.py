@@ -254,6 +254,7 @@ class LayerNorm(Module):
         _init_affine(self, self.normalized_shape, dtype, elementwise_affine, bias)
 
     def reset_parameters(self) -> None:
+        """Initialise the parameters again, as the constructor does (PyTorch's scheme)."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -289,6 +290,7 @@ class RMSNorm(Module):
             self.register_parameter("weight", None)
 
     def reset_parameters(self) -> None:
+        """Initialise the parameters again, as the constructor does (PyTorch's scheme)."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -329,6 +331,7 @@ class GroupNorm(Module):
         _init_affine(self, num_channels, dtype, affine, bias)
 
     def reset_parameters(self) -> None:
+        """Initialise the parameters again, as the constructor does (PyTorch's scheme)."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:

@@ -150,6 +150,7 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
+        """The parameters per layer and direction: ``[[w_ih, w_hh, b_ih, b_hh], ...]``."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
     @property
@@ -403,6 +404,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Initialise the parameters again, as the constructor does (PyTorch's scheme)."""
         bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)

@@ -157,6 +157,7 @@ class Context:
 
     @property
     def saved_tensors(self) -> tuple[np.ndarray, ...]:
+        """The arrays given to ``save_for_backward`` (``saved``, by PyTorch's name)."""
         return self.saved
 
 
@@ -181,6 +182,7 @@ class Node:
         self.previous: tuple[int, Tensor] | None = None
 
     def name(self) -> str:
+        """The node's name as PyTorch prints it: the op's name and ``Backward``."""
         return self.fn.__name__ + "Backward"
 
     @property
@@ -198,6 +200,7 @@ class Node:
         return tuple(out)
 
     def register_hook(self, hook: Callable) -> Any:
+        """Raises ``NotImplementedError``: use ``Tensor.register_hook`` on the output."""
         raise NotImplementedError(
             f"{self.name()}.register_hook: use Tensor.register_hook on the output instead"
         )
@@ -245,10 +248,17 @@ class Primitive:
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **attrs: Any) -> np.ndarray:
+        """The op on ndarrays: ``forward(ctx, *arrays, **attrs) -> ndarray``; save what
+        backward needs with ``ctx.save_for_backward``. Every subclass defines it.
+        """
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> Any:
+        """The gradients of the inputs from the output's gradient ``grad`` (an ndarray of
+        the output's shape): one ndarray or None per input, in their order; broadcasting is undone
+        by the engine.
+        """
         raise NotImplementedError
 
     @classmethod

@@ -76,6 +76,7 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        """The tensors given to ``save_for_backward``, in their order."""
         return self._saved
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
@@ -131,16 +132,25 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def forward(*args: Any, **kwargs: Any) -> Any:
+        """The op on Tensors: ``forward(ctx, *args)``, or ``forward(*args)`` together with
+        :meth:`setup_context`, as in PyTorch. Every subclass defines it.
+        """
         raise NotImplementedError(
             "You must implement the forward function for custom autograd.Function."
         )
 
     @staticmethod
     def setup_context(ctx: FunctionCtx, inputs: tuple, output: Any) -> Any:
+        """With a ``forward`` that takes no ``ctx``: save what backward needs from the
+        ``inputs`` tuple and the ``output``.
+        """
         raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        """The gradients of the inputs from the outputs' gradients (Tensors): one Tensor or
+        None per input of ``forward``.
+        """
         raise NotImplementedError(
             "You must implement either the backward or vjp method for your custom "
             "autograd.Function to use it with backward mode AD."

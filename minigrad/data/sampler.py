@@ -100,6 +100,7 @@ class RandomSampler(Sampler):
 
     @property
     def num_samples(self) -> int:
+        """How many indices an epoch yields: ``num_samples``, or the dataset's length."""
         return len(self.data_source) if self._num_samples is None else int(self._num_samples)
 
     def _epoch(self) -> np.ndarray:

@@ -23,6 +23,7 @@ class RemovableHandle:
         self.extra_dict_ref = list(extra_dict)
 
     def remove(self) -> None:
+        """Take the hook out; removing it twice does nothing."""
         self.hooks_dict_ref.pop(self.id, None)
         for extra in self.extra_dict_ref:
             extra.pop(self.id, None)

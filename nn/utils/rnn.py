@@ -68,28 +68,36 @@ class PackedSequence(_PackedSequenceBase):
         return self if data is self.data else type(self)(data, *self[1:])
 
     def cpu(self) -> PackedSequence:
+        """The sequence itself: it is already on the CPU."""
         return self
 
     def double(self) -> PackedSequence:
+        """The sequence with its data as float64."""
         return self.to(minigrad.float64)
 
     def float(self) -> PackedSequence:
+        """The sequence with its data as float32."""
         return self.to(minigrad.float32)
 
     def half(self) -> PackedSequence:
+        """The sequence with its data as float16."""
         return self.to(minigrad.float16)
 
     def long(self) -> PackedSequence:
+        """The sequence with its data as int64."""
         return self.to(minigrad.int64)
 
     def int(self) -> PackedSequence:
+        """The sequence with its data as int32."""
         return self.to(minigrad.int32)
 
     @property
     def is_cuda(self) -> bool:
+        """Whether the data is on a CUDA device: always ``False``."""
         return False
 
     def is_pinned(self) -> bool:
+        """Whether the data is in pinned memory: always ``False``."""
         return False
 
 
