@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import tensor as _t
+import minigrad.tensor as _t
 from minigrad.device import check_device
 from minigrad.dtypes import dtype as _dtype
 from minigrad.dtypes import from_numpy_dtype
@@ -22,7 +22,10 @@ from minigrad.errors import OpError
 from minigrad.size import Size  # noqa: F401  (re-exported)
 from minigrad.tensor import Tensor, _as_dtype, _check_can_require_grad, _infer_array, _wrap
 
-_py_int, _py_float, _py_bool = builtins.int, builtins.float, builtins.bool
+# the builtins under names that the dtypes minigrad.int, float and bool do not shadow
+_py_int = builtins.int
+_py_float = builtins.float
+_py_bool = builtins.bool
 
 
 def get_default_dtype() -> _dtype:
