@@ -11,7 +11,10 @@ tuple, a dtype, a mapping: neither a class, a function nor a module) cannot carr
 of its own, so it must be named, in double backquotes, in its module's docstring instead
 (``minigrad.float32`` in minigrad's, ``MNIST_MEAN`` in minigrad.data's).
 
-Every public attribute of ``Tensor`` (methods, properties, slots) needs its own docstring too.
+Every public attribute of ``Tensor`` (methods, properties, slots) needs its own docstring too,
+and so does every public method or property that an exported class defines, unless it
+overrides one of a project base class that has one (Sphinx shows the inherited docstring, as
+each layer's ``forward`` shows ``Module.forward``'s).
 """
 
 from __future__ import annotations
@@ -155,3 +158,40 @@ def test_derived_spellings_take_the_declared_docstring() -> None:
         method_doc = inspect.getdoc(getattr(Tensor, name))
         assert method_doc and method_doc.splitlines()[0] in inspect.getdoc(FUNCTIONS[name])
     assert ":meth:`exp`" in (Tensor.exp_.__doc__ or "")
+
+
+def _project_class(value: Any) -> bool:
+    return isinstance(value, type) and value.__module__.split(".")[0] in ("minigrad", "nn")
+
+
+def _member_doc(cls: type, name: str) -> str | None:
+    """The docstring of ``cls.<name>`` as Sphinx shows it: its own, or that of the attribute it
+    overrides in a base class of the project (never one of ``object``'s or a builtin's)."""
+    for owner in cls.__mro__:
+        if not _project_class(owner) or name not in vars(owner):
+            continue
+        raw = vars(owner)[name]
+        if isinstance(raw, (staticmethod, classmethod)):
+            raw = raw.__func__
+        doc = getattr(raw, "__doc__", None)
+        if isinstance(doc, str) and doc.strip():
+            return doc
+    return None
+
+
+def test_every_public_method_of_an_exported_class_has_a_docstring() -> None:
+    classes = {
+        value: f"{module_name}.{name}"
+        for module_name in PUBLIC_MODULES
+        for name in _module(module_name).__all__
+        if _project_class(value := getattr(_module(module_name), name)) and value is not Tensor
+    }
+    missing = [
+        f"{qualname}.{name}"
+        for cls, qualname in classes.items()
+        for name, raw in vars(cls).items()
+        if not name.startswith("_")
+        and isinstance(raw, (types.FunctionType, property, staticmethod, classmethod))
+        and _member_doc(cls, name) is None
+    ]
+    assert not missing, f"{len(missing)} public methods lack a docstring: {missing}"
