@@ -70,7 +70,7 @@ def numel(input: Tensor) -> _py_int:
 # ---------------------------------------------------------------------------- validation
 
 
-def _sizes(op: str, args: tuple) -> tuple[_py_int, ...]:
+def _sizes(op: str, args: tuple[Any, ...]) -> tuple[_py_int, ...]:
     """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(Size)``, each size a non-negative int."""
     if len(args) == 1 and isinstance(args[0], (tuple, list, Tensor)) or (
         len(args) == 1 and isinstance(args[0], np.ndarray)
@@ -226,7 +226,7 @@ def full(size: Sequence[int], fill_value: Any, *, out: Any = None, dtype: Any = 
     return _created("full", _filled(shape, fill_value, d, "full"), requires_grad, out)
 
 
-def _filled(shape: tuple, value: Any, d: np.dtype, op: str) -> np.ndarray:
+def _filled(shape: tuple[Any, ...], value: Any, d: np.dtype, op: str) -> np.ndarray:
     if d.kind in "iu" and isinstance(value, (_py_int, np.integer)):
         info = np.iinfo(d)
         if not info.min <= value <= info.max:
@@ -234,7 +234,8 @@ def _filled(shape: tuple, value: Any, d: np.dtype, op: str) -> np.ndarray:
     return np.full(shape, value, d)
 
 
-def _like(op: str, t: Any, dtype: Any, device: Any, layout: Any) -> tuple[tuple, np.dtype]:
+def _like(op: str, t: Any, dtype: Any, device: Any, layout: Any
+          ) -> tuple[tuple[int, ...], np.dtype]:
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(t).__name__}")
     _check_common(op, device, layout)
@@ -436,7 +437,7 @@ def randn(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
                           dtype, layout, device, requires_grad)
 
 
-def _float_samples(op: str, draw: Any, size: tuple, generator: Any, out: Any, dtype: Any,
+def _float_samples(op: str, draw: Any, size: tuple[Any, ...], generator: Any, out: Any, dtype: Any,
                    layout: Any, device: Any, requires_grad: _py_bool) -> Tensor:
     """``draw(generator, shape)`` as a tensor of a floating ``dtype``: rand's and randn's body."""
     _check_common(op, device, layout)

@@ -150,8 +150,8 @@ def _second_parameter(fn: Callable[..., Any]) -> str:
     return params[1] if len(params) > 1 else "other"
 
 
-def _number_input(name: str, mode: str, second: str, number: Any, args: tuple,
-                  kwargs: dict) -> Any:
+def _number_input(name: str, mode: str, second: str, number: Any, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> Any:
     """The number given as ``input`` as the 0-d tensor PyTorch makes of it: of the dtype the
     number promotes to with the second argument (it stays weakly typed), or, with two numbers
     (``mode="any"``), of the number's own default dtype, as ``torch.tensor(number)``."""

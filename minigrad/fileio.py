@@ -40,7 +40,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(target: str | os.PathLike) -> list[Path]:
+def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
     """Remove the temporary files that killed writes to ``target`` left; returns them."""
     target = Path(target)
     prefix = _temporary_prefix(target)
@@ -62,7 +62,7 @@ def remove_stale_temporaries(target: str | os.PathLike) -> list[Path]:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
+def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """A binary stream that becomes ``path`` when the block ends without an exception.
 
     A symlink at ``path`` is written through (its target is replaced), as ``open`` would.
@@ -106,14 +106,14 @@ def _create_temporary(target: Path) -> tuple[str, int]:
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target))
 
 
-def _naming(error: OSError, path: str | os.PathLike) -> OSError:
+def _naming(error: OSError, path: str | os.PathLike[str]) -> OSError:
     """The same kind of OSError (errno picks the subclass), naming the file being written."""
     if error.errno is None:
         return OSError(f"cannot write {os.fspath(path)!r}: {error}")
     return OSError(error.errno, error.strerror or str(error), os.fspath(path))
 
 
-def atomic_write(path: str | os.PathLike, payload: bytes) -> Path:
+def atomic_write(path: str | os.PathLike[str], payload: bytes) -> Path:
     """Write ``payload`` to ``path`` atomically, creating its folder; returns the path."""
     with atomic_open(path) as stream:
         stream.write(payload)

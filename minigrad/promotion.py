@@ -75,7 +75,7 @@ def scalar_dtype(value: Any, default_float: np.dtype, op: str) -> np.dtype:
     )
 
 
-def result_type(operands: tuple, default_float: np.dtype, op: str) -> np.dtype:
+def result_type(operands: tuple[Any, ...], default_float: np.dtype, op: str) -> np.dtype:
     """``torch.result_type`` of tensors (anything with ``_data``) and Python numbers."""
     dim = zero = wrapped = None
     for x in operands:

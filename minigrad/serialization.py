@@ -220,7 +220,7 @@ def _write_archive(
 
 def save(
     obj: Any,
-    f: str | os.PathLike | BinaryIO,
+    f: str | os.PathLike[str] | BinaryIO,
     pickle_module: Any = None,
     pickle_protocol: int = _DEFAULT_PICKLE_PROTOCOL,
 ) -> None:
@@ -494,7 +494,7 @@ def _check_map_location(map_location: Any) -> None:
 
 
 def load(
-    f: str | os.PathLike | BinaryIO,
+    f: str | os.PathLike[str] | BinaryIO,
     map_location: Any = None,
     pickle_module: Any = None,
     *,

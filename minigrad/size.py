@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 
-class Size(tuple):
+class Size(tuple[int, ...]):
     """A tensor's shape: a tuple of ints with ``numel()``, printed ``minigrad.Size([2, 3])``."""
 
     def numel(self) -> int:

@@ -192,7 +192,7 @@ def _one_dim(dim: Any, ndim: int, op: str) -> _py_int:
     return dims[0]
 
 
-def _sizes(args: tuple) -> tuple[_py_int, ...]:
+def _sizes(args: tuple[Any, ...]) -> tuple[_py_int, ...]:
     """Accept both f(2, 3) and f((2, 3))."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])

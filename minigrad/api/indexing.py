@@ -207,7 +207,7 @@ def _vector_index(op_name: str, input: Tensor, dim: int, index: Tensor, negative
                                                       negative, error)
 
 
-def _along(axis: int, idx: np.ndarray, ndim: int) -> tuple:
+def _along(axis: int, idx: np.ndarray, ndim: int) -> tuple[Any, ...]:
     return (slice(None),) * axis + (idx,) + (slice(None),) * (ndim - axis - 1)
 
 

@@ -262,7 +262,7 @@ def is_nonzero(input: Tensor) -> bool:
 # ---------------------------------------------------------------------------- new_* constructors
 
 
-def _new(self: Tensor, make: Any, size: tuple, dtype: Any, requires_grad: bool,
+def _new(self: Tensor, make: Any, size: tuple[Any, ...], dtype: Any, requires_grad: bool,
          **kwargs: Any) -> Tensor:
     return make(*size, dtype=self.dtype if dtype is None else dtype,
                 requires_grad=requires_grad, **kwargs)

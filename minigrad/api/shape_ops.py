@@ -188,7 +188,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
                  for lo, hi in zip(bounds[:-1], bounds[1:]))
 
 
-def _split_along(input: Tensor, sections: Any, dim: int, op_name: str, min_dims: int) -> tuple:
+def _split_along(input: Tensor, sections: Any, dim: int, op_name: str, min_dims: int
+                 ) -> tuple[Tensor, ...]:
     _need_dims(input, min_dims, op_name)
     if isinstance(sections, (builtins.int, np.integer)) and input.shape[dim] % sections:
         raise OpError(
@@ -228,7 +229,7 @@ def dsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
 SEQUENCE = "takes a sequence of tensors"
 
 
-def _atleast(tensors: tuple, ndim: int) -> Any:
+def _atleast(tensors: tuple[Any, ...], ndim: int) -> Any:
     def one(t: Tensor) -> Tensor:
         t = _as_tensor(t)
         if t.ndim >= ndim:
@@ -367,7 +368,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     return layout.Einsum.apply(*tensors, inputs=tuple(inputs), output=output)
 
 
-def _parse_einsum(equation: str, tensors: list) -> tuple[list[str], str]:
+def _parse_einsum(equation: str, tensors: list[Any]) -> tuple[list[str], str]:
     lhs, arrow, rhs = equation.partition("->")
     inputs = lhs.split(",")
     if len(inputs) != len(tensors):

@@ -64,7 +64,7 @@ class _SetGradMode:
     def __exit__(self, *exc: object) -> None:
         _GradMode.enabled, _GradMode.inference = _GradMode.__dict__["stack"].pop()
 
-    def __call__(self, fn: Callable) -> Callable:
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self:
@@ -73,7 +73,7 @@ class _SetGradMode:
         return wrapper
 
 
-def _maybe_bare_decorator(cls: type, args: tuple) -> Any:
+def _maybe_bare_decorator(cls: type, args: tuple[Any, ...]) -> Any:
     """``@mg.no_grad`` without parentheses decorates the function directly, as in PyTorch."""
     if len(args) == 1 and callable(args[0]) and not isinstance(args[0], bool):
         return cls()(args[0])
@@ -142,7 +142,7 @@ class Context:
     """What a Primitive's forward leaves for its backward."""
 
     # class-level defaults keep the per-op object creation cheap (no __init__ call)
-    saved: tuple = ()
+    saved: tuple[Any, ...] = ()
     needs_input_grad: tuple[bool, ...] = ()
 
     if TYPE_CHECKING:
@@ -199,7 +199,7 @@ class Node:
                 out.append((None, 0))
         return tuple(out)
 
-    def register_hook(self, hook: Callable) -> Any:
+    def register_hook(self, hook: Callable[..., Any]) -> Any:
         """Raises ``NotImplementedError``: use ``Tensor.register_hook`` on the output."""
         raise NotImplementedError(
             f"{self.name()}.register_hook: use Tensor.register_hook on the output instead"
@@ -221,7 +221,7 @@ class AccumulateGrad:
         return "AccumulateGrad"
 
     @property
-    def next_functions(self) -> tuple:
+    def next_functions(self) -> tuple[Any, ...]:
         return ()
 
     def __repr__(self) -> str:
@@ -323,7 +323,7 @@ def _broadcast_error(cls: type[Primitive], inputs: Sequence[Tensor]) -> str | No
     return None
 
 
-def _saved_any(saved: tuple, array: np.ndarray) -> bool:
+def _saved_any(saved: tuple[Any, ...], array: np.ndarray) -> bool:
     for a in saved:
         if _shares_base(a, array):
             return True
@@ -506,7 +506,7 @@ def _graph_grad(g: Any, parent: Tensor) -> Tensor:
 _hooked_tensors: set[int] = set()
 
 
-def register_tensor_hook(tensor: Tensor, hook: Callable) -> Any:
+def register_tensor_hook(tensor: Tensor, hook: Callable[..., Any]) -> Any:
     """``Tensor.register_hook``: ``hook(grad)`` runs when the tensor's gradient is ready."""
     from minigrad.utils.hooks import RemovableHandle
 

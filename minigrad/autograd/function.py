@@ -109,7 +109,7 @@ def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
 class _FunctionMeta(type):
     """Gives each Function subclass its own engine primitives (made lazily)."""
 
-    def __init__(cls, name: str, bases: tuple, attrs: dict) -> None:
+    def __init__(cls, name: str, bases: tuple[Any, ...], attrs: dict[str, Any]) -> None:
         super().__init__(name, bases, attrs)
         cls._primitives = None
 
@@ -140,7 +140,7 @@ class Function(metaclass=_FunctionMeta):
         )
 
     @staticmethod
-    def setup_context(ctx: FunctionCtx, inputs: tuple, output: Any) -> Any:
+    def setup_context(ctx: FunctionCtx, inputs: tuple[Any, ...], output: Any) -> Any:
         """With a ``forward`` that takes no ``ctx``: save what backward needs from the
         ``inputs`` tuple and the ``output``.
         """
@@ -175,7 +175,7 @@ class Function(metaclass=_FunctionMeta):
         packed = node_primitive.apply(*tensors, state=state)
         if "error" in state:
             raise state["error"]
-        outputs: tuple = state["outputs"]
+        outputs: tuple[Any, ...] = state["outputs"]
         differentiable: list[bool] = state["differentiable"]
         aliases: list[Tensor | None] = state["aliases"]
         if not state["multiple"]:
@@ -295,7 +295,7 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
             packed[index] = output._data if isinstance(output, Tensor) else None
         return packed
 
-    def backward(engine_ctx: Context, grad: Any) -> tuple:
+    def backward(engine_ctx: Context, grad: Any) -> tuple[Any, ...]:
         ctx: FunctionCtx = engine_ctx.fn_ctx
         if isinstance(grad, Tensor):
             return _backward_on_tensors(engine_ctx, grad)
@@ -314,7 +314,7 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
             result = user_backward(ctx, *grads)
         return _check_grads(engine_ctx, result, on_tensors=False)
 
-    def _backward_on_tensors(engine_ctx: Context, grad: Tensor) -> tuple:
+    def _backward_on_tensors(engine_ctx: Context, grad: Tensor) -> tuple[Any, ...]:
         # create_graph=True: the engine passes a graph Tensor and, in engine_ctx.saved, the
         # saved arrays as the graph tensors they came from (inputs, output) or constants
         if getattr(user_backward, "once_differentiable", False):
@@ -347,7 +347,7 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
         result = user_backward(ctx, *grads)  # grad mode is on: the backward is recorded
         return _check_grads(engine_ctx, result, on_tensors=True)
 
-    def _check_grads(engine_ctx: Context, result: Any, on_tensors: bool) -> tuple:
+    def _check_grads(engine_ctx: Context, result: Any, on_tensors: bool) -> tuple[Any, ...]:
         if not isinstance(result, tuple):
             result = (result,)
         num_args = engine_ctx.num_args

@@ -76,7 +76,7 @@ def backward_on_tensors(node: Node, output: Any, grad: Any) -> Any:
         return fn.backward(view, grad)
 
 
-def _graph_value(saved: Any, inputs: tuple, output: Any) -> Any:
+def _graph_value(saved: Any, inputs: tuple[Any, ...], output: Any) -> Any:
     """A saved array as the graph Tensor it is (an input or the output), else a constant."""
     from minigrad.tensor import _wrap
 
@@ -220,7 +220,7 @@ class Alias(Primitive):
         return grad
 
 
-def recomputed_backward(ctx: Context, grad: Any, recompute: Callable[..., Any]) -> tuple:
+def recomputed_backward(ctx: Context, grad: Any, recompute: Callable[..., Any]) -> tuple[Any, ...]:
     """A backward on Tensors for a fused primitive (a recurrence run on ndarrays): the
     gradients of ``recompute(*inputs)``, the same function written from differentiable ops,
     for ``grad``, recorded so that they can be differentiated again.
@@ -329,7 +329,8 @@ UFUNCS: dict[str, Callable[..., Any]] = {
 }
 
 
-def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
     """``Tensor.__array_ufunc__``: ``np.exp(t)``, ``ndarray * t`` and the like on Tensors."""
     from minigrad.tensor import Tensor
 
@@ -485,7 +486,7 @@ ARRAY_FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
+def array_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``Tensor.__array_function__``: inside a differentiable backward, NumPy functions on
     Tensors run as minigrad ops; elsewhere they run on the arrays, as for any array-like."""
     if is_differentiating():

@@ -62,7 +62,7 @@ def _gunzip(payload: bytes, path: Path, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def read_idx_with_magic(path: str | os.PathLike) -> tuple[int, np.ndarray]:
+def read_idx_with_magic(path: str | os.PathLike[str]) -> tuple[int, np.ndarray]:
     """The magic number and the array of an IDX file, gzipped (detected by content) or not."""
     path = Path(path)
     payload = path.read_bytes()
@@ -105,7 +105,7 @@ def read_idx_with_magic(path: str | os.PathLike) -> tuple[int, np.ndarray]:
     return magic, data.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """The array stored in an IDX file (``.gz`` or not), in native byte order.
 
     Raises ValueError naming the file if it is not IDX, is truncated or has trailing bytes.
@@ -113,7 +113,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return read_idx_with_magic(path)[1]
 
 
-def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
+def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
     """Writes ``array`` as an IDX file, gzipped if ``path`` ends in ``.gz``; atomically."""
     path = Path(path)
     array = np.asarray(array)

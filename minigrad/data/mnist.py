@@ -73,7 +73,7 @@ def default_root() -> Path:
     return Path(cache_dir).expanduser() / "minigrad" / "mnist"
 
 
-def _resolve_root(root: str | os.PathLike | None) -> Path:
+def _resolve_root(root: str | os.PathLike[str] | None) -> Path:
     return default_root() if root is None else Path(root).expanduser()
 
 
@@ -127,7 +127,7 @@ def _missing_message(root: Path, missing: list[str]) -> str:
     )
 
 
-def download_mnist(root: str | os.PathLike | None = None, train: bool | None = None) -> Path:
+def download_mnist(root: str | os.PathLike[str] | None = None, train: bool | None = None) -> Path:
     """Downloads the missing MNIST files of a split (``train=None``: both) into ``root``.
 
     Each file is checked against its official MD5 before it is atomically renamed into place;
@@ -188,7 +188,7 @@ def _to_float(images: np.ndarray, normalize: bool) -> np.ndarray:
 
 
 def load_mnist(
-    root: str | os.PathLike | None = None,
+    root: str | os.PathLike[str] | None = None,
     train: bool = True,
     normalize: bool = False,
     download: bool = True,
@@ -241,7 +241,7 @@ class MNIST(Dataset):
 
     def __init__(
         self,
-        root: str | os.PathLike | None = None,
+        root: str | os.PathLike[str] | None = None,
         train: bool = True,
         download: bool = True,
         normalize: bool = True,
@@ -270,7 +270,7 @@ class MNIST(Dataset):
 
 
 def make_offline_split(
-    src_dir: str | os.PathLike, dst_dir: str | os.PathLike, train_size: int = 8000
+    src_dir: str | os.PathLike[str], dst_dir: str | os.PathLike[str], train_size: int = 8000
 ) -> Path:
     """Writes a stand-in for the full MNIST from the official test set alone.
 

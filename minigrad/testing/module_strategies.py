@@ -34,8 +34,8 @@ def _inputs(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 _BUILDERS: dict[str, Callable[[Any, type], tuple[Any, tuple[int, ...]]]] = {}
 
 
-def _builder(*names: str) -> Callable[[Callable], Callable]:
-    def register(fn: Callable) -> Callable:
+def _builder(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         for name in names:
             _BUILDERS[name] = fn
         return fn
