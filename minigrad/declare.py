@@ -220,6 +220,8 @@ def _function_only(fn: Callable[..., Any], name: str, with_out: bool) -> Callabl
         result = fn(*args, **kwargs)
         return result if out is None else write_out(name, result, out)
 
+    doc = inspect.getdoc(fn)
+    function.__doc__ = f"{doc}\n\n``out=`` receives the result." if doc else None
     return function
 
 
