@@ -16,16 +16,16 @@ windows do not overlap, and through col2im when they do.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from minigrad.errors import OpError
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad import parallel
 from minigrad.autograd.engine import Context, Primitive
-from minigrad.ops import winograd
+from minigrad.errors import OpError
+from minigrad.ops import winograd, winograd4
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -213,13 +213,15 @@ class Conv2d(Primitive):
         ow = _out_size(padded[1], kw, stride[1], dilation[1])
         p = oh * ow
         keep_cols = bool(ctx.needs_input_grad) and ctx.needs_input_grad[1]
-        if use_winograd(x.shape, weight.shape, stride, dilation, groups, (oh, ow)):
-            chunks = winograd.plan(n, c, (oh, ow), o, x.itemsize)
+        algorithm = winograd_algorithm(x.shape, weight.shape, stride, dilation, groups,
+                                       (oh, ow))
+        if algorithm is not None:
+            chunks = algorithm.plan(n, c, (oh, ow), o, x.itemsize)
             out, saved = winograd.conv_forward(x, weight, bias, padding, (oh, ow), chunks,
-                                               keep_cols)
+                                               keep_cols, algorithm)
             if any(ctx.needs_input_grad):
                 ctx.save_for_backward(weight if ctx.needs_input_grad[0] else None)
-                ctx.winograd, ctx.cols, ctx.chunks = True, saved, chunks
+                ctx.winograd, ctx.cols, ctx.chunks = algorithm, saved, chunks
                 ctx.x_shape, ctx.x_strides, ctx.out_size = x.shape, x.strides, (oh, ow)
                 ctx.stride, ctx.padding, ctx.dilation, ctx.groups = (stride, padding, dilation,
                                                                      groups)
@@ -251,10 +253,10 @@ class Conv2d(Primitive):
         (weight,) = ctx.saved
         needs = ctx.needs_input_grad
         need_bias = len(needs) > 2 and needs[2]
-        if getattr(ctx, "winograd", False):
+        if getattr(ctx, "winograd", None) is not None:
             grad_x, grad_w, grad_b = winograd.conv_backward(
                 grad, weight, ctx.cols, ctx.padding, ctx.x_shape, ctx.x_strides, ctx.chunks,
-                (needs[0], needs[1], need_bias))
+                (needs[0], needs[1], need_bias), ctx.winograd)
             return (grad_x, grad_w, grad_b) if len(needs) > 2 else (grad_x, grad_w)
         backward_chunks = _backward_per_image if ctx.per_image else _backward_channel_major
         grad_x, parts = backward_chunks(ctx, grad, weight, need_bias)
@@ -280,12 +282,36 @@ WINOGRAD_MIN_SIZE = 10
 WINOGRAD_MAX_SIZE = 16
 
 
+# Outputs of at least WINOGRAD4_MIN_SIZE pixels per side (and WINOGRAD_MIN_CHANNELS input
+# channels) run as Winograd F(4x4, 3x3) (minigrad/ops/winograd4.py), whose transforms are BLAS
+# GEMMs, instead of F(2x2, 3x3). Forward + backward at batch 128, one thread, CPU time
+# (benchmarks/conv_variants.py --cpu), F(4x4) against the previous choice: 32->32 at 28x28
+# 150 -> 77 ms (im2col before), 32->64 at 24x24 152 -> 92 (im2col), 32->64 at 14x14 46 -> 35
+# (F(2x2)), 64->64 at 14x14 68 -> 51 (F(2x2)); 14x14 wastes a row and a column of 4x4 tiles
+# and still wins. F(2x2, 3x3) runs only with WINOGRAD4_MIN_SIZE set above WINOGRAD_MIN_SIZE.
+WINOGRAD4_MIN_SIZE = 10
+
+
+def winograd_algorithm(x_shape: tuple[int, ...], weight_shape: tuple[int, ...],
+                       stride: IntPair, dilation: IntPair, groups: int, out_size: IntPair
+                       ) -> ModuleType | None:
+    """The Winograd transforms conv2d uses for these shapes (``minigrad.ops.winograd`` for
+    F(2x2, 3x3), ``minigrad.ops.winograd4`` for F(4x4, 3x3)), or None for im2col."""
+    if not (tuple(weight_shape[2:]) == (3, 3) and stride == (1, 1) and dilation == (1, 1)
+            and groups == 1 and x_shape[1] >= WINOGRAD_MIN_CHANNELS):
+        return None
+    if min(out_size) >= WINOGRAD4_MIN_SIZE:
+        return winograd4
+    if WINOGRAD_MIN_SIZE <= min(out_size) and max(out_size) <= WINOGRAD_MAX_SIZE:
+        return winograd
+    return None
+
+
 def use_winograd(x_shape: tuple[int, ...], weight_shape: tuple[int, ...], stride: IntPair,
                  dilation: IntPair, groups: int, out_size: IntPair) -> bool:
-    """Whether conv2d takes the Winograd path for these shapes (see WINOGRAD_MIN_CHANNELS)."""
-    return (tuple(weight_shape[2:]) == (3, 3) and stride == (1, 1) and dilation == (1, 1)
-            and groups == 1 and x_shape[1] >= WINOGRAD_MIN_CHANNELS
-            and WINOGRAD_MIN_SIZE <= min(out_size) and max(out_size) <= WINOGRAD_MAX_SIZE)
+    """Whether conv2d takes a Winograd path for these shapes (see ``winograd_algorithm``)."""
+    return winograd_algorithm(x_shape, weight_shape, stride, dilation, groups,
+                              out_size) is not None
 
 
 # Convolutions with at most this many columns per output pixel (C/G * KH * KW) run per image:
@@ -301,7 +327,7 @@ ConvGeometry = tuple[IntPair, Padding, IntPair, int, IntPair]  # stride, padding
 
 def _forward_per_image(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
                        geometry: ConvGeometry, chunks: list[IntPair], keep_cols: bool
-                       ) -> tuple[np.ndarray, list]:
+                       ) -> tuple[np.ndarray, list[Any]]:
     """Output (N, O, OH, OW), C-contiguous, and each chunk's (m, G, C/G*KH*KW, P) columns."""
     stride, padding, dilation, groups, (oh, ow) = geometry
     n = x.shape[0]
@@ -326,7 +352,7 @@ def _forward_per_image(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
 
 
 def _backward_per_image(ctx: Context, grad: np.ndarray, weight: np.ndarray, need_bias: bool
-                        ) -> tuple[np.ndarray | None, list]:
+                        ) -> tuple[np.ndarray | None, list[Any]]:
     """dL/dx (N, C, H, W) and per chunk (dL/dbias, dL/dweight) for the per-image layout."""
     groups = ctx.groups
     n, o, oh, ow = grad.shape
@@ -355,9 +381,20 @@ def _backward_per_image(ctx: Context, grad: np.ndarray, weight: np.ndarray, need
     return grad_x, parallel.run(backward_chunk, ctx.chunks)
 
 
+def channel_major_columns(x: np.ndarray, kernel: IntPair, geometry: ConvGeometry
+                          ) -> np.ndarray:
+    """im2col of m images: (m, C, H, W) -> (G, C/G*KH*KW, m*P), the rows channel-major."""
+    stride, padding, dilation, groups, out_size = geometry
+    m, c = x.shape[:2]
+    view = window_view(pad2d(x, padding), kernel, stride, dilation, out_size)
+    cols = np.ascontiguousarray(view.transpose(1, 2, 3, 0, 4, 5))
+    return cols.reshape(groups, c // groups * kernel[0] * kernel[1],
+                        m * out_size[0] * out_size[1])
+
+
 def _forward_channel_major(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
                            geometry: ConvGeometry, chunks: list[IntPair], keep_cols: bool
-                           ) -> tuple[np.ndarray, list]:
+                           ) -> tuple[np.ndarray, list[Any]]:
     """Output (N, O, OH, OW) as a view of channel-major memory, and each chunk's
     (G, C/G*KH*KW, m*P) columns."""
     stride, padding, dilation, groups, (oh, ow) = geometry
@@ -371,10 +408,7 @@ def _forward_channel_major(x: np.ndarray, weight: np.ndarray, bias: np.ndarray |
     out = np.empty((groups, o // groups, n * p), dtype=np.result_type(x, weight))
 
     def forward_chunk(start: int, stop: int) -> np.ndarray | None:
-        xp = pad2d(x[start:stop], padding)
-        view = window_view(xp, (kh, kw), stride, dilation, (oh, ow))
-        cols = np.ascontiguousarray(view.transpose(1, 2, 3, 0, 4, 5))
-        cols = cols.reshape(groups, cg * kh * kw, (stop - start) * p)
+        cols = channel_major_columns(x[start:stop], (kh, kw), geometry)
         part = out[:, :, start * p : stop * p]
         np.matmul(w_mat, cols, out=part)
         if bias_col is not None:
@@ -389,7 +423,7 @@ def _forward_channel_major(x: np.ndarray, weight: np.ndarray, bias: np.ndarray |
 
 
 def _backward_channel_major(ctx: Context, grad: np.ndarray, weight: np.ndarray,
-                            need_bias: bool) -> tuple[np.ndarray | None, list]:
+                            need_bias: bool) -> tuple[np.ndarray | None, list[Any]]:
     """dL/dx (N, C, H, W) and per chunk (dL/dbias, dL/dweight) for the channel-major layout."""
     groups = ctx.groups
     n, o, oh, ow = grad.shape

@@ -101,7 +101,7 @@ class Convolution(Primitive):
         return convolution(x, weight, geometry)
 
     @staticmethod
-    def backward(ctx: Context, grad: Any) -> tuple:
+    def backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
         x, weight = ctx.saved
         need_x, need_w = ctx.needs_input_grad
         return (conv_input(grad, weight, ctx.geometry) if need_x else None,
@@ -119,7 +119,7 @@ class ConvInput(Primitive):
         return conv_input(g, weight, geometry)
 
     @staticmethod
-    def backward(ctx: Context, grad: Any) -> tuple:
+    def backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
         g, weight = ctx.saved
         need_g, need_w = ctx.needs_input_grad
         return (convolution(grad, weight, ctx.geometry) if need_g else None,
@@ -137,7 +137,7 @@ class ConvWeight(Primitive):
         return conv_weight(x, g, weight_shape, geometry)
 
     @staticmethod
-    def backward(ctx: Context, grad: Any) -> tuple:
+    def backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
         x, g = ctx.saved
         need_x, need_g = ctx.needs_input_grad
         return (conv_input(g, grad, ctx.geometry) if need_x else None,
@@ -148,7 +148,7 @@ def _bias_grad(grad: Any) -> Any:
     return grad.sum(dim=(0, *range(2, grad.ndim)))
 
 
-def conv2d_backward(ctx: Context, grad: Any) -> tuple:
+def conv2d_backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
     """``conv.Conv2d``'s backward on Tensors (create_graph=True)."""
     x, weight = ctx.graph_inputs[:2]
     geometry = ConvGeometry(tuple(ctx.stride), tuple(ctx.padding), tuple(ctx.dilation),
@@ -161,7 +161,7 @@ def conv2d_backward(ctx: Context, grad: Any) -> tuple:
     return grad_x, grad_w
 
 
-def convnd_backward(ctx: Context, grad: Any) -> tuple:
+def convnd_backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
     """``windows.ConvNd``'s backward on Tensors (create_graph=True)."""
     x, weight = ctx.graph_inputs[:2]
     stride, pads, dilation, groups = ctx.geometry
@@ -175,7 +175,7 @@ def convnd_backward(ctx: Context, grad: Any) -> tuple:
     return grad_x, grad_w
 
 
-def conv_transposend_backward(ctx: Context, grad: Any) -> tuple:
+def conv_transposend_backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
     """``windows.ConvTransposeNd``'s backward on Tensors: y = conv_input(x, w), so its
     gradients are conv(gy, w) and conv_weight(gy, x)."""
     x, weight = ctx.graph_inputs[:2]
@@ -193,7 +193,7 @@ def conv_transposend_backward(ctx: Context, grad: Any) -> tuple:
 # --------------------------------------------------------------------------- pooling
 
 
-def max_pool2d_backward(ctx: Context, grad: Any) -> tuple:
+def max_pool2d_backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
     """``conv.MaxPool2d``'s backward on Tensors: the scatter to each window's maximum, as the
     adjoint of picking it (the argmax is a constant of the derivative)."""
     from minigrad.ops.conv import MaxPool2d
@@ -205,7 +205,7 @@ def max_pool2d_backward(ctx: Context, grad: Any) -> tuple:
     return (linear_backward(MaxPool2d, ctx, grad, pick),)
 
 
-def avg_pool2d_backward(ctx: Context, grad: Any) -> tuple:
+def avg_pool2d_backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
     """``conv.AvgPool2d``'s backward on Tensors: the adjoint of the (linear) average pool."""
     from minigrad.ops.conv import AvgPool2d
 
@@ -215,7 +215,7 @@ def avg_pool2d_backward(ctx: Context, grad: Any) -> tuple:
     return (linear_backward(AvgPool2d, ctx, grad, pool),)
 
 
-def adaptive_avg_pool2d_backward(ctx: Context, grad: Any) -> tuple:
+def adaptive_avg_pool2d_backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
     """``conv.AdaptiveAvgPool2d``'s backward on Tensors: the adjoint of the pool."""
     from minigrad.ops.conv import AdaptiveAvgPool2d
 

@@ -29,6 +29,8 @@ per image (TH = ceil(OH / 2)), T = TH * TW * m tiles in a chunk, in that order.
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -165,19 +167,24 @@ def plan(n: int, channels: int, out_size: tuple[int, int], out_channels: int, it
 
 
 def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, padding: Padding,
-                 out_size: tuple[int, int], chunks: list[tuple[int, int]], keep: bool
-                 ) -> tuple[np.ndarray, list[Any]]:
+                 out_size: tuple[int, int], chunks: list[tuple[int, int]], keep: bool,
+                 algorithm: ModuleType | None = None) -> tuple[np.ndarray, list[Any]]:
     """(N, C, H, W) * (O, C, 3, 3) [+ (O,)] -> (N, O, OH, OW) spatial-major, and per chunk the
-    transformed input V when ``keep`` (for the weight gradient)."""
+    transformed input V when ``keep`` (for the weight gradient).
+
+    ``algorithm`` is the module of transforms: this one (F(2x2, 3x3), the default) or
+    ``minigrad.ops.winograd4`` (F(4x4, 3x3)).
+    """
+    alg = algorithm or sys.modules[__name__]
     n = x.shape[0]
     o = weight.shape[0]
-    u = transform_weight(weight)
+    u = alg.transform_weight(weight)
     out = np.empty(out_size + (n, o), dtype=np.result_type(x, weight))
     xt = x.transpose(2, 3, 0, 1)
 
     def chunk(start: int, stop: int) -> np.ndarray | None:
-        v = transform_input(xt[:, :, start:stop], padding, out_size)
-        transform_output(np.matmul(v, u), out[:, :, start:stop], bias)
+        v = alg.transform_input(xt[:, :, start:stop], padding, out_size)
+        alg.transform_output(np.matmul(v, u), out[:, :, start:stop], bias)
         return v if keep else None
 
     saved = parallel.run(chunk, chunks)
@@ -186,23 +193,26 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, pad
 
 def conv_backward(grad: np.ndarray, weight: np.ndarray, saved: list[Any], padding: Padding,
                   x_shape: tuple[int, ...], x_strides: tuple[int, ...],
-                  chunks: list[tuple[int, int]], needs: tuple[bool, bool, bool]
-                  ) -> tuple[Any, Any, Any]:
+                  chunks: list[tuple[int, int]], needs: tuple[bool, bool, bool],
+                  algorithm: ModuleType | None = None) -> tuple[Any, Any, Any]:
     """dL/dx (in the memory layout of x, whose ``x_strides`` are given: an elementwise backward
-    mixing two layouts runs several times slower), dL/dw and dL/db of ``conv_forward``, from
-    dL/dY (N, O, OH, OW)."""
+    mixing two layouts runs several times slower), dL/dw and dL/db of ``conv_forward`` (with
+    the same ``algorithm``), from dL/dY (N, O, OH, OW)."""
     from minigrad.ops.conv import empty_like_layout
+
+    alg = algorithm or sys.modules[__name__]
 
     n, c, h, w = x_shape
     gt = grad.transpose(2, 3, 0, 1)
     need_x, need_w, need_b = needs
-    grad_x = None
+    # dL/dx of a stride-1 3x3 convolution: the same convolution of dL/dY padded by 2 - padding
+    # with the flipped, transposed kernel
+    grad_xt, u_flipped = None, None
     if need_x:
-        grad_x = empty_like_layout(x_strides, x_shape, grad.dtype).transpose(2, 3, 0, 1)
-        flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
-        u_flipped = transform_weight(flipped)  # (16, O, C)
-        (top, bottom), (left, right) = padding
-        back_padding = ((2 - top, 2 - bottom), (2 - left, 2 - right))
+        grad_xt = empty_like_layout(x_strides, x_shape, grad.dtype).transpose(2, 3, 0, 1)
+        u_flipped = alg.transform_weight(weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+    (top, bottom), (left, right) = padding
+    back_padding = ((2 - top, 2 - bottom), (2 - left, 2 - right))
 
     def chunk(start: int, stop: int) -> tuple[Any, Any]:
         g = gt[:, :, start:stop]
@@ -210,14 +220,13 @@ def conv_backward(grad: np.ndarray, weight: np.ndarray, saved: list[Any], paddin
         grad_u = None
         if need_w:
             v = saved[chunks.index((start, stop))]
-            grad_u = np.matmul(v.transpose(0, 2, 1), transform_output_grad(g))  # (16, C, O)
-        if need_x:
-            assert grad_x is not None  # allocated above when need_x
-            v_grad = transform_input(g, back_padding, (h, w))
-            transform_output(np.matmul(v_grad, u_flipped), grad_x[:, :, start:stop])
+            grad_u = np.matmul(v.transpose(0, 2, 1), alg.transform_output_grad(g))  # (., C, O)
+        if grad_xt is not None and u_flipped is not None:
+            v_grad = alg.transform_input(g, back_padding, (h, w))
+            alg.transform_output(np.matmul(v_grad, u_flipped), grad_xt[:, :, start:stop])
         return grad_b, grad_u
 
     parts = parallel.run(chunk, chunks)
     grad_b = sum(part[0] for part in parts) if need_b else None
-    grad_w = weight_gradient(sum(part[1] for part in parts)) if need_w else None
-    return (None if grad_x is None else grad_x.transpose(2, 3, 0, 1)), grad_w, grad_b
+    grad_w = alg.weight_gradient(sum(part[1] for part in parts)) if need_w else None
+    return (None if grad_xt is None else grad_xt.transpose(2, 3, 0, 1)), grad_w, grad_b

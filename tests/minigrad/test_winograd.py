@@ -133,10 +133,14 @@ def test_winograd_matches_torch_on_a_strongcnn_layer(dtype):
     bt = torch.tensor(b, requires_grad=True)
     yt = torch.nn.functional.conv2d(xt, wt, bt, padding=1)
     yt.backward(torch.tensor(np.random.default_rng(1).standard_normal(yt.shape).astype(dtype)))
-    tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-10}
     for a, e in ((out, yt), (gx, xt.grad), (gw, wt.grad), (gb, bt.grad)):
         assert a.dtype == dtype
-        np.testing.assert_allclose(a, e.detach().numpy(), **tol)
+        expected = e.detach().numpy()
+        # F(4x4, 3x3) in float32: errors up to about 1e-5 of the largest value (see winograd4)
+        scale = np.abs(expected).max()
+        tol = ({"rtol": 1e-4, "atol": 3e-5 * scale} if dtype == np.float32
+               else {"rtol": 1e-10, "atol": 1e-10 * scale})
+        np.testing.assert_allclose(a, expected, **tol)
 
 
 def test_winograd_runs_in_chunks_over_threads(monkeypatch):

@@ -1,0 +1,177 @@
+"""Winograd F(4x4, 3x3) convolutions (minigrad/ops/winograd4.py) against the im2col path,
+numerical gradients, the definition on one tile, and PyTorch at the benchmark layers' sizes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minigrad.ops import conv as conv_ops
+from minigrad.ops import winograd4
+from minigrad.ops.conv import conv2d
+from minigrad.tensor import Tensor
+from minigrad.testing import assert_grad_matches_numeric
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
+@contextlib.contextmanager
+def path(kind: str) -> Iterator[None]:
+    """Every 3x3 stride-1 convolution takes F(4x4, 3x3) ("f4") or im2col ("im2col")."""
+    names = ("WINOGRAD_MIN_CHANNELS", "WINOGRAD4_MIN_SIZE")
+    previous = [getattr(conv_ops, name) for name in names]
+    for name, value in zip(names, (1, 1) if kind == "f4" else (10**9, 10**9), strict=True):
+        setattr(conv_ops, name, value)
+    try:
+        yield
+    finally:
+        for name, value in zip(names, previous, strict=True):
+            setattr(conv_ops, name, value)
+
+
+def in_layout(a: np.ndarray, layout: str) -> np.ndarray:
+    """The same (N, C, H, W) values in (N, C, H, W), (C, N, H, W) or (H, W, N, C) memory."""
+    order = {"nchw": (0, 1, 2, 3), "cnhw": (1, 0, 2, 3), "hwnc": (2, 3, 0, 1)}[layout]
+    return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
+
+
+@st.composite
+def conv_cases(draw: Any, max_side: int = 11) -> tuple[Any, ...]:
+    n = draw(st.integers(1, 5))
+    c = draw(st.integers(1, 4))
+    o = draw(st.integers(1, 4))
+    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    h = draw(st.integers(max(1, 3 - 2 * padding[0]), max_side))
+    w = draw(st.integers(max(1, 3 - 2 * padding[1]), max_side))
+    seed = draw(st.integers(0, 2**16))
+    layout = draw(st.sampled_from(["nchw", "cnhw", "hwnc"]))
+    bias = draw(st.booleans())
+    return n, c, o, h, w, padding, seed, layout, bias
+
+
+def arrays(case: tuple[Any, ...], dtype: Any = np.float64) -> Arrays:
+    n, c, o, h, w, _, seed, layout, bias = case
+    rng = np.random.default_rng(seed)
+    x = in_layout(rng.standard_normal((n, c, h, w)).astype(dtype), layout)
+    weight = rng.standard_normal((o, c, 3, 3)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype) if bias else None
+    return x, weight, b
+
+
+def conv_and_grads(x: np.ndarray, weight: np.ndarray, b: np.ndarray | None,
+                   padding: int | tuple[int, int], grad_seed: int = 1
+                   ) -> list[np.ndarray | None]:
+    xt, wt = Tensor(x, requires_grad=True), Tensor(weight, requires_grad=True)
+    bt = None if b is None else Tensor(b, requires_grad=True)
+    out = conv2d(xt, wt, bt, padding=padding)
+    g = np.random.default_rng(grad_seed).standard_normal(out.shape).astype(x.dtype)
+    out.backward(Tensor(g))
+    assert xt.grad is not None and wt.grad is not None
+    return [out._data, xt.grad._data, wt.grad._data,
+            None if bt is None or bt.grad is None else bt.grad._data]
+
+
+def memory_order(a: np.ndarray) -> list[int]:
+    """The axes of ``a`` from outermost to innermost in memory (axes of length 1 have none)."""
+    return [int(axis) for axis in np.argsort([-s for s in a.strides], kind="stable")
+            if a.shape[axis] > 1]
+
+
+@settings(deadline=None, max_examples=40)
+@given(conv_cases(), st.booleans())
+def test_f4_matches_the_im2col_path(case: tuple[Any, ...], small_chunks: bool) -> None:
+    # odd sizes (tiles reaching past the output), padding 0-3 (3: a negative padding of the
+    # input gradient), every layout, and chunks that do not divide the batch
+    x, weight, b = arrays(case)
+    padding = case[5]
+    with path("im2col"):
+        expected = conv_and_grads(x, weight, b, padding)
+    chunk_bytes = winograd4.CHUNK_BYTES
+    winograd4.CHUNK_BYTES = 1 if small_chunks else chunk_bytes
+    try:
+        with path("f4"):
+            assert conv_ops.winograd_algorithm(x.shape, weight.shape, (1, 1), (1, 1), 1,
+                                               expected[0].shape[2:]) is winograd4
+            got = conv_and_grads(x, weight, b, padding)
+    finally:
+        winograd4.CHUNK_BYTES = chunk_bytes
+    for name, a, e in zip(("output", "grad x", "grad weight", "grad bias"), got, expected,
+                          strict=True):
+        if e is not None:
+            assert a is not None and a.dtype == e.dtype
+            np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-10 * max(1.0, np.abs(e).max()),
+                                       err_msg=name)
+    assert got[1] is not None and memory_order(got[1]) == memory_order(x)
+
+
+@settings(deadline=None, max_examples=10)
+@given(conv_cases(max_side=6))
+def test_f4_grad_matches_numeric(case: tuple[Any, ...]) -> None:
+    x, weight, b = arrays(case)
+    x = np.ascontiguousarray(x)  # gradcheck perturbs (N, C, H, W) memory; layouts: above
+    padding = case[5]
+    with path("f4"):
+        if b is None:
+            assert_grad_matches_numeric(lambda x, w: conv2d(x, w, padding=padding), x, weight)
+        else:
+            assert_grad_matches_numeric(lambda x, w, b: conv2d(x, w, b, padding=padding),
+                                        x, weight, b)
+
+
+def test_f4_transforms_are_exact_on_one_tile() -> None:
+    # one 6x6 input block and a 3x3 kernel: the 4x4 output by the definition
+    rng = np.random.default_rng(0)
+    d = rng.standard_normal((6, 6))
+    w = rng.standard_normal((3, 3))
+    expected = np.array([[np.sum(d[i:i + 3, j:j + 3] * w) for j in range(4)] for i in range(4)])
+    v = winograd4.transform_input(d.reshape(6, 6, 1, 1), ((0, 0), (0, 0)), (4, 4))
+    u = winograd4.transform_weight(w.reshape(1, 1, 3, 3))
+    out = np.empty((4, 4, 1, 1))
+    winograd4.transform_output(np.matmul(v, u), out)
+    np.testing.assert_allclose(out[:, :, 0, 0], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_f4_weight_gradient_is_the_transpose_of_the_weight_transform() -> None:
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((3, 2, 3, 3))
+    du = rng.standard_normal((36, 2, 3))
+    # <transform_weight(w), du> == <w, weight_gradient(du)>
+    np.testing.assert_allclose(np.sum(winograd4.transform_weight(w) * du),
+                               np.sum(w * winograd4.weight_gradient(du)), rtol=1e-12)
+
+
+# the benchmark CNNs' layers: (N, C, O, H, padding)
+LAYERS = [(2, 32, 32, 28, 1), (2, 32, 64, 14, 1), (2, 64, 64, 14, 1), (2, 32, 64, 26, 0)]
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_f4_matches_torch_at_the_benchmark_layers(layer: tuple[int, ...], dtype: Any) -> None:
+    torch = pytest.importorskip("torch")
+    n, c, o, h, padding = layer
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, h)).astype(dtype)
+    w = (rng.standard_normal((o, c, 3, 3)) * np.sqrt(2 / (9 * c))).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype)
+    assert conv_ops.winograd_algorithm(x.shape, w.shape, (1, 1), (1, 1), 1,
+                                       (h + 2 * padding - 2,) * 2) is winograd4
+    got = conv_and_grads(x, w, b, padding)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    yt = torch.nn.functional.conv2d(xt, wt, bt, padding=padding)
+    yt.backward(torch.tensor(np.random.default_rng(1).standard_normal(yt.shape).astype(dtype)))
+    for a, e in zip(got, (yt, xt.grad, wt.grad, bt.grad), strict=True):
+        assert a is not None and a.dtype == dtype
+        expected = e.detach().numpy()
+        # measured at these sizes in float32: at most 6e-6 of the largest value (im2col and
+        # PyTorch: about 5e-7)
+        scale = np.abs(expected).max()
+        error = np.abs(a - expected).max() / scale
+        assert error < (2e-5 if dtype == np.float32 else 1e-12)
