@@ -219,7 +219,15 @@ def _softmax_dim(ndim: int, op: str) -> int:
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype: Any = None) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``dim`` (computed in ``dtype`` when given)."""
+    """exp(x) / sum(exp(x)) along ``dim`` (computed in ``dtype`` when given); shape kept.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn.functional as F
+        >>> [round(p, 4) for p in F.softmax(mg.tensor([0.0, 1.0, 2.0]), dim=0).tolist()]
+        [0.09, 0.2447, 0.6652]
+    """
     if dim is None:
         dim = _softmax_dim(input.ndim, "softmax")
     if dtype is not None:

@@ -36,6 +36,13 @@ def gradcheck(
     (one backward) with the finite differences of v . f(x) for every input element: a wrong
     Jacobian entry is caught unless it cancels exactly against v, which has probability zero.
     Inputs that require grad must be float64.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+        >>> mg.gradcheck(lambda t: (t * t.sin()).sum(), (x,))
+        True
     """
     args = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     checked = [a for a in args if isinstance(a, Tensor) and a.requires_grad]

@@ -484,7 +484,17 @@ class Tensor(DeclaredMethods):
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)``, ``to(device, dtype)``, ``to(other)``, with ``copy=``; the device can
-        only be the CPU."""
+        only be the CPU. The tensor itself when nothing changes (unless ``copy=True``).
+
+        Example::
+
+            >>> import minigrad as mg
+            >>> x = mg.tensor([1, 2])
+            >>> x.to(mg.float64).tolist(), x.to(mg.float64).dtype
+            ([1.0, 2.0], minigrad.float64)
+            >>> x.to("cpu") is x
+            True
+        """
         dtype = kwargs.pop("dtype", None)
         check_device(kwargs.pop("device", None), "Tensor.to()")
         copy = kwargs.pop("copy", False)

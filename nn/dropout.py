@@ -29,7 +29,18 @@ class _DropoutNd(Module):
 
 class Dropout(_DropoutNd):
     """While training, zero each element with probability ``p`` and scale the rest by
-    ``1 / (1 - p)``; the identity in eval mode."""
+    ``1 / (1 - p)``; the identity in eval mode.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn
+        >>> dropout = nn.Dropout(0.5)
+        >>> _ = mg.manual_seed(0)
+        >>> sorted(set(dropout(mg.ones(1000)).tolist()))
+        [0.0, 2.0]
+        >>> dropout.eval()(mg.ones(3)).tolist()
+        [1.0, 1.0, 1.0]"""
 
     _functional = staticmethod(F.dropout)
 

@@ -98,7 +98,19 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Cross entropy of logits ``(N, C, d...)`` against class indices or probabilities."""
+    """Cross entropy of logits ``(N, C, d...)`` against class indices or probabilities.
+
+    The arguments are :func:`nn.functional.cross_entropy`'s.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn
+        >>> loss_fn = nn.CrossEntropyLoss()
+        >>> logits = mg.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+        >>> round(loss_fn(logits, mg.tensor([0, 2])).item(), 4)
+        0.6691
+    """
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None,
                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",

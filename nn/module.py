@@ -632,6 +632,13 @@ class Module:
 
         The tensors share memory with the module (detached unless ``keep_vars``); copy them,
         or save them, to keep a snapshot.
+
+        Example::
+
+            >>> import nn
+            >>> state = nn.Linear(2, 1).state_dict()
+            >>> list(state), state["weight"].shape
+            (['weight', 'bias'], minigrad.Size([1, 2]))
         """
         if destination is None:
             destination = OrderedDict()

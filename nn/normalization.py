@@ -151,7 +151,21 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch norm over ``(N, C, H, W)``: statistics per channel C over N, H and W."""
+    """Batch norm over ``(N, C, H, W)``: statistics per channel C over N, H and W.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn
+        >>> bn = nn.BatchNorm2d(3)
+        >>> y = bn(mg.arange(24.0).reshape(2, 3, 2, 2))
+        >>> y.shape
+        minigrad.Size([2, 3, 2, 2])
+        >>> [abs(m) < 1e-6 for m in y.mean(dim=(0, 2, 3)).tolist()]
+        [True, True, True]
+        >>> [round(m, 4) for m in bn.running_mean.tolist()]
+        [0.75, 1.15, 1.55]
+    """
 
     _expected_dims = (4,)
 

@@ -82,7 +82,14 @@ class MaxPool1d(_MaxPoolNd):
 
 class MaxPool2d(_MaxPoolNd):
     """Max over ``kernel_size`` windows: ``(N, C, H, W) -> (N, C, OH, OW)``;
-    ``stride`` defaults to ``kernel_size``."""
+    ``stride`` defaults to ``kernel_size``.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> import nn
+        >>> nn.MaxPool2d(2)(mg.ones(1, 3, 8, 8)).shape
+        minigrad.Size([1, 3, 4, 4])"""
 
     _dims = 2
     _op = staticmethod(F.max_pool2d)
