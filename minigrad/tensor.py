@@ -981,8 +981,7 @@ class Tensor(DeclaredMethods):
 
     def expand(self, *sizes: Any) -> Tensor:
         """``self`` broadcast to ``sizes`` (-1 keeps a size): only dimensions of size 1 grow,
-        and new ones are added in front, e.g. (3, 1) -> (2, 3, 4) with ``expand(2, 3, 4)``. Unlike
-        PyTorch's, the result is not a view that writes through.
+        and new ones are added in front, e.g. (3, 1) -> (2, 3, 4) with ``expand(2, 3, 4)``.
         """
         target = tuple(_py_int(n) for n in _sizes(sizes))
         lead = len(target) - self.ndim
