@@ -19,7 +19,7 @@ from minigrad.device import check_device
 from minigrad.dtypes import dtype as _dtype
 from minigrad.dtypes import from_numpy_dtype
 from minigrad.errors import OpError
-from minigrad.size import Size  # noqa: F401  (re-exported)
+from minigrad.size import Size as Size  # re-exported
 from minigrad.tensor import Tensor, _as_dtype, _check_can_require_grad, _infer_array, _wrap
 
 # the builtins under names that the dtypes minigrad.int, float and bool do not shadow

@@ -25,6 +25,8 @@ class device:  # noqa: N801 - PyTorch's name
     """``device("cpu")``, ``device("cpu", 0)``, ``device("cpu:0")``; any other type raises."""
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, type: Any, index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):

@@ -59,7 +59,8 @@ class dtype:  # noqa: N801 - PyTorch's name
         if other is None:
             return False
         try:
-            return builtins.bool(self._np == np.dtype(other))  # type: ignore[arg-type]
+            maybe_dtype: Any = other  # whatever NumPy reads as a dtype; others raise TypeError
+            return builtins.bool(self._np == np.dtype(maybe_dtype))
         except TypeError:
             return False
 

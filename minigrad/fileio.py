@@ -44,7 +44,7 @@ def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
     """Remove the temporary files that killed writes to ``target`` left; returns them."""
     target = Path(target)
     prefix = _temporary_prefix(target)
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(target.parent))
     except OSError:

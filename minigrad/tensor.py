@@ -223,6 +223,8 @@ class Tensor(DeclaredMethods):
         "grad": "The gradient accumulated by ``backward`` (a Tensor of this shape), or None.",
         "requires_grad": "Whether ops on this tensor are recorded for ``backward``.",
     }
+    _hooks: dict[_py_int, Any]  # hook id -> hook, set by register_hook
+
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         # ndarray (op) Tensor and np.exp(t) give Tensors; inside a backward recorded for
         # create_graph=True this is how the backward rules' NumPy calls become graph ops
@@ -515,12 +517,13 @@ class Tensor(DeclaredMethods):
                 dtype = a
         if dtype is None:
             return self.clone() if copy else self
-        dtype = _as_dtype(dtype)
-        if dtype == self._data.dtype:
+        target = _as_dtype(dtype)
+        assert target is not None
+        if target == self._data.dtype:
             return self.clone() if copy else self
-        if self.requires_grad and not _is_float(dtype):
-            return _wrap(self._data.astype(dtype))
-        return shape.Cast.apply(self, dtype=dtype)
+        if self.requires_grad and not _is_float(target):
+            return _wrap(self._data.astype(target))
+        return shape.Cast.apply(self, dtype=target)
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
         """Raises ``DeviceError``: minigrad runs on the CPU only (PyTorch would copy the tensor

@@ -9,6 +9,8 @@ The engine underneath (``minigrad.autograd.engine``) runs minigrad's own primiti
 (``Primitive`` subclasses, on NumPy arrays) and the backward pass.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from minigrad.autograd.engine import (
     Context,
     Node,
@@ -41,21 +43,35 @@ _LAZY = {"Function", "FunctionCtx", "once_differentiable", "function"}
 __all__ += ["Function", "FunctionCtx", "once_differentiable"]
 
 
-def __getattr__(name: str):  # noqa: ANN202
-    # minigrad.autograd.function needs Tensor, whose module imports this package: load it late
-    if name in _LAZY:
-        import importlib
+if TYPE_CHECKING:
+    # the names __getattr__ below loads on first use
+    import minigrad.gradcheck as _checks
+    from minigrad.autograd import function as function
+    from minigrad.autograd import functional as functional
+    from minigrad.autograd import higher_order as higher_order
+    from minigrad.autograd.function import Function as Function
+    from minigrad.autograd.function import FunctionCtx as FunctionCtx
+    from minigrad.autograd.function import once_differentiable as once_differentiable
 
-        module = importlib.import_module("minigrad.autograd.function")
-        return module if name == "function" else getattr(module, name)
-    if name in ("functional", "higher_order"):
-        import importlib
+    gradcheck = _checks.gradcheck
+    gradgradcheck = _checks.gradgradcheck
+else:
 
-        return importlib.import_module(f"minigrad.autograd.{name}")
-    if name in ("gradcheck", "gradgradcheck"):
-        import importlib
+    def __getattr__(name: str) -> Any:
+        # minigrad.autograd.function needs Tensor, whose module imports this package: load it late
+        if name in _LAZY:
+            import importlib
 
-        # the module: minigrad.gradcheck, as an attribute of minigrad, is the function
-        checks = importlib.import_module("minigrad.gradcheck")
-        return getattr(checks, name)
-    raise AttributeError(f"module 'minigrad.autograd' has no attribute {name!r}")
+            module = importlib.import_module("minigrad.autograd.function")
+            return module if name == "function" else getattr(module, name)
+        if name in ("functional", "higher_order"):
+            import importlib
+
+            return importlib.import_module(f"minigrad.autograd.{name}")
+        if name in ("gradcheck", "gradgradcheck"):
+            import importlib
+
+            # the module: minigrad.gradcheck, as an attribute of minigrad, is the function
+            checks = importlib.import_module("minigrad.gradcheck")
+            return getattr(checks, name)
+        raise AttributeError(f"module 'minigrad.autograd' has no attribute {name!r}")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- grad mode
 
 
-class _GradMode(threading.local):
+class _GradModeState(threading.local):
     """Grad mode, per thread as in PyTorch: ``no_grad`` in one thread leaves the others alone."""
 
     enabled = True
@@ -33,7 +33,7 @@ class _GradMode(threading.local):
     differentiating = False  # inside a backward recorded for create_graph=True
 
 
-_GradMode = _GradMode()  # type: ignore[misc]  # the one per-thread instance
+_GradMode = _GradModeState()  # the one per-thread instance
 
 
 def is_grad_enabled() -> bool:
@@ -402,7 +402,7 @@ def _check_versions(node: Node) -> None:
 
 def run_backward(
     roots: Sequence[Tensor],
-    root_grads: Sequence[np.ndarray],
+    root_grads: Sequence[np.ndarray | Tensor],
     retain_graph: bool = False,
     capture: Sequence[Tensor] | None = None,
     create_graph: bool = False,
@@ -419,7 +419,8 @@ def run_backward(
         from minigrad.tensor import Tensor, _wrap
 
         root_grads = [g if isinstance(g, Tensor) else _wrap(g) for g in root_grads]
-    grads: dict[int, np.ndarray] = {}
+    grads: dict[int, Any] = {}  # ndarrays, or Tensors where create_graph records the backward
+    g: Any  # an ndarray, or a Tensor where create_graph records the backward
     for root, g in zip(roots, root_grads):
         key = id(root)
         grads[key] = grads[key] + g if key in grads else g

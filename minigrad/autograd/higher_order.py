@@ -412,7 +412,7 @@ def _split(a: Any, indices: Any, axis: int = 0) -> list[Any]:
         bounds = [int(i) for i in indices]
     edges = [0, *bounds, size]
     prefix = (slice(None),) * (axis % t.ndim)
-    return [t[(*prefix, slice(lo, hi))] for lo, hi in zip(edges[:-1], edges[1:])]
+    return [t[prefix + (slice(lo, hi),)] for lo, hi in zip(edges[:-1], edges[1:])]
 
 
 def _swapaxes(a: Any, axis1: int, axis2: int) -> Any:

@@ -11,6 +11,7 @@ import math
 import os
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from minigrad.fileio import atomic_write
 __all__ = ["read_idx", "write_idx"]
 
 # The IDX type byte and the (big-endian) dtype it stands for.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),

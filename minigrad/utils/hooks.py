@@ -13,7 +13,7 @@ _ids = itertools.count()
 class RemovableHandle:
     """``handle.remove()`` takes the hook out again; also a context manager that removes it."""
 
-    def __init__(self, hooks_dict: dict[str, Any], *, extra_dict: Any = None) -> None:
+    def __init__(self, hooks_dict: dict[int, Any], *, extra_dict: Any = None) -> None:
         self.id = next(_ids)
         self.hooks_dict_ref = hooks_dict
         if extra_dict is None:
