@@ -455,8 +455,8 @@ class Tensor(DeclaredMethods):
         return self
 
     def requires_grad_(self, requires_grad: _py_bool = True) -> Tensor:
-        """Set ``requires_grad`` in place and return the tensor. Only leaves can change
-        it; integer and bool tensors cannot require grad.
+        """Set ``requires_grad`` in place and return the tensor. Only a leaf can be set to
+        ``False``; integer and bool tensors cannot require grad.
         """
         if requires_grad:
             _check_can_require_grad(self._data.dtype, "requires_grad_")
@@ -958,6 +958,8 @@ class Tensor(DeclaredMethods):
         if self.ndim > 2:
             raise OpError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D "
                           f"(shape {tuple(self.shape)}); use transpose(dim0, dim1)")
+        if self.ndim < 2:
+            return self
         return self.transpose(0, 1)
 
     def squeeze(self, dim: Any = None) -> Tensor:
