@@ -831,13 +831,25 @@ class Tensor(DeclaredMethods):
                 "aligned from the right"
             ) from None
 
-    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+    # elementwise, as in PyTorch: a Tensor where object.__eq__ gives a bool
+    @overload  # type: ignore[override]
+    def __eq__(self, other: None) -> _py_bool: ...
+    @overload
+    def __eq__(self, other: Any) -> Tensor: ...
+
+    def __eq__(self, other: Any) -> Tensor | _py_bool:
         """Elementwise ``self == other`` as a bool tensor, broadcasting."""
         if other is None:
             return False
         return self._compare(other, np.equal)
 
-    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+    # elementwise, as in PyTorch: a Tensor where object.__ne__ gives a bool
+    @overload  # type: ignore[override]
+    def __ne__(self, other: None) -> _py_bool: ...
+    @overload
+    def __ne__(self, other: Any) -> Tensor: ...
+
+    def __ne__(self, other: Any) -> Tensor | _py_bool:
         """Elementwise ``self != other`` as a bool tensor, broadcasting."""
         if other is None:
             return True
