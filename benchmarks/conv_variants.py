@@ -34,13 +34,13 @@ import minigrad.functional as F  # noqa: E402
 from minigrad import parallel  # noqa: E402
 from minigrad.autograd.engine import Context  # noqa: E402
 from minigrad.ops import conv as conv_module  # noqa: E402
-from minigrad.ops import winograd  # noqa: E402
+from minigrad.ops import winograd, winograd4  # noqa: E402
 from minigrad.tensor import Tensor  # noqa: E402
 
 Case = dict[str, Any]
 Overrides = dict[str, Any]  # "module.NAME" -> value
 
-MODULES = {"conv": conv_module, "winograd": winograd}
+MODULES = {"conv": conv_module, "winograd": winograd, "winograd4": winograd4}
 
 # name -> overrides; "current" is the code as committed
 VARIANTS: dict[str, Overrides] = {
@@ -49,6 +49,11 @@ VARIANTS: dict[str, Overrides] = {
                     "conv.WINOGRAD4_MIN_SIZE": 1 << 30},
     "winograd_f4": {"conv.WINOGRAD4_MIN_SIZE": 1},
     "no_f4": {"conv.WINOGRAD4_MIN_SIZE": 1 << 30},
+    "f4_chunks_1m": {"winograd4.CHUNK_BYTES": 1 << 20},
+    "f4_chunks_4m": {"winograd4.CHUNK_BYTES": 4 << 20},
+    "f4_from_8_channels": {"conv.WINOGRAD_MIN_CHANNELS": 8},
+    "f4_from_16_channels": {"conv.WINOGRAD_MIN_CHANNELS": 16},
+    "f4_from_7_pixels": {"conv.WINOGRAD4_MIN_SIZE": 7},
     "im2col": {"conv.WINOGRAD_MIN_CHANNELS": 1 << 30},
 }
 
@@ -167,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
                         "steadier while other processes load the machine")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="comma-separated names from VARIANTS")
+    parser.add_argument("--skip-first", action="store_true",
+                        help="leave out the convolutions of one input channel")
     parser.add_argument("--steps", action="store_true",
                         help="time whole training steps of the models instead of layers")
     args = parser.parse_args(argv)
@@ -195,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
         for batch in (64, 128) if model == "ExampleNet" else (128,):
             for case in capture(model, batch):
                 key = f"{model} {label(case)}"
-                if label(case) in seen:
+                if label(case) in seen or (args.skip_first and case["args"][0].shape[1] == 1):
                     continue
                 seen.add(label(case))
                 times = compare(case, chosen, args.repeats, clock)

@@ -276,8 +276,11 @@ class Conv2d(Primitive):
 # vs im2col: 64->64 at 14x14 1.29x, 32->64 at 14x14 1.05x, 16->32 at 14x14 1.06x, 32->32 at
 # 28x28 0.94x, 64->128 at 7x7 0.96x (tiles waste a row and a column), 32->64 at 24x24 0.93x;
 # on two threads the large images lose more (ExampleNet's 32->64 at 24x24 took its training
-# from 983 to 865 samples/s at batch 64), so only the 10..16-pixel layers take it.
-WINOGRAD_MIN_CHANNELS = 32
+# from 983 to 865 samples/s at batch 64), so only the 10..16-pixel layers take it. Both
+# Winograd paths need WINOGRAD_MIN_CHANNELS input channels: F(4x4, 3x3) (below) wins from
+# FastCNN's 24 up (24->48 at 14x14 1.20x) and is even on SimpleCNN's 8->16 (1.05x, a
+# slower forward, a faster backward).
+WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_SIZE = 10
 WINOGRAD_MAX_SIZE = 16
 
@@ -288,8 +291,10 @@ WINOGRAD_MAX_SIZE = 16
 # (benchmarks/conv_variants.py --cpu), F(4x4) against the previous choice: 32->32 at 28x28
 # 150 -> 77 ms (im2col before), 32->64 at 24x24 152 -> 92 (im2col), 32->64 at 14x14 46 -> 35
 # (F(2x2)), 64->64 at 14x14 68 -> 51 (F(2x2)); 14x14 wastes a row and a column of 4x4 tiles
-# and still wins. F(2x2, 3x3) runs only with WINOGRAD4_MIN_SIZE set above WINOGRAD_MIN_SIZE.
-WINOGRAD4_MIN_SIZE = 10
+# and still wins. FastCNN's 48->96 at 7x7 (2x2 tiles for 7x7 pixels): 24 -> 16 ms (1.53x, was
+# im2col); its 24->48 at 14x14 31 -> 26 (1.20x, was im2col: 24 < the previous 32 channels).
+# F(2x2, 3x3) runs only with WINOGRAD4_MIN_SIZE set above WINOGRAD_MIN_SIZE.
+WINOGRAD4_MIN_SIZE = 7
 
 
 def winograd_algorithm(x_shape: tuple[int, ...], weight_shape: tuple[int, ...],
