@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from minigrad.errors import OpError
+from minigrad.ops.batchnorm import BatchNorm
 from minigrad.ops.normalization import Normalize
 from minigrad.tensor import Tensor, pad
 
@@ -110,9 +111,14 @@ def batch_norm(
                            running_var=running_var, weight=weight, bias=bias)
     stat_shape = _channel_shape(input)
     if training:
-        axes = (0, *range(2, input.ndim))
         count = input._data.size // channels if channels else 0
         _check_values_per_channel(count, input, "batch_norm")
+    if _fused(input, weight, bias) and (training or (running_mean is not None
+                                                     and running_var is not None)):
+        return _batch_norm_fused(input, running_mean, running_var, weight, bias, training,
+                                 momentum, eps)
+    if training:
+        axes = (0, *range(2, input.ndim))
         out = _normalize(input, axes, eps)
         if running_mean is not None or running_var is not None:
             batch_mean = input._data.mean(axis=axes)
@@ -127,6 +133,35 @@ def batch_norm(
             )
         out = _normalize_running(input, running_mean, running_var, eps, stat_shape)
     return _affine(out, weight, bias, stat_shape)
+
+
+def _fused(input: Tensor, weight: Tensor | None, bias: Tensor | None) -> bool:
+    """Whether batch_norm runs as the one fused primitive: a float input with at least one
+    element, weight and bias (if any) of shape (C,) and the input's dtype."""
+    dtype = input._data.dtype
+    shape = input.shape[1:2]
+    return dtype.kind == "f" and input._data.size > 0 and all(
+        t is None or (t.shape == shape and t._data.dtype == dtype) for t in (weight, bias))
+
+
+def _batch_norm_fused(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                      weight: Tensor | None, bias: Tensor | None, training: bool,
+                      momentum: float, eps: float) -> Tensor:
+    """``batch_norm`` as one primitive (``minigrad.ops.batchnorm``), running stats in place."""
+    params = [t for t in (weight, bias) if t is not None]
+    affine = (weight is not None, bias is not None)
+    if not training:
+        assert running_mean is not None and running_var is not None
+        stats = (running_mean._data.reshape(-1), running_var._data.reshape(-1))
+        return BatchNorm.apply(input, *params, affine=affine, eps=eps, stats=stats)
+    sink: list[np.ndarray] = []
+    out = BatchNorm.apply(input, *params, affine=affine, eps=eps, sink=sink)
+    batch_mean, biased_var = sink
+    count = input._data.size // input.shape[1]
+    _update_running(running_mean, batch_mean, momentum)
+    if running_var is not None:
+        _update_running(running_var, biased_var * (count / (count - 1)), momentum)
+    return out
 
 
 def instance_norm(
