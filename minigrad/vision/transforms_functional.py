@@ -693,16 +693,23 @@ def _warp_array(x: np.ndarray, matrices: np.ndarray, out_h: int, out_w: int,
     ctype = _compute_dtype(x.dtype)
     x0, y0 = np.floor(ix), np.floor(iy)
     wx1, wy1 = (ix - x0).astype(ctype), (iy - y0).astype(ctype)
-    wx0, wy0 = 1 - wx1, 1 - wy1
+    # the two taps of each axis, weighted by zero where a tap lies outside the image
+    ax = ((1 - wx1) * ((x0 >= 0) & (x0 <= w - 1)), wx1 * ((x0 >= -1) & (x0 <= w - 2)))
+    ay = ((1 - wy1) * ((y0 >= 0) & (y0 <= h - 1)), wy1 * ((y0 >= -1) & (y0 <= h - 2)))
+    # a zero border makes a sample's four taps index, index + 1, index + row, index + row + 1
+    row = w + 2
+    padded = np.zeros((n, m, h + 2, row), ctype)
+    padded[:, :, 1:-1, 1:-1] = x
+    flat_padded = padded.reshape(n, m, -1)
+    base = ((np.clip(y0, -1, h - 1) + 1) * row + np.clip(x0, -1, w - 1) + 1).astype(np.intp)
+    base = base.reshape(n, 1, -1)
     acc = np.zeros((n, m, out_h, out_w), ctype)
-    mask = np.zeros((n, 1, out_h, out_w), ctype)
-    for cx, cy, weight in ((x0, y0, wx0 * wy0), (x0 + 1, y0, wx1 * wy0),
-                           (x0, y0 + 1, wx0 * wy1), (x0 + 1, y0 + 1, wx1 * wy1)):
-        values, valid = gather(cx, cy)
-        weight = np.where(valid, weight[:, None], 0).astype(ctype)
-        acc += values * weight
-        mask += weight
+    for dy in (0, 1):  # the taps in grid_sample's order: nw, ne, sw, se
+        for dx in (0, 1):
+            taps = np.take_along_axis(flat_padded, base + (dy * row + dx), axis=2)
+            acc += taps.reshape(n, m, out_h, out_w) * (ay[dy] * ax[dx])[:, None]
     if fill is not None:
+        mask = ((ay[0] + ay[1]) * (ax[0] + ax[1]))[:, None]
         acc = acc * mask + (1 - mask) * fill.astype(ctype)[:, None, None]
     return _cast_values(acc, x.dtype)
 

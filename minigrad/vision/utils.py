@@ -105,12 +105,14 @@ def save_image(tensor: Tensor | Sequence[Tensor],
 
     Float values in [0, 1] become bytes as torchvision makes them (``x * 255 + 0.5``, clamped to
     [0, 255], truncated). A path is written atomically (a temporary file renamed over it); the
-    format comes from ``format``, else from the file name's extension.
+    format comes from ``format``, else from the file name's extension. PNG files are RGBA with
+    an opaque alpha channel (matplotlib's ``imsave``).
     """
     grid = make_grid(tensor, **grid_kwargs)._data
+    if grid.shape[0] not in (3, 4):
+        raise ValueError(f"save_image: can save images of 1, 3 or 4 channels, got a grid of "
+                         f"{grid.shape[0]} channels (shape {tuple(grid.shape)})")
     pixels = np.clip(grid * 255 + 0.5, 0, 255).astype(np.uint8).transpose(1, 2, 0)
-    if pixels.shape[2] == 1:
-        pixels = pixels[:, :, 0]
     path = os.fspath(fp) if isinstance(fp, (str, os.PathLike)) else None
     if format is None:
         ext = os.path.splitext(path)[1].lstrip(".").lower() if path is not None else ""
@@ -118,10 +120,7 @@ def save_image(tensor: Tensor | Sequence[Tensor],
     import matplotlib.image  # lazily: only saving an image needs matplotlib
 
     buffer = io.BytesIO()
-    if pixels.ndim == 2:
-        matplotlib.image.imsave(buffer, pixels, format=format, cmap="gray", vmin=0, vmax=255)
-    else:
-        matplotlib.image.imsave(buffer, pixels, format=format)
+    matplotlib.image.imsave(buffer, pixels, format=format)
     if path is not None:
         atomic_write(path, buffer.getvalue())
     else:

@@ -657,3 +657,33 @@ def test_functional_is_importable_as_a_submodule() -> None:
     np.testing.assert_array_equal(F.vflip(_u8((2, 3))), _u8((2, 3))[::-1])
     erased = F.erase(minigrad.ones(1, 4, 4), 1, 1, 2, 2, 0.0)
     assert erased.numpy().sum() == 12
+
+
+def test_uint8_bilinear_warp_rounds_the_float32_result() -> None:
+    img = minigrad.tensor(_u8((2, 6, 7)))
+    as_float = minigrad.tensor(img.numpy().astype(np.float32))
+    for kwargs in ({}, {"fill": [3.6]}):
+        out = F.affine(img, 17.0, [1, 0], 1.1, [5.0, 0.0],
+                       interpolation=InterpolationMode.BILINEAR, **kwargs)
+        expected = F.affine(as_float, 17.0, [1, 0], 1.1, [5.0, 0.0],
+                            interpolation=InterpolationMode.BILINEAR, **kwargs)
+        assert out.dtype == minigrad.uint8
+        np.testing.assert_array_equal(out.numpy(), np.rint(expected.numpy()))
+
+
+def test_large_batches_are_warped_in_blocks_with_the_same_result(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = _f((5, 1, 6, 6))
+    t = T.RandomRotation(30, interpolation=InterpolationMode.BILINEAR)
+    minigrad.manual_seed(4)
+    whole = t.apply_batch(batch).numpy()
+    monkeypatch.setattr(F, "_CHUNK", 2)
+    minigrad.manual_seed(4)
+    np.testing.assert_array_equal(t.apply_batch(batch).numpy(), whole)
+
+
+def test_random_vertical_flip() -> None:
+    img = _u8((3, 4))
+    np.testing.assert_array_equal(T.RandomVerticalFlip(1.0)(img), img[::-1])
+    np.testing.assert_array_equal(T.RandomVerticalFlip(0.0).apply_batch(img[None])[0], img)
+    assert repr(T.RandomVerticalFlip(0.3)) == "RandomVerticalFlip(p=0.3)"

@@ -140,3 +140,8 @@ def test_importing_vision_does_not_import_matplotlib() -> None:
     code = ("import sys, minigrad.vision; "
             "sys.exit(1 if any(m.startswith('matplotlib') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_save_image_rejects_grids_it_cannot_write(tmp_path: object) -> None:
+    with pytest.raises(ValueError, match="1, 3 or 4 channels, got a grid of 2"):
+        save_image(minigrad.zeros(2, 2, 4, 4), tmp_path / "x.png")  # type: ignore[operator]
