@@ -42,7 +42,9 @@ exclude_patterns = ["_build", "_ext", "_generated/*.md", "Thumbs.db", ".DS_Store
 # annotations``), members in source order, no private members
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
-autodoc_default_options = {"members": True, "show-inheritance": True}
+# undoc-members: a public function or class with no docstring is still listed (docs/_ext
+# checks that every one in a documented module's __all__ appears)
+autodoc_default_options = {"members": True, "undoc-members": True, "show-inheritance": True}
 autoclass_content = "both"  # the class docstring and the __init__ docstring
 
 napoleon_google_docstring = True

@@ -7,10 +7,15 @@
   lists names first, in the order given (for the ops ``Tensor`` defines in its class body).
 - README sections that the guides include are cut out of README.md at build time into
   ``docs/_generated/`` (``README_SECTIONS``); a renamed heading fails the build.
+- Names that a module loads on first use (a module ``__getattr__``: minigrad.testing's
+  hypothesis strategies) are loaded before autodoc looks, and every class and function in
+  the ``__all__`` of a module documented with ``:members:`` must end up documented (a
+  warning, so an error under ``-W``, otherwise).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -21,7 +26,10 @@ from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "docs" / "_generated"
@@ -125,7 +133,54 @@ def write_readme_sections(app: Sphinx) -> None:
             target.write_text(body, encoding="utf-8")
 
 
+def load_lazy_names(app: Sphinx) -> None:
+    """Put the names a module loads on first use into its namespace, where autodoc looks."""
+    import sys
+
+    for package in ("minigrad", "nn", "minigrad.testing"):
+        importlib.import_module(package)
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] not in ("minigrad", "nn") or "__getattr__" not in vars(module):
+            continue
+        for attr in getattr(module, "__all__", ()):
+            if attr not in vars(module):
+                setattr(module, attr, getattr(module, attr))
+
+
+def record_module(app: Sphinx, what: str, name: str, obj: Any, options: Any,
+                  lines: list[str]) -> None:
+    if what == "module" and options.get("members") is not None and hasattr(obj, "__all__"):
+        modules = getattr(app.env, "minigrad_modules_with_members", {})
+        modules[name] = list(obj.__all__)
+        app.env.minigrad_modules_with_members = modules  # type: ignore[attr-defined]
+
+
+def check_all_documented(app: Sphinx, env: Any) -> None:
+    modules = getattr(env, "minigrad_modules_with_members", {})
+    objects = env.get_domain("py").objects
+    for module, names in sorted(modules.items()):
+        for attr in names:
+            obj = getattr(importlib.import_module(module), attr, None)
+            if inspect.ismodule(obj) or not (inspect.isclass(obj) or callable(obj)):
+                # a submodule has its own page; autodoc lists a constant only when a ``#:``
+                # comment documents it
+                continue
+            if f"{module}.{attr}" not in objects:
+                logger.warning("docs: %s.%s is in %s.__all__ but not documented (does it "
+                               "load on first use? does the page exclude it?)", module, attr, module)
+
+
+def merge_modules(app: Sphinx, env: Any, docnames: Any, other: Any) -> None:
+    modules = getattr(env, "minigrad_modules_with_members", {})
+    modules.update(getattr(other, "minigrad_modules_with_members", {}))
+    env.minigrad_modules_with_members = modules
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("minigrad-functions", MinigradFunctions)
     app.connect("builder-inited", write_readme_sections)
+    app.connect("builder-inited", load_lazy_names)
+    app.connect("autodoc-process-docstring", record_module)
+    app.connect("env-merge-info", merge_modules)
+    app.connect("env-check-consistency", check_all_documented)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

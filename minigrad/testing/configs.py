@@ -31,7 +31,7 @@ def conv_configs(
     max_kernel: int = 3,
     transposed: bool = False,
 ) -> dict[str, Any]:
-    """A convolution that fits its input: ``input_shape`` (N, C, *spatial), ``weight_shape``,
+    """A convolution that fits its input: ``input_shape`` ``(N, C, *spatial)``, ``weight_shape``,
     ``in_channels``, ``out_channels``, ``kernel_size``, ``stride``, ``padding``, ``dilation``,
     ``groups`` (dividing both channel counts), ``bias``; every output size is at least 1."""
     groups = draw(st.integers(1, 2))
