@@ -167,7 +167,8 @@ def check_all_documented(app: Sphinx, env: Any) -> None:
                 continue
             if f"{module}.{attr}" not in objects:
                 logger.warning("docs: %s.%s is in %s.__all__ but not documented (does it "
-                               "load on first use? does the page exclude it?)", module, attr, module)
+                               "load on first use? does the page exclude it?)",
+                               module, attr, module)
 
 
 def merge_modules(app: Sphinx, env: Any, docnames: Any, other: Any) -> None:
