@@ -62,7 +62,7 @@ def layer_bounds(model: Any, profile_rows: list[dict[str, Any]], batch_size: int
     weight plus input gradient, the first layer's input gradient excepted)."""
     flops = layer_flops(model, image)
     timed = [row for row in profile_rows
-             if row["layer"].startswith(("Conv2d#", "MatMul#"))]
+             if row["layer"].startswith(("Conv2d#", "MatMul#", "Linear#"))]
     rows = []
     for index, ((name, forward), row) in enumerate(zip(flops, timed, strict=False)):
         backward = forward * (1 if index == 0 else 2)

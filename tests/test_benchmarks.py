@@ -26,7 +26,7 @@ def test_profile_lists_every_layer_of_a_training_step() -> None:
     y = rng.integers(0, 10, 4)
     rows = profile_layers(minigrad_model("SimpleCNN"), x, y, repeats=1)
     layers = [row["layer"] for row in rows]
-    for expected in ("Conv2d#0", "Conv2d#1", "MaxPool2d#1", "MatMul#0", "whole step"):
+    for expected in ("Conv2d#0", "Conv2d#1", "MaxPool2x2#1", "Linear#0", "whole step"):
         assert expected in layers
     conv = rows[layers.index("Conv2d#0")]
     assert conv["shape"] == "(4, 8, 28, 28)" and conv["forward_ms"] > 0 and conv["backward_ms"] > 0
@@ -43,7 +43,7 @@ def test_layer_bounds_pair_each_conv_and_linear_with_its_flops() -> None:
     bounds = layer_bounds(model, rows, 4, peak_gflops=100.0)
     assert [b["layer"] for b in bounds] == ["conv 1->32", "conv 32->64", "linear 9216->128",
                                             "linear 128->10"]
-    assert [b["op"] for b in bounds] == ["Conv2d#0", "Conv2d#1", "MatMul#0", "MatMul#1"]
+    assert [b["op"] for b in bounds] == ["Conv2d#0", "Conv2d#1", "Linear#0", "Linear#1"]
     conv2 = 2 * 64 * 32 * 9 * 24 * 24
     # forward + weight gradient + input gradient at 100 GFLOP/s, batch 4
     assert np.isclose(bounds[1]["bound_ms"], 1e3 * 4 * 3 * conv2 / 100e9)
