@@ -30,10 +30,15 @@ def fits(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
     """Whether a max pool of these arguments over ``x`` (N, C, H, W) is this primitive's."""
     return (kernel == (2, 2) and stride == (2, 2) and padding == (0, 0)
             and dilation == (1, 1) and x.ndim == 4 and x.dtype.kind == "f"
-            and out == (x.shape[2] // 2, x.shape[3] // 2) and x.shape[0] > 0
-            # image rows contiguous (N, C, H, W or C, N, H, W memory): the passes below run
-            # along them
-            and x.strides[3] == x.itemsize and x.strides[2] == x.shape[3] * x.itemsize)
+            and out == (x.shape[2] // 2, x.shape[3] // 2) and x.shape[0] > 0)
+
+
+def _same_order(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the axes of ``a`` and ``b`` lie in memory in the same order."""
+    def order(strides: tuple[int, ...]) -> list[int]:
+        return sorted(range(len(strides)), key=lambda axis: -strides[axis])
+
+    return order(a.strides) == order(b.strides)
 
 
 class MaxPool2x2(Primitive):
@@ -47,11 +52,15 @@ class MaxPool2x2(Primitive):
         n, c, h, w = x.shape
         oh, ow = h // 2, w // 2
         x = x[:, :, : 2 * oh, : 2 * ow]  # floor mode drops an odd last row and column
-        out = np.empty((n, c, oh, ow), dtype=x.dtype)
+        # every array in x's memory layout (N, C, H, W; C, N, H, W; or the spatial-major
+        # H, W, N, C of Winograd convolutions, where each pass runs over runs of N * C): a pass
+        # that mixed two layouts would be a strided transpose
+        layout = x.strides
+        out = empty_like_layout(layout, (n, c, oh, ow), x.dtype)
         need_grad = bool(ctx.needs_input_grad and ctx.needs_input_grad[0])
-        cols = np.empty((n, c, 2 * oh, ow), dtype=x.dtype)  # the maximum of each column pair
-        right = np.empty(cols.shape, dtype=bool) if need_grad else None
-        lower = np.empty(out.shape, dtype=bool) if need_grad else None
+        cols = empty_like_layout(layout, (n, c, 2 * oh, ow), x.dtype)  # column-pair maxima
+        right = empty_like_layout(layout, cols.shape, bool) if need_grad else None
+        lower = empty_like_layout(layout, out.shape, bool) if need_grad else None
 
         def chunk(start: int, stop: int) -> None:
             left_x, right_x = x[start:stop, :, :, 0::2], x[start:stop, :, :, 1::2]
@@ -83,8 +92,13 @@ class MaxPool2x2(Primitive):
         n, c, h, w = ctx.x_shape
         oh, ow = grad.shape[2:]
         uneven = h != 2 * oh or w != 2 * ow
-        image = empty_like_layout(ctx.x_strides, ctx.x_shape, grad.dtype, zeros=uneven)
-        cols = np.empty((n, c, 2 * oh, ow), dtype=grad.dtype)
+        layout = ctx.x_strides
+        if not _same_order(grad, lower):  # one copy into the masks' layout: cheaper than mixing
+            same = empty_like_layout(layout, grad.shape, grad.dtype)
+            np.copyto(same, grad)
+            grad = same
+        image = empty_like_layout(layout, ctx.x_shape, grad.dtype, zeros=uneven)
+        cols = empty_like_layout(layout, (n, c, 2 * oh, ow), grad.dtype)
 
         def chunk(start: int, stop: int) -> None:
             g, part = grad[start:stop], cols[start:stop]
@@ -92,7 +106,21 @@ class MaxPool2x2(Primitive):
             _route(g, lower[start:stop], part[:, :, 0::2], part[:, :, 1::2])
             _route(part, right[start:stop], target[..., 0::2], target[..., 1::2])
 
-        parallel.rows(chunk, image)
+        def by_offset(start: int, stop: int) -> None:
+            # one pass per window offset, each into its strided view of the image: when the
+            # image rows are not innermost in memory (spatial-major), each view is a run of
+            # long contiguous blocks and this beats the two-level route
+            g, down = grad[start:stop], lower[start:stop]
+            top, bottom = right[start:stop, :, 0::2], right[start:stop, :, 1::2]
+            target = image[start:stop]
+            np.multiply(g, ~(down | top), out=target[:, :, 0 : 2 * oh : 2, 0 : 2 * ow : 2])
+            np.multiply(g, np.greater(top, down), out=target[:, :, 0 : 2 * oh : 2, 1 : 2 * ow : 2])
+            np.multiply(g, np.greater(down, bottom),
+                        out=target[:, :, 1 : 2 * oh : 2, 0 : 2 * ow : 2])
+            np.multiply(g, down & bottom, out=target[:, :, 1 : 2 * oh : 2, 1 : 2 * ow : 2])
+
+        rows_inner = layout[3] == min(layout)
+        parallel.rows(chunk if rows_inner else by_offset, image)
         return (image,)
 
 

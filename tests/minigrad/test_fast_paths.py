@@ -158,17 +158,29 @@ def test_max_pool_2x2_nan_and_inf_match_torch():
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
-def test_max_pool_2x2_channel_major_input_keeps_its_layout():
-    x = np.random.default_rng(6).standard_normal((3, 4, 6, 6))
-    transposed = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
-    ours = mg.tensor(transposed, requires_grad=True)
+@pytest.mark.parametrize("memory_order", [(1, 0, 2, 3), (2, 3, 0, 1), (0, 2, 3, 1)])
+@pytest.mark.parametrize("size", [(6, 6), (7, 5)])
+def test_max_pool_2x2_other_layouts_match_torch(memory_order, size):
+    """Channel-major, spatial-major (the layout of Winograd convolutions) and channels-last
+    inputs, with ties: the same values and gradients as PyTorch, the gradient in x's layout."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    shape = (3, 4, *size)
+    x = rng.integers(0, 3, shape).astype(np.float32)
+    laid_out = np.ascontiguousarray(x.transpose(memory_order)).transpose(
+        np.argsort(memory_order))
+    ours = mg.tensor(laid_out, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
     out = F.max_pool2d(ours, 2)
-    reference = mg.tensor(x, requires_grad=True)
-    expected = F.max_pool2d(reference, 2)
+    expected = torch.nn.functional.max_pool2d(theirs, 2)
+    assert _pool_node(out) == "MaxPool2x2"
     np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
-    out.sum().backward()
-    expected.sum().backward()
-    np.testing.assert_array_equal(ours.grad.numpy(), reference.grad.numpy())
+    g = rng.standard_normal(expected.shape).astype(np.float32)
+    (out * mg.tensor(g)).sum().backward()
+    (expected * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    strides = ours.grad.numpy().strides
+    assert sorted(range(4), key=lambda a: -strides[a]) == list(memory_order)
 
 
 def test_max_pool_2x2_unbatched_and_module():
