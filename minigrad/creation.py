@@ -75,7 +75,9 @@ def _sizes(op: str, args: tuple[Any, ...]) -> tuple[_py_int, ...]:
     if len(args) == 1 and isinstance(args[0], (tuple, list, Tensor)) or (
         len(args) == 1 and isinstance(args[0], np.ndarray)
     ):
-        args = tuple(args[0].tolist() if isinstance(args[0], (Tensor, np.ndarray)) else args[0])
+        first = args[0]
+        listed: Any = first.tolist() if isinstance(first, (Tensor, np.ndarray)) else first
+        args = tuple(listed)
     out = []
     for n in args:
         if isinstance(n, Tensor) and n.numel() == 1 and n._data.dtype.kind in "iu":
@@ -472,15 +474,15 @@ def randint(*args: Any, size: Any = None, generator: Any = None, out: Any = None
             requires_grad: _py_bool = False, pin_memory: _py_bool = False) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
     _check_common("randint", device, layout)
-    args = list(args)
+    bounds = list(args)
     if size is None:
-        if not args or not isinstance(args[-1], (tuple, list)):
+        if not bounds or not isinstance(bounds[-1], (tuple, list)):
             raise TypeError("randint(): missing the size argument, e.g. randint(0, 10, (3,))")
-        size = args.pop()
-    if len(args) == 1:
-        low, high = 0, args[0]
-    elif len(args) == 2:
-        low, high = args
+        size = bounds.pop()
+    if len(bounds) == 1:
+        low, high = 0, bounds[0]
+    elif len(bounds) == 2:
+        low, high = bounds
     else:
         raise TypeError("randint(): expected randint(high, size) or randint(low, high, size)")
     low, high = _number(low, "randint", "low"), _number(high, "randint", "high")

@@ -28,7 +28,8 @@ def _check_p(p: float) -> None:
 
 
 def _float_dtype(input: Tensor) -> np.dtype:
-    return input.dtype if input.is_floating_point() else np.dtype(_tensor_module.DEFAULT_FLOAT)
+    return input._data.dtype if input.is_floating_point() else np.dtype(
+        _tensor_module.DEFAULT_FLOAT)
 
 
 def _keep_mask(input: Tensor, p: float, feature: bool) -> np.ndarray:

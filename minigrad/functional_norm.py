@@ -21,9 +21,10 @@ __all__ = [
 ]
 
 
-def _update_running(running: Tensor | None, batch_value: np.ndarray, momentum: float) -> None:
+def _update_running(running: Tensor | None, batch_value: np.ndarray | None,
+                    momentum: float) -> None:
     """running = (1 - momentum) * running + momentum * batch_value, in place."""
-    if running is None:
+    if running is None or batch_value is None:
         return
     running._data *= 1 - momentum
     running._data += (momentum * batch_value).astype(running._data.dtype, copy=False)

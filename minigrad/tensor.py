@@ -70,7 +70,14 @@ def _is_float(dtype: np.dtype) -> _py_bool:
     return dtype.kind in "fc"
 
 
-def _as_dtype(dtype: Any) -> np.dtype | None:
+@overload
+def _as_dtype(dtype: None) -> None: ...
+@overload
+def _as_dtype(dtype: Any) -> np.dtype[Any]: ...
+
+
+def _as_dtype(dtype: Any) -> np.dtype[Any] | None:
+    """The NumPy dtype of a ``dtype=`` argument (None stays None)."""
     if dtype is None:
         return None
     if dtype is _py_float:

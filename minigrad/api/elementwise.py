@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import promotion
+from minigrad.autograd.engine import Primitive
 from minigrad.declare import attach, op
 from minigrad.errors import OpError
 from minigrad.ops import binary, special, unary
@@ -87,7 +88,7 @@ _FLOAT_UNARY = {
 }
 
 
-def _declare_float_unary(names: tuple[str, ...], primitive: type) -> None:
+def _declare_float_unary(names: tuple[str, ...], primitive: type[Primitive]) -> None:
     def fn(input: Tensor) -> Tensor:
         return primitive.apply(_floating(input))
 
@@ -130,7 +131,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 # ---------------------------------------------------------------------------- rounding
 
 
-def _rounding(input: Tensor, primitive: type, fn: Any) -> Tensor:
+def _rounding(input: Tensor, primitive: type[Primitive], fn: Any) -> Tensor:
     if input._data.dtype == np.bool_:
         raise NotImplementedError(
             f"{fn.__name__}: not implemented for bool tensors; convert first, e.g. x.long()")

@@ -553,8 +553,9 @@ def _select_along(input: Tensor, dim: Any, keepdim: bool, op_name: str,
     return _picked(input, index, axis, keepdim)
 
 
-def _median_position(ignore_nan: bool) -> Callable[[np.ndarray, np.ndarray, int], np.ndarray]:
-    def position(ordered: np.ndarray, order: np.ndarray, axis: int) -> np.ndarray:
+def _median_position(ignore_nan: bool
+                     ) -> Callable[[np.ndarray, np.ndarray | None, int], np.ndarray]:
+    def position(ordered: np.ndarray, order: np.ndarray | None, axis: int) -> np.ndarray:
         n = ordered.shape[axis]
         valid = n - np.isnan(ordered).sum(axis=axis, keepdims=True) if ordered.dtype.kind == "f" \
             else np.full(ordered.shape[:axis] + (1,) + ordered.shape[axis + 1:], n)
@@ -778,6 +779,7 @@ def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str
     axis = 0 if x.ndim == 0 else one_axis(dim if dim is not None else 0, x.ndim, op_name)
     if x.ndim == 0:
         x = x.reshape(1)
+    assert axis is not None  # one_axis gives None for a 0-d input only
     require_nonempty(x, op_name, axis)
     ordered = x.sort(axis).values.movedim(axis, -1) if x.ndim > 1 else x.sort(axis).values
     a = ordered._data

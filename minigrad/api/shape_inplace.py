@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad.autograd import engine as autograd
-from minigrad.autograd.engine import _GradMode
+from minigrad.autograd.engine import Primitive, _GradMode
 from minigrad.declare import op
 from minigrad.errors import OpError
 from minigrad.ops import shape
@@ -30,6 +30,7 @@ def _change_shape(self: Tensor, name: str, permutation: tuple[int, ...] | None,
             )
         # stays a view of its base (if it was one) so in-place writes into it stay guarded
         was_view = self._node.fn.is_view
+        fn: type[Primitive]
         if permutation is not None:
             fn = shape.Permute if was_view else PermuteInPlace
             attrs: dict[str, Any] = {"dims": permutation}
@@ -40,6 +41,7 @@ def _change_shape(self: Tensor, name: str, permutation: tuple[int, ...] | None,
         old = _wrap(self._data)
         old._node, old.requires_grad = self._node, True
         result = fn.apply(old, **attrs)
+        assert result._node is not None  # recorded: old requires grad, grad mode is on
         # nodes recorded before this change send their gradient to the old tensor
         result._node.previous = (boundary, old)
         self._data, self._node = result._data, result._node

@@ -359,8 +359,8 @@ def data_ptr(self: Tensor) -> int:
     return builtins.int(self._data.__array_interface__["data"][0])
 
 
-for _fn in (stride, is_contiguous, contiguous, storage_offset, data_ptr):
-    op(function=False)(_fn)  # methods only, as in PyTorch
+for _query in (stride, is_contiguous, contiguous, storage_offset, data_ptr):
+    op(function=False)(_query)  # methods only, as in PyTorch
 
 
 # ---------------------------------------------------------------------------- transposes

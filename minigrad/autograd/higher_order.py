@@ -185,7 +185,7 @@ def array_context(ctx: Context) -> Context:
     return arrays
 
 
-def linear_backward(prim: type, ctx: Context, grad: Any,
+def linear_backward(prim: type[Primitive], ctx: Context, grad: Any,
                     pick: Callable[[Context, np.ndarray], np.ndarray]) -> Any:
     """``prim.backward`` on a Tensor gradient, for a backward that is one linear map of the
     gradient with constant data (a scatter, a window sum): recorded as the adjoint of
@@ -247,6 +247,7 @@ def recomputed_backward(ctx: Context, grad: Any, recompute: Callable[..., Any]) 
     for leaf, t in zip(leaves, inputs):
         if leaf.requires_grad:
             leaf._node = Node(Alias, Context(), (t,))
+    assert grads is not None  # capture= was given: the captured gradients
     found = iter(grads)
     return tuple(next(found) if leaf.requires_grad else None for leaf in leaves)
 

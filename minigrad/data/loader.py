@@ -288,7 +288,9 @@ class DataLoader:
     def _start_workers(self) -> None:
         if self.worker_init_fn is None or (self.persistent_workers and self._workers_started):
             return
-        seed = int(np.random.SeedSequence().entropy) % 2**63  # leaves the global generator be
+        entropy = np.random.SeedSequence().entropy  # leaves the global generator be
+        assert isinstance(entropy, int)  # drawn from the OS: one int
+        seed = entropy % 2**63
         for worker_id in range(self.num_workers):
             _worker.info = WorkerInfo(worker_id, self.num_workers, seed + worker_id, self.dataset)
             try:

@@ -214,6 +214,9 @@ def load_mnist(
             )
         download_mnist(folder, bool(train))
     images_path, labels_path = _find(folder, images_name), _find(folder, labels_name)
+    if images_path is None or labels_path is None:  # the download did not leave them
+        names = [n for n, p in ((images_name, images_path), (labels_name, labels_path)) if not p]
+        raise FileNotFoundError("MNIST: " + _missing_message(folder, names))
     if verify:
         _verify(images_path)
         _verify(labels_path)

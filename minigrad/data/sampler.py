@@ -8,7 +8,7 @@ slice batches without a Python loop over samples.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence, Sized
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -47,18 +47,23 @@ def _positive_int(value: Any, name: str, op: str) -> int:
     return int(value)
 
 
-class Sampler:
-    """Base class: ``__iter__`` yields dataset indices; ``__len__`` says how many, if known."""
+_T_co = TypeVar("_T_co", covariant=True)
 
-    def __iter__(self) -> Iterator[int]:
+
+class Sampler(Generic[_T_co]):
+    """Base class: ``__iter__`` yields dataset indices (or, for a batch sampler, lists of
+    them); ``__len__`` says how many, if known."""
+
+    def __iter__(self) -> Iterator[_T_co]:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
     def _epoch(self) -> np.ndarray:
         """One epoch of indices as an int64 array (subclasses draw it in one call)."""
-        return np.fromiter((int(i) for i in iter(self)), dtype=np.int64)
+        indices: Iterable[Any] = self  # the samplers of dataset indices
+        return np.fromiter((int(i) for i in indices), dtype=np.int64)
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """0, 1, ..., len(data_source) - 1."""
 
     def __init__(self, data_source: Sized) -> None:
@@ -74,7 +79,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A random permutation of the dataset each epoch, or ``num_samples`` draws with
     ``replacement``; drawn from ``generator`` (default: the global generator)."""
 
@@ -122,7 +127,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given indices in a random order each epoch."""
 
     def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
@@ -142,7 +147,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """``num_samples`` indices in ``range(len(weights))``, index i with probability
     proportional to ``weights[i]``."""
 
@@ -193,7 +198,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Groups the indices of ``sampler`` into lists of ``batch_size``; with ``drop_last``
     the last incomplete batch is left out."""
 

@@ -111,7 +111,7 @@ class LBFGS(Optimizer):
 
     # ---------------------------------------------------------------------------- step
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to ``max_iter`` L-BFGS iterations; returns the loss before the first."""
         if closure is None:
             raise RuntimeError(
@@ -138,11 +138,11 @@ class LBFGS(Optimizer):
             return orig_loss
 
         d = _array(state.get("d"))
-        t = state.get("t")
+        t: Any = state.get("t")  # None before the first step, then the last step length
         old_dirs = [_array(y) for y in state.get("old_dirs", [])]
         old_stps = [_array(s) for s in state.get("old_stps", [])]
         ro = list(state.get("ro", []))
-        h_diag = state.get("H_diag")
+        h_diag: Any = state.get("H_diag")  # None before the first step, then a number
         prev_flat_grad = _array(state.get("prev_flat_grad"))
         prev_loss = state.get("prev_loss")
 

@@ -507,7 +507,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_i = T_0
         self.T_mult = T_mult
         self.eta_min = eta_min
-        self.T_cur = last_epoch
+        self.T_cur: float = last_epoch  # a fraction of an epoch when step() is given one
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -579,10 +579,10 @@ class CyclicLR(LRScheduler):
         _check_positive_number("CyclicLR", "step_size_up", step_size_up)
         if step_size_down is not None:
             _check_positive_number("CyclicLR", "step_size_down", step_size_down)
-        step_size_up = float(step_size_up)
-        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
-        self.total_size = step_size_up + step_size_down
-        self.step_ratio = step_size_up / self.total_size
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ValueError(
                 f"CyclicLR: mode {mode!r} is invalid and scale_fn is None; use 'triangular', "

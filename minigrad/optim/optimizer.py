@@ -15,7 +15,7 @@ import importlib
 import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -182,7 +182,7 @@ class Optimizer:
             raise InvalidHyperparameterError(
                 f"{type(self).__name__}: invalid {what}: {value!r} is not a number"
             )
-        return value
+        return cast(float, value)  # an int or a float, kept as given
 
     def _check_at_least(self, what: str, value: Any, low: float = 0.0) -> Any:
         """Reject non-numbers, NaN and values below ``low``: ``invalid <what>: <value>``."""
@@ -208,12 +208,13 @@ class Optimizer:
                 f"{type(self).__name__}: invalid betas: {betas!r}; pass two numbers "
                 "(beta1, beta2) in [0, 1)"
             )
-        return tuple(  # type: ignore[return-value]
+        beta1, beta2 = (
             self._check_interval(
                 f"beta parameter at index {index}", beta, 0.0, 1.0, include_high=False
             )
             for index, beta in enumerate(betas)
         )
+        return beta1, beta2
 
     def _check_adam_hyperparameters(
         self, lr: Any, eps: Any, betas: Any, weight_decay: Any

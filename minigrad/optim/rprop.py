@@ -34,13 +34,15 @@ class Rprop(Optimizer):
         differentiable: bool = False,
     ) -> None:
         lr = self._check_at_least("learning rate", lr)
-        etas = tuple(self._pair("etas", etas))
+        eta_minus, eta_plus = self._pair("etas", etas)
+        etas = (eta_minus, eta_plus)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(
                 f"Rprop: invalid eta values: {etas[0]}, {etas[1]}; need 0 < etaminus < 1 < "
                 "etaplus"
             )
-        step_sizes = tuple(self._pair("step_sizes", step_sizes))
+        step_min, step_max = self._pair("step_sizes", step_sizes)
+        step_sizes = (step_min, step_max)
         defaults = dict(
             lr=lr,
             etas=etas,

@@ -152,6 +152,8 @@ def make_tensor(
     size = _sizes("make_tensor", shape)
     d = _as_dtype(dtype)
     rng = generator()
+    lo: float
+    hi: float
     if d.kind == "b":
         array = rng.random(size) < 0.5
     elif d.kind in "iu":

@@ -110,7 +110,7 @@ def reduction_dims(draw: Any, ndim: int, allow_none: bool = True,
                    allow_tuple: bool = True) -> dict[str, Any]:
     """``{"dim": None | int | tuple of distinct ints (negative ones too), "keepdim": bool}``
     valid for a tensor of ``ndim`` dimensions."""
-    choices = []
+    choices: list[st.SearchStrategy[Any]] = []
     if allow_none:
         choices.append(st.none())
     if ndim > 0:

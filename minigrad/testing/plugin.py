@@ -26,7 +26,7 @@ def register_profiles() -> None:
         from hypothesis import HealthCheck, settings
     except ImportError:
         return
-    common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+    common: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
     settings.register_profile("dev", max_examples=25, **common)
     # ci draws the same examples every run (derandomize): a red CI is a real failure, and its
     # examples can be reproduced anywhere
