@@ -47,6 +47,11 @@ _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.
 CHUNK_BYTES = 2 << 20
 
 
+# the tile position (row-major) where transform_output adds the bias: (1, 1), whose column of
+# A^T is all ones
+BIAS_POSITION = 5
+
+
 def spatial_major(a: np.ndarray) -> bool:
     """Whether an (N, C, H, W) array is laid out (H, W, N, C) in memory (C-contiguous)."""
     return a.ndim == 4 and a.transpose(2, 3, 0, 1).flags.c_contiguous
@@ -113,7 +118,7 @@ def transform_output(product: np.ndarray, out: np.ndarray, bias: np.ndarray | No
     th, tw = tiles((oh, ow))
     mt = product.reshape(4, 4, th, tw, m, o)
     if bias is not None:
-        mt[1, 1] += bias
+        mt[1, 1] += bias  # BIAS_POSITION
     s0 = [mt[0, j] + mt[1, j] for j in range(4)]  # A^T along the rows ...
     s1 = [mt[1, j] - mt[2, j] for j in range(4)]
     for j in range(4):
@@ -216,11 +221,19 @@ def conv_backward(grad: np.ndarray, weight: np.ndarray, saved: list[Any], paddin
 
     def chunk(start: int, stop: int) -> tuple[Any, Any]:
         g = gt[:, :, start:stop]
-        grad_b = g.sum(axis=(0, 1, 2)) if need_b else None
-        grad_u = None
+        grad_b = grad_u = None
         if need_w:
             v = saved[chunks.index((start, stop))]
-            grad_u = np.matmul(v.transpose(0, 2, 1), alg.transform_output_grad(g))  # (., C, O)
+            z = alg.transform_output_grad(g)
+            grad_u = np.matmul(v.transpose(0, 2, 1), z)  # (positions, C, O)
+            if need_b:
+                # the bias was added at BIAS_POSITION of the transformed tiles: its gradient is
+                # that row of Z summed over the tiles, a GEMV over 1/16 (F(4x4)) of the values
+                # that a sum over g's (OH, OW, m) axes would add up in rows of only O values
+                rows = z[alg.BIAS_POSITION]
+                grad_b = np.matmul(np.ones(rows.shape[0], dtype=rows.dtype), rows)
+        elif need_b:
+            grad_b = g.sum(axis=(0, 1, 2))
         if grad_xt is not None and u_flipped is not None:
             v_grad = alg.transform_input(g, back_padding, (h, w))
             alg.transform_output(np.matmul(v_grad, u_flipped), grad_xt[:, :, start:stop])

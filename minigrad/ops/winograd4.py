@@ -38,6 +38,9 @@ from minigrad import parallel
 Padding = tuple[tuple[int, int], tuple[int, int]]
 
 TILE = 4  # output pixels per tile side
+# the tile position (row-major) where transform_output adds the bias: (1, 1), whose column of
+# A^T is all ones
+BIAS_POSITION = 7
 
 _BT = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
                 [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], dtype=float)
@@ -125,7 +128,7 @@ def transform_output(product: np.ndarray, out: np.ndarray, bias: np.ndarray | No
     oh, ow, m, o = out.shape
     th, tw = tiles((oh, ow))
     if bias is not None:
-        product[7] += bias
+        product[BIAS_POSITION] += bias
     y = np.matmul(_matrix("a", product.dtype), product.reshape(36, -1))
     y = y.reshape(TILE, TILE, th, tw, m, o)
     for a in range(TILE):
