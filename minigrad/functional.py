@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad import tensor as _tensor_module
+import minigrad.tensor as _tensor_module
 from minigrad.errors import OpError
+from minigrad.functional_loss import (  # the losses; more of them are star-imported below
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
 from minigrad.ops import elementwise as ew
-from minigrad.ops import reduce, special
+from minigrad.ops import special
 from minigrad.ops.convnd import (  # noqa: F401  (re-exported: F.conv2d, F.conv3d, ...)
     conv1d,
     conv2d,
@@ -151,169 +159,6 @@ def _linear_fast(input: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
     return (weight.ndim == 2 and input.ndim >= 1 and dtype.kind == "f"
             and input._data.dtype == dtype
             and (bias is None or (bias._data.dtype == dtype and bias.shape == weight.shape[:1])))
-
-
-# ---------------------------------------------------------------------- losses
-
-
-def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
-    if input.shape != target.shape:
-        raise ValueError(
-            f"{op}: input shape {input.shape} and target shape {target.shape} differ; "
-            "they must be equal (reshape one of them)"
-        )
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error over all elements."""
-    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
-    _same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
-
-
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
-    _same_shape(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction, "l1_loss")
-
-
-def binary_cross_entropy(
-    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
-) -> Tensor:
-    """-(t log p + (1 - t) log(1 - p)), with logs clamped at -100 like PyTorch."""
-    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
-    _same_shape(input, target, "binary_cross_entropy")
-    log_p = input.log().clamp(min=-100.0)
-    log_q = (1.0 - input).log().clamp(min=-100.0)
-    loss = -(target * log_p + (1.0 - target) * log_q)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy")
-
-
-def binary_cross_entropy_with_logits(
-    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
-) -> Tensor:
-    """Sigmoid + binary cross entropy in one stable expression."""
-    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
-    _same_shape(input, target, "binary_cross_entropy_with_logits")
-    # log(1 + exp(-|x|)) + max(x, 0) - x * t never overflows
-    loss = input.relu() - input * target + ((-input.abs()).exp() + 1.0).log()
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
-
-
-def _class_scores(input: Tensor, target: Tensor, op: str) -> tuple[Tensor, np.ndarray]:
-    """Bring (N, C, d1, ...) scores to (M, C) and the targets to (M,)."""
-    if input.ndim == 1:
-        input = input.unsqueeze(0)
-        target_array = np.asarray(target._data).reshape(1)
-    else:
-        target_array = np.asarray(target._data)
-    if input.ndim > 2:
-        classes = input.shape[1]
-        input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
-        target_array = target_array.reshape(-1)
-    if target_array.dtype.kind not in "iu":
-        raise TypeError(
-            f"{op}: target must hold integer class indices (int64), got dtype "
-            f"{target_array.dtype}; use target.long()"
-        )
-    if target_array.shape != input.shape[:1]:
-        raise ValueError(
-            f"{op}: input of shape {input.shape} needs a target of shape {input.shape[:1]} "
-            f"(one class index per row), got {target_array.shape}"
-        )
-    return input, target_array
-
-
-def _nll_from_log_probs(
-    log_probs: Tensor,
-    target_array: np.ndarray,
-    weight: Tensor | None,
-    ignore_index: int,
-    reduction: str,
-    label_smoothing: float,
-    op: str,
-) -> Tensor:
-    classes = log_probs.shape[1]
-    keep = target_array != ignore_index
-    bad = keep & ((target_array < 0) | (target_array >= classes))
-    if bad.any():
-        raise IndexError(
-            f"{op}: target {int(target_array[bad][0])} is out of bounds for {classes} classes "
-            f"(valid: 0 to {classes - 1})"
-        )
-    safe_target = np.where(keep, target_array, 0)
-    row_weight = keep.astype(log_probs.dtype)
-    if weight is not None:
-        row_weight = row_weight * weight._data.astype(log_probs.dtype)[safe_target]
-    picked = reduce.Gather.apply(log_probs, index=safe_target[:, None], axis=1).squeeze(1)
-    loss = -picked * _wrap(row_weight)
-    if label_smoothing > 0.0:
-        class_weight = (
-            log_probs if weight is None else log_probs * weight.to(log_probs.dtype)
-        )
-        smooth = -class_weight.sum(dim=1) * _wrap(keep.astype(log_probs.dtype)) * (1 / classes)
-        loss = loss * (1.0 - label_smoothing) + smooth * label_smoothing
-    if reduction == "mean":
-        return loss.sum() * (1.0 / row_weight.sum())
-    return _reduce(loss, reduction, op)
-
-
-def nll_loss(
-    input: Tensor,
-    target: Tensor,
-    weight: Tensor | None = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-) -> Tensor:
-    """-input[n, target[n]] for log-probabilities (N, C) and class indices (N,)."""
-    scores, target_array = _class_scores(input, target, "nll_loss")
-    return _nll_from_log_probs(
-        scores, target_array, weight, ignore_index, reduction, 0.0, "nll_loss"
-    )
-
-
-def cross_entropy(
-    input: Tensor,
-    target: Tensor,
-    weight: Tensor | None = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-    label_smoothing: float = 0.0,
-) -> Tensor:
-    """log_softmax + nll_loss on logits (N, C) and class indices (N,) or class probabilities.
-
-    Stable for logits of any size (a fused log_softmax); ``label_smoothing`` mixes the one-hot
-    target with the uniform distribution, as in PyTorch.
-    """
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    target = target if isinstance(target, Tensor) else Tensor(target)
-    if target.is_floating_point() and target.shape == input.shape:
-        log_probs = input.log_softmax(1 if input.ndim > 1 else 0)
-        classes = input.shape[1] if input.ndim > 1 else input.shape[0]
-        soft = target * (1.0 - label_smoothing) + label_smoothing / classes
-        return _reduce(-(soft * log_probs).sum(dim=1 if input.ndim > 1 else 0), reduction,
-                       "cross_entropy")
-    scores, target_array = _class_scores(input, target, "cross_entropy")
-    return _nll_from_log_probs(
-        scores.log_softmax(1), target_array, weight, ignore_index, reduction, label_smoothing,
-        "cross_entropy",
-    )
 
 
 # ---------------------------------------------------------------------- misc
