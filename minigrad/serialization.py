@@ -31,7 +31,7 @@ import pickle
 import sys
 import zipfile
 from collections import OrderedDict
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 
@@ -143,12 +143,12 @@ class _Writer:
             kind = "list" if isinstance(obj, list) else "tuple"
             items = [self.encode(item, [*path, str(i)]) for i, item in enumerate(obj)]
             return {"t": kind, "items": items}
-        items = []
+        pairs = []
         for key, value in obj.items():
             if not isinstance(key, (str, int, float, bool, tuple)) and key is not None:
                 raise _NeedsPickle(f"a dict key of type {type(key).__name__} at {_where(path)}")
-            items.append([self.encode(key, path), self.encode(value, [*path, str(key)])])
-        return {"t": "odict" if isinstance(obj, OrderedDict) else "dict", "items": items}
+            pairs.append([self.encode(key, path), self.encode(value, [*path, str(key)])])
+        return {"t": "odict" if isinstance(obj, OrderedDict) else "dict", "items": pairs}
 
 
 def _where(path: list[str]) -> str:
@@ -320,7 +320,8 @@ class _Reader:
             mapped = None
             if self.mmap_path is not None and info.compress_type == zipfile.ZIP_STORED:
                 mapped = (self.mmap_path, self._data_start(info))
-            array = _read_npy(stream, info.file_size, name, mapped)
+            # a ZipExtFile, a BufferedIOBase (readinto), which typeshed types as IO[bytes]
+            array = _read_npy(cast(io.BufferedIOBase, stream), info.file_size, name, mapped)
         if "s" in node and list(array.shape) != node["s"]:
             raise _InvalidCheckpointError(
                 f"the manifest gives the array '{name}' shape {node['s']}, its data has shape "
@@ -365,7 +366,10 @@ class _Reader:
             expected = {"bool": bool, "int": int, "str": str, "float": str}[kind]
             if type(value) is not expected:
                 raise _InvalidCheckpointError(f"manifest {kind} node holds {value!r}")
-            return float.fromhex(value) if kind == "float" else value
+            if kind == "float":
+                assert isinstance(value, str)  # checked against expected above
+                return float.fromhex(value)
+            return value
         if kind == "tensor":
             array = self.array(node)
             requires_grad = node.get("rg", False)
@@ -413,7 +417,8 @@ def _items(node: dict[str, Any]) -> list[Any]:
 
 
 def _read_npy(
-    stream: BinaryIO, member_size: int, name: str, mapped: tuple[str, int] | None = None
+    stream: io.BufferedIOBase, member_size: int, name: str,
+    mapped: tuple[str, int] | None = None
 ) -> np.ndarray:
     """An array from a ``.npy`` member of ``member_size`` bytes; the header is checked against
     the member's size before the array is allocated, and object dtypes are refused. With
@@ -440,11 +445,13 @@ def _read_npy(
         )
     if mapped is not None and needed:
         path, start = mapped
-        flat = np.memmap(path, dtype=dtype, mode="c", offset=start + stream.tell(), shape=(count,))
-        flat = flat.view(np.ndarray)  # a plain array; the mapping stays alive as its base
-        return flat.reshape(shape[::-1]).transpose() if fortran_order else flat.reshape(shape)
+        mapping = np.memmap(path, dtype=dtype, mode="c", offset=start + stream.tell(),
+                            shape=(count,))
+        plain = mapping.view(np.ndarray)  # a plain array; the mapping stays alive as its base
+        return plain.reshape(shape[::-1]).transpose() if fortran_order else plain.reshape(shape)
     flat = np.empty(count, dtype=dtype)
-    view = memoryview(flat.view(np.uint8)) if needed else memoryview(b"")
+    # an ndarray is a buffer; NumPy's stubs declare its __buffer__ for Python 3.12+ only
+    view = memoryview(flat.view(np.uint8)) if needed else memoryview(b"")  # type: ignore[arg-type]
     filled = 0
     while filled < needed:
         chunk = stream.readinto(view[filled:])
