@@ -8,7 +8,7 @@ valid range instead of reading or writing the wrong element.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from minigrad.errors import OpError
 from minigrad.ops import elementwise as ew
 from minigrad.ops import reduce, shape
 from minigrad.ops.indexing import AddAt, Scatter, ScatterReduce
-from minigrad.tensor import Tensor, ValuesIndices, _normalize_dims, _wrap
+from minigrad.tensor import Tensor, ValuesIndices, _one_dim, _wrap
 
 _INT64 = np.dtype(np.int64)
 
@@ -133,6 +133,7 @@ def _scatter_args(op_name: str, input: Tensor, dim: int, index: Tensor, src: Any
         _fits(op_name, flat_idx, source.shape, None, "src")
     else:
         source = _wrap(np.full(flat_idx.shape, src, dtype=x._data.dtype))
+    assert axis is not None  # x is at least 1-d
     _fits(op_name, flat_idx, x.shape, axis, "self")
     check_range(op_name, flat_idx, x.shape[axis], dim)
     return x, source, flat_idx, axis, scalar
@@ -577,7 +578,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
                          _wrap(order.astype(_INT64)))
 
 
-def _unique_result(values: np.ndarray, inverse: np.ndarray | None, counts: np.ndarray | None,
+def _unique_result(values: np.ndarray, inverse: np.ndarray, counts: np.ndarray,
                    return_inverse: bool, return_counts: bool) -> Any:
     out = [_wrap(values)]
     if return_inverse:
@@ -597,7 +598,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
         values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True)
         inverse = inverse.reshape(a.shape)
     else:
-        axis = _normalize_dims(dim, a.ndim, "unique")[0]
+        axis = _one_dim(dim, a.ndim, "unique")
         values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True,
                                             axis=axis)
         inverse = inverse.reshape(-1)
@@ -617,7 +618,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False,
         group = np.cumsum(starts) - 1
         inverse = group.reshape(a.shape)
     else:
-        axis = _normalize_dims(dim, a.ndim, "unique_consecutive")[0]
+        axis = _one_dim(dim, a.ndim, "unique_consecutive")
         moved = np.moveaxis(a, axis, 0).reshape(a.shape[axis], -1)
         n = moved.shape[0]
         differs = (moved[1:] != moved[:-1]).any(axis=1) if n else np.zeros(0, bool)
@@ -630,7 +631,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False,
 
 def _search(sequence: np.ndarray, values: np.ndarray, right: bool, op_name: str
             ) -> np.ndarray:
-    side = "right" if right else "left"
+    side: Literal["left", "right"] = "right" if right else "left"
     if sequence.ndim <= 1:
         return np.searchsorted(sequence.reshape(-1), values, side=side)
     if sequence.shape[:-1] != values.shape[:-1]:
