@@ -55,6 +55,7 @@ VARIANTS: dict[str, Overrides] = {
     "f4_from_16_channels": {"conv.WINOGRAD_MIN_CHANNELS": 16},
     "f4_from_7_pixels": {"conv.WINOGRAD4_MIN_SIZE": 7},
     "im2col": {"conv.WINOGRAD_MIN_CHANNELS": 1 << 30},
+    "bias_pass": {"conv.FOLD_BIAS": False},
 }
 
 

@@ -319,6 +319,11 @@ def use_winograd(x_shape: tuple[int, ...], weight_shape: tuple[int, ...], stride
                               out_size) is not None
 
 
+# The per-image convolutions with one group add their bias through the GEMM: a row of ones
+# after the im2col columns, the bias as an extra weight column; the weight-gradient GEMM then
+# gives the bias gradient as its last column (no pass over the output or the gradient for it).
+FOLD_BIAS = True
+
 # Convolutions with at most this many columns per output pixel (C/G * KH * KW) run per image:
 # batched (O, CKK) @ (CKK, P) GEMMs on an (N, C, KH, KW, OH, OW) im2col buffer, NCHW output.
 # Wider ones run channel-major: one (O, CKK) @ (CKK, chunk * P) GEMM per chunk. Timed at half
@@ -338,17 +343,27 @@ def _forward_per_image(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
     n = x.shape[0]
     o, cg, kh, kw = weight.shape
     p = oh * ow
-    w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
+    columns = cg * kh * kw
+    w_mat = weight.reshape(groups, o // groups, columns)
     out = np.empty((n, groups, o // groups, p), dtype=np.result_type(x, weight))
     bias4 = None if bias is None else bias.reshape(1, groups, o // groups, 1)
+    fold = bias is not None and groups == 1 and FOLD_BIAS
+    if fold:
+        w_mat = np.concatenate([w_mat, bias.reshape(1, o, 1)], axis=2)
 
     def forward_chunk(start: int, stop: int) -> np.ndarray | None:
+        m = stop - start
         xp = pad2d(x[start:stop], padding)
         view = window_view(xp, (kh, kw), stride, dilation, (oh, ow))  # (m, C, KH, KW, OH, OW)
-        cols = np.ascontiguousarray(view).reshape(stop - start, groups, cg * kh * kw, p)
+        if fold:  # a row of ones after the columns carries the bias through the GEMM
+            cols = np.empty((m, 1, columns + 1, p), dtype=x.dtype)
+            np.copyto(cols[:, 0, :columns].reshape(view.shape), view)
+            cols[:, 0, columns] = 1
+        else:
+            cols = np.ascontiguousarray(view).reshape(m, groups, columns, p)
         part = out[start:stop]
         np.matmul(w_mat, cols, out=part)
-        if bias4 is not None:
+        if bias4 is not None and not fold:
             part += bias4
         return cols if keep_cols else None
 
@@ -370,11 +385,15 @@ def _backward_per_image(ctx: Context, grad: np.ndarray, weight: np.ndarray, need
     def backward_chunk(start: int, stop: int) -> tuple[Any, Any]:
         m = stop - start
         g = grad[start:stop].reshape(m, groups, o // groups, p)
-        grad_b = g.sum(axis=(0, 3)).reshape(o) if need_bias else None
-        grad_w = None
+        grad_b = grad_w = None
         if needs[1]:
             cols = ctx.cols[ctx.chunks.index((start, stop))]
-            grad_w = np.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, O/G, CKK)
+            grad_w = np.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, O/G, CKK[+1])
+            if cols.shape[2] > cg * kh * kw:  # the bias row of ones: its column is dL/dbias
+                grad_b = grad_w[0, :, -1] if need_bias else None
+                grad_w = grad_w[:, :, :-1]
+        if need_bias and grad_b is None:
+            grad_b = g.sum(axis=(0, 3)).reshape(o)
         if grad_x is not None:
             w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
             grad_cols = np.matmul(w_mat.transpose(0, 2, 1), g)  # (m, G, C/G*KH*KW, P)
