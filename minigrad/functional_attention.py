@@ -16,11 +16,12 @@ import numpy as np
 
 from minigrad.errors import OpError
 from minigrad.tensor import Tensor, _wrap, cat, where
+from minigrad.types import DTypeLike
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
-def _as_additive(mask: Any, dtype: np.dtype, allowed_when_true: bool, name: str) -> Tensor:
+def _as_additive(mask: Any, dtype: DTypeLike, allowed_when_true: bool, name: str) -> Tensor:
     """A float mask to add to the scores: a bool mask becomes 0 / -inf."""
     if isinstance(mask, Tensor) and mask.is_floating_point():
         return mask.to(dtype)
@@ -186,6 +187,9 @@ def multi_head_attention_forward(
     mask = None if attn_mask is None else _as_additive(attn_mask, dtype, False, "attn_mask")
 
     if use_separate_proj_weight:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise OpError("multi_head_attention_forward: use_separate_proj_weight is True but "
+                          "q_proj_weight, k_proj_weight or v_proj_weight is None")
         b_q = b_k = b_v = None
         if in_proj_bias is not None:
             b_q, b_k, b_v = in_proj_bias.chunk(3)
@@ -193,6 +197,9 @@ def multi_head_attention_forward(
         k = _linear(key, k_proj_weight, b_k)
         v = _linear(value, v_proj_weight, b_v)
     else:
+        if in_proj_weight is None:
+            raise OpError("multi_head_attention_forward: use_separate_proj_weight is False but "
+                          "in_proj_weight is None")
         w_q, w_k, w_v = in_proj_weight.chunk(3)
         b_q = b_k = b_v = None
         if in_proj_bias is not None:
