@@ -348,7 +348,7 @@ def _forward_per_image(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
     out = np.empty((n, groups, o // groups, p), dtype=np.result_type(x, weight))
     bias4 = None if bias is None else bias.reshape(1, groups, o // groups, 1)
     fold = bias is not None and groups == 1 and FOLD_BIAS
-    if fold:
+    if fold and bias is not None:
         w_mat = np.concatenate([w_mat, bias.reshape(1, o, 1)], axis=2)
 
     def forward_chunk(start: int, stop: int) -> np.ndarray | None:
