@@ -1,6 +1,7 @@
-"""Fast paths of the training step: the fused Linear primitive, the 2x2 max pool, ReLU's mask,
-dropout's float32 masks, SGD's in-place update. Each against numerical gradients in float64
-and against PyTorch (values, gradients, dtypes), including the cases that leave the fast path."""
+"""Fast paths of the training step: the fused Linear primitive, the 2x2 max pool and the fused
+batch norm, each against numerical gradients in float64 and against PyTorch (values,
+gradients, dtypes), including the cases that leave the fast path; dropout's kept elements,
+scale and gradient."""
 
 from __future__ import annotations
 
@@ -299,3 +300,35 @@ def test_batch_norm_module_and_odd_parameters_match_torch():
     # a float64 weight on a float32 input leaves the fused path (and promotes, as before)
     mixed = F.batch_norm(mg.tensor(x), None, None, mg.tensor(np.ones(3)), None, True)
     assert mixed.shape == x.shape
+
+
+# --------------------------------------------------------------------------- dropout
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_keeps_scaled_elements_and_its_gradient_is_the_mask(dtype):
+    mg.manual_seed(12)
+    x = mg.tensor(np.random.default_rng(12).random((64, 3, 5, 5)).astype(dtype) + 1,
+                  requires_grad=True)
+    out = F.dropout(x, 0.25)
+    assert out.dtype == x.dtype
+    values, inputs = out.detach().numpy(), x.detach().numpy()
+    kept = values != 0
+    np.testing.assert_allclose(values[kept], inputs[kept] / 0.75, rtol=1e-6)
+    assert abs(kept.mean() - 0.75) < 0.02
+    g = np.random.default_rng(13).standard_normal(values.shape).astype(dtype)
+    out.backward(mg.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), g * kept / 0.75, rtol=1e-6)
+
+
+def test_dropout_grad_matches_numeric_with_a_fixed_mask():
+    x = np.random.default_rng(14).standard_normal((6, 4))
+
+    def fn(t):
+        mg.manual_seed(15)  # the same mask at every evaluation
+        return F.dropout(t, 0.4) * t
+
+    assert_grad_matches_numeric(fn, x)
+    mg.manual_seed(15)
+    t = mg.tensor(x, requires_grad=True)
+    assert mg.autograd.gradgradcheck(fn, (t,))
