@@ -109,6 +109,8 @@ def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
 class _FunctionMeta(type):
     """Gives each Function subclass its own engine primitives (made lazily)."""
 
+    _primitives: tuple[type[Primitive], type[Primitive]] | None
+
     def __init__(cls, name: str, bases: tuple[Any, ...], attrs: dict[str, Any]) -> None:
         super().__init__(name, bases, attrs)
         cls._primitives = None
@@ -299,6 +301,7 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
         ctx: FunctionCtx = engine_ctx.fn_ctx
         if isinstance(grad, Tensor):
             return _backward_on_tensors(engine_ctx, grad)
+        grads: list[Tensor | None]
         if engine_ctx.multiple:
             grads = []
             for slot, meta in zip(grad, engine_ctx.outputs):
@@ -334,7 +337,7 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
         )
         if engine_ctx.multiple:
             slots = grad.slots if isinstance(grad, _SlotGrads) else {}
-            grads = []
+            grads: list[Tensor | None] = []
             for index, meta in enumerate(engine_ctx.outputs):
                 if index in slots:
                     grads.append(slots[index])
@@ -364,7 +367,7 @@ def _make_primitives(cls: type[Function]) -> tuple[type[Primitive], type[Primiti
                     f"at position {index + 1}, but the corresponding forward input was not a "
                     "Tensor"
                 )
-        out = []
+        out: list[Tensor | np.ndarray | None] = []
         for position, shape in zip(engine_ctx.tensor_positions, engine_ctx.input_shapes):
             g = result[position]
             if g is None:
@@ -420,6 +423,7 @@ class _SlotGrads(Tensor):
     shape, so the engine's checks pass, and the engine's ``previous + g`` adds slot by slot."""
 
     __slots__ = ("slots",)
+    slots: dict[int, Tensor]
 
     @classmethod
     def of(cls, size: int, slots: dict[int, Tensor]) -> _SlotGrads:
