@@ -332,3 +332,35 @@ def test_dropout_grad_matches_numeric_with_a_fixed_mask():
     mg.manual_seed(15)
     t = mg.tensor(x, requires_grad=True)
     assert mg.autograd.gradgradcheck(fn, (t,))
+
+
+# --------------------------------------------------------------------------- SGD in place
+
+
+@pytest.mark.parametrize("options", [dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
+                                     dict(momentum=0.8, dampening=0.3, weight_decay=0.01),
+                                     dict(), dict(momentum=0.9, maximize=True)])
+def test_sgd_in_place_matches_torch_in_float32(options):
+    """Five steps on a float32 parameter whose gradient arrives column-major (as a transposed
+    product leaves it): the buffer is made in the parameter's layout, the values as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    import minigrad.optim as optim
+
+    rng = np.random.default_rng(16)
+    start = rng.standard_normal((6, 5)).astype(np.float32)
+    ours = mg.tensor(start.copy(), requires_grad=True)
+    theirs = torch.tensor(start.copy(), requires_grad=True)
+    our_opt = optim.SGD([ours], lr=0.1, **options)
+    their_opt = torch.optim.SGD([theirs], lr=0.1, **options)
+    for _ in range(5):
+        g = rng.standard_normal((5, 6)).astype(np.float32).T  # column-major
+        ours.grad = mg.tensor(g)
+        theirs.grad = torch.tensor(np.ascontiguousarray(g))
+        our_opt.step()
+        their_opt.step()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6,
+                               atol=1e-6)
+    assert ours.dtype == mg.float32
+    if options.get("momentum"):
+        buffer = our_opt.state[ours]["momentum_buffer"].numpy()
+        assert buffer.flags.c_contiguous and buffer.dtype == np.float32
