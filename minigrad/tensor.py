@@ -1486,7 +1486,13 @@ def minimum(a: Any, b: Any) -> Tensor:
     return ew.Minimum.apply(x, y)
 
 
-def where(condition: Any, input: Any = None, other: Any = None) -> Tensor:
+@overload
+def where(condition: Any) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: Any, input: Any, other: Any) -> Tensor: ...
+
+
+def where(condition: Any, input: Any = None, other: Any = None) -> Tensor | tuple[Tensor, ...]:
     """Elementwise ``input if condition else other``, differentiable in input and other;
     ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``."""
     if input is None and other is None:

@@ -8,7 +8,7 @@ valid range instead of reading or writing the wrong element.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -376,8 +376,16 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 # ------------------------------------------------------------------------------ nonzero, take
 
 
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
+@overload
+def nonzero(input: Tensor, *, as_tuple: bool) -> Tensor | tuple[Tensor, ...]: ...
+
+
 @op()
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one 1-D tensor per
     dim with ``as_tuple=True``."""
     a = input._data
@@ -588,6 +596,14 @@ def _unique_result(values: np.ndarray, inverse: np.ndarray, counts: np.ndarray,
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@overload
+def unique(input: Tensor, sorted: bool = True, return_inverse: Literal[False] = False,
+           return_counts: Literal[False] = False, dim: int | None = None) -> Tensor: ...
+@overload
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None) -> Tensor | tuple[Tensor, ...]: ...
+
+
 @op()
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None) -> Any:
@@ -603,6 +619,15 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
                                             axis=axis)
         inverse = inverse.reshape(-1)
     return _unique_result(values, inverse, counts, return_inverse, return_counts)
+
+
+@overload
+def unique_consecutive(input: Tensor, return_inverse: Literal[False] = False,
+                       return_counts: Literal[False] = False, dim: int | None = None
+                       ) -> Tensor: ...
+@overload
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None) -> Tensor | tuple[Tensor, ...]: ...
 
 
 @op()

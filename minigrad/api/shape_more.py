@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -316,7 +316,13 @@ for _fn in (new_zeros, new_ones, new_empty, new_full, new_tensor):
 # ---------------------------------------------------------------------------- memory layout
 
 
-def stride(self: Tensor, dim: int | None = None) -> Any:
+@overload
+def stride(self: Tensor, dim: None = None) -> tuple[int, ...]: ...
+@overload
+def stride(self: Tensor, dim: int) -> int: ...
+
+
+def stride(self: Tensor, dim: int | None = None) -> tuple[int, ...] | int:
     """Strides in elements, from the NumPy array (negative after a flip, which PyTorch copies)."""
     data = self._data
     steps = tuple(s // data.itemsize for s in data.strides)
