@@ -45,6 +45,10 @@ MODULES = {"conv": conv_module, "winograd": winograd, "winograd4": winograd4}
 # name -> overrides; "current" is the code as committed
 VARIANTS: dict[str, Overrides] = {
     "current": {},
+    # the dispatch before F(4x4, 3x3) and the folded bias: F(2x2, 3x3) for 10-16 pixels and
+    # 32+ channels, im2col elsewhere
+    "previous": {"conv.WINOGRAD4_MIN_SIZE": 1 << 30, "conv.WINOGRAD_MIN_CHANNELS": 32,
+                 "conv.FOLD_BIAS": False},
     "winograd_f2": {"conv.WINOGRAD_MIN_SIZE": 1, "conv.WINOGRAD_MAX_SIZE": 1 << 30,
                     "conv.WINOGRAD4_MIN_SIZE": 1 << 30},
     "winograd_f4": {"conv.WINOGRAD4_MIN_SIZE": 1},

@@ -175,3 +175,109 @@ def test_f4_matches_torch_at_the_benchmark_layers(layer: tuple[int, ...], dtype:
         scale = np.abs(expected).max()
         error = np.abs(a - expected).max() / scale
         assert error < (2e-5 if dtype == np.float32 else 1e-12)
+
+
+# --------------------------------------------------------------------------- folded bias
+
+
+@contextlib.contextmanager
+def fold_bias(enabled: bool) -> Iterator[None]:
+    previous = conv_ops.FOLD_BIAS
+    conv_ops.FOLD_BIAS = enabled
+    try:
+        yield
+    finally:
+        conv_ops.FOLD_BIAS = previous
+
+
+@st.composite
+def narrow_cases(draw: Any) -> tuple[Any, ...]:
+    # per-image convolutions (C/G * KH * KW <= PER_IMAGE_MAX_COLUMNS), groups included
+    groups = draw(st.sampled_from([1, 1, 2]))
+    c = groups * draw(st.integers(1, 2))
+    o = groups * draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    size = [max(1, dilation[a] * (kernel[a] - 1) + 1 - 2 * padding[a]) for a in range(2)]
+    h = draw(st.integers(size[0], size[0] + 5))
+    w = draw(st.integers(size[1], size[1] + 5))
+    n = draw(st.integers(1, 5))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    seed = draw(st.integers(0, 2**16))
+    return n, c, o, h, w, kernel, stride, dilation, padding, groups, dtype, seed
+
+
+def narrow_arrays(case: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                   dict[str, Any]]:
+    n, c, o, h, w, kernel, stride, dilation, padding, groups, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    weight = rng.standard_normal((o, c // groups, *kernel)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype)
+    return x, weight, b, {"stride": stride, "dilation": dilation, "padding": padding,
+                          "groups": groups}
+
+
+def narrow_conv_and_grads(x: np.ndarray, weight: np.ndarray, b: np.ndarray,
+                          geometry: dict[str, Any], need_x: bool) -> list[np.ndarray | None]:
+    xt = Tensor(x, requires_grad=need_x)
+    wt, bt = Tensor(weight, requires_grad=True), Tensor(b, requires_grad=True)
+    out = conv2d(xt, wt, bt, **geometry)
+    out.backward(Tensor(np.random.default_rng(1).standard_normal(out.shape).astype(x.dtype)))
+    assert wt.grad is not None and bt.grad is not None
+    return [out._data, None if xt.grad is None else xt.grad._data, wt.grad._data,
+            bt.grad._data]
+
+
+@settings(deadline=None, max_examples=40)
+@given(narrow_cases(), st.booleans())
+def test_folded_bias_matches_the_bias_pass(case: tuple[Any, ...], need_x: bool) -> None:
+    x, weight, b, geometry = narrow_arrays(case)
+    assert weight.shape[1] * weight.shape[2] * weight.shape[3] <= conv_ops.PER_IMAGE_MAX_COLUMNS
+    with fold_bias(False):
+        expected = narrow_conv_and_grads(x, weight, b, geometry, need_x)
+    with fold_bias(True):
+        got = narrow_conv_and_grads(x, weight, b, geometry, need_x)
+    tol = 1e-5 if x.dtype == np.float32 else 1e-12
+    for name, a, e in zip(("output", "grad x", "grad weight", "grad bias"), got, expected,
+                          strict=True):
+        if e is None:
+            assert a is None
+            continue
+        assert a is not None and a.dtype == x.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=tol, atol=tol * max(1.0, np.abs(e).max()),
+                                   err_msg=name)
+
+
+@settings(deadline=None, max_examples=10)
+@given(narrow_cases())
+def test_folded_bias_grad_matches_numeric(case: tuple[Any, ...]) -> None:
+    x, weight, b, geometry = narrow_arrays(case)
+    x, weight, b = (a.astype(np.float64) for a in (x, weight, b))
+    with fold_bias(True):
+        assert_grad_matches_numeric(lambda x, w, b: conv2d(x, w, b, **geometry), x, weight, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("padding", [0, 1])
+def test_first_layer_matches_torch(dtype: Any, padding: int) -> None:
+    # the benchmark CNNs' first layer (1 -> 32, 3x3), an odd batch, the input needing no grad
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 1, 28, 28)).astype(dtype)
+    w = (rng.standard_normal((32, 1, 3, 3)) / 3).astype(dtype)
+    b = rng.standard_normal(32).astype(dtype)
+    got = narrow_conv_and_grads(x, w, b, {"padding": padding}, need_x=False)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    yt = torch.nn.functional.conv2d(torch.tensor(x), wt, bt, padding=padding)
+    yt.backward(torch.tensor(np.random.default_rng(1).standard_normal(yt.shape).astype(dtype)))
+    tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12,
+                                                                       "atol": 1e-12}
+    for a, e in ((got[0], yt), (got[2], wt.grad), (got[3], bt.grad)):
+        assert a is not None and a.dtype == dtype
+        expected = e.detach().numpy()
+        np.testing.assert_allclose(a, expected, rtol=tol["rtol"],
+                                   atol=tol["atol"] * np.abs(expected).max())
