@@ -158,6 +158,7 @@ def _where(path: list[str]) -> str:
 def _pickler_class(pickle_module: Any) -> type:
     base = getattr(pickle_module, "Pickler", pickle.Pickler)
 
+    # the base is the given pickle module's Pickler, known at run time only
     class ArrayPickler(base):  # type: ignore[misc, valid-type]
         """Pickles the object graph; tensors and plain arrays go to ``.npy`` entries instead,
         each once however often it is referenced (tied weights stay tied)."""
@@ -252,7 +253,7 @@ def save(
         root = {"t": "pickle", "k": PICKLE_ENTRY, "type": _type_name(obj)}
         manifest = {"format": FORMAT, "version": PICKLE_VERSION, "root": root}
     if hasattr(f, "write"):
-        _write_archive(f, manifest, arrays)  # type: ignore[arg-type]
+        _write_archive(cast(BinaryIO, f), manifest, arrays)
         return
     with atomic_open(os.fspath(f)) as stream:
         _write_archive(stream, manifest, arrays)
@@ -550,7 +551,7 @@ def load(
         options["mmap_path"] = os.fspath(f)
     if hasattr(f, "read"):
         name = repr(getattr(f, "name", "<file object>"))
-        return _load_stream(f, name, options)  # type: ignore[arg-type]
+        return _load_stream(cast(BinaryIO, f), name, options)
     path = os.fspath(f)
     with open(path, "rb") as stream:
         return _load_stream(stream, repr(path), options)

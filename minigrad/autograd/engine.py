@@ -481,7 +481,7 @@ def run_backward(
         if not retain_graph:
             # drop the inputs too: a root kept alive (the last loss) must not keep every
             # intermediate array of its graph alive
-            node.ctx = None  # type: ignore[assignment]
+            node.ctx = None  # type: ignore[assignment]  # freed: a freed node is never run again
             node.inputs = ()
             node.version_checks = ()
             node.freed = True

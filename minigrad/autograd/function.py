@@ -102,7 +102,7 @@ def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
         with no_grad():
             return fn(ctx, *args)
 
-    wrapper.once_differentiable = True  # type: ignore[attr-defined]
+    wrapper.once_differentiable = True  # type: ignore[attr-defined]  # a marker on the function
     return wrapper
 
 

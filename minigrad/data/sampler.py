@@ -8,7 +8,7 @@ slice batches without a Python loop over samples.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence, Sized
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 
@@ -229,7 +229,8 @@ class BatchSampler(Sampler[list[int]]):
             yield batch.tolist()
 
     def __len__(self) -> int:
-        size = len(self.sampler)  # type: ignore[arg-type]
+        # len() of a sampler that has none raises TypeError, as in PyTorch
+        size = len(cast(Sized, self.sampler))
         if self.drop_last:
             return size // self.batch_size
         return -(-size // self.batch_size)

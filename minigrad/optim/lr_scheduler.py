@@ -908,6 +908,7 @@ class SequentialLR(_CombinedStateMixin, LRScheduler):
         elif hasattr(scheduler, "last_epoch"):
             scheduler.last_epoch -= 1
 
+    # PyTorch's signature: no epoch argument
     def step(self) -> None:  # type: ignore[override]
         """Advance one epoch in the scheduler whose turn it is (restarted at a milestone)."""
         self.last_epoch += 1
@@ -938,6 +939,7 @@ class ChainedScheduler(_CombinedStateMixin, LRScheduler):
         self.optimizer = optimizer
         self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
 
+    # PyTorch's signature: no epoch argument
     def step(self) -> None:  # type: ignore[override]
         """Step each chained scheduler once."""
         for scheduler in self._schedulers:
@@ -997,6 +999,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
+    # PyTorch's signature: the metric comes first
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record this epoch's metric and lower the rates if it has stopped improving."""
         current = float(metrics)
