@@ -57,13 +57,15 @@ class Declared:
 
 
 DECLARED: list[Declared] = []
+# each derived in-place method and the function it writes the result of (for attach)
+_INPLACE_OF: dict[Callable[..., Any], Callable[..., Any]] = {}
 
 
 def attach(name: str, value: Any, *, kind: str = "method") -> None:
     """Set ``Tensor.<name>`` to ``value`` (a function taking the tensor first, or with
     ``kind="property"`` its getter) and record it for the typed declarations."""
     Tensor = _tensor_class()
-    source = getattr(value, "_declared_from", None)
+    source = _INPLACE_OF.get(value)
     if source is not None:
         DECLARED.append(Declared(name, "inplace", source))
     else:
@@ -278,5 +280,5 @@ def _inplace(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     method.__name__ = name
     method.__qualname__ = f"Tensor.{name}"
     method.__doc__ = f"In-place version of :meth:`{name[:-1]}`."
-    method._declared_from = fn  # type: ignore[attr-defined]  # read by attach()
+    _INPLACE_OF[method] = fn
     return method
