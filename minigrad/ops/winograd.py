@@ -25,6 +25,10 @@ dU = V^T Z (16 GEMMs over the tiles) and dw = G^T dU G.
 
 Array names: N batch, C input channels, O output channels, m images in a chunk, TH x TW tiles
 per image (TH = ceil(OH / 2)), T = TH * TW * m tiles in a chunk, in that order.
+
+``conv_forward`` and ``conv_backward`` drive either this module's transforms or those of
+``minigrad.ops.winograd4`` (F(4x4, 3x3), which conv2d uses for the shapes of the benchmark
+CNNs); the two modules' transform functions have the same signatures.
 """
 
 from __future__ import annotations
