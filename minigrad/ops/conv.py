@@ -213,8 +213,10 @@ class Conv2d(Primitive):
         ow = _out_size(padded[1], kw, stride[1], dilation[1])
         p = oh * ow
         keep_cols = bool(ctx.needs_input_grad) and ctx.needs_input_grad[1]
+        # Winograd's transforms round more than im2col: float32 and float64 only (float16
+        # F(4x4, 3x3) outputs would be off by about 1% of their scale)
         algorithm = winograd_algorithm(x.shape, weight.shape, stride, dilation, groups,
-                                       (oh, ow))
+                                       (oh, ow)) if x.dtype in _WINOGRAD_DTYPES else None
         if algorithm is not None:
             chunks = algorithm.plan(n, c, (oh, ow), o, x.itemsize)
             out, saved = winograd.conv_forward(x, weight, bias, padding, (oh, ow), chunks,
@@ -295,6 +297,9 @@ WINOGRAD_MAX_SIZE = 16
 # im2col); its 24->48 at 14x14 31 -> 26 (1.20x, was im2col: 24 < the previous 32 channels).
 # F(2x2, 3x3) runs only with WINOGRAD4_MIN_SIZE set above WINOGRAD_MIN_SIZE.
 WINOGRAD4_MIN_SIZE = 7
+
+
+_WINOGRAD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def winograd_algorithm(x_shape: tuple[int, ...], weight_shape: tuple[int, ...],

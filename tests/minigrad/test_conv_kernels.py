@@ -281,3 +281,14 @@ def test_first_layer_matches_torch(dtype: Any, padding: int) -> None:
         expected = e.detach().numpy()
         np.testing.assert_allclose(a, expected, rtol=tol["rtol"],
                                    atol=tol["atol"] * np.abs(expected).max())
+
+
+def test_float16_convolutions_stay_on_im2col() -> None:
+    # F(4x4, 3x3) in float16 would be off by about 1% of the output's scale
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 32, 14, 14))
+    w = rng.standard_normal((32, 32, 3, 3)) * 0.06
+    exact = conv2d(Tensor(x), Tensor(w), padding=1)._data
+    half = conv2d(Tensor(x.astype(np.float16)), Tensor(w.astype(np.float16)), padding=1)._data
+    assert half.dtype == np.float16
+    assert np.abs(half - exact).max() < 2e-3 * np.abs(exact).max()
