@@ -20,9 +20,15 @@ from minigrad.autograd.engine import Context, Primitive
 __all__ = ["Linear", "linear_arrays"]
 
 
+# multiply-adds per thread below which a GEMM stays in one piece: LeNet-5's 400->120 layer at
+# batch 128 (6M) runs as before, on one thread; StrongCNN's 3136->128 (51M) and the example
+# Net's 9216->128 (151M) are split
+MIN_MACS_PER_THREAD = 1e7
+
+
 def _chunks(rows: int, macs: int) -> list[tuple[int, int]]:
     """Row ranges of a GEMM output for ``parallel.run`` (one piece when the GEMM is small)."""
-    return parallel.plan(rows, work=macs)
+    return parallel.plan(rows, work=macs, min_work=MIN_MACS_PER_THREAD)
 
 
 def linear_arrays(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.functional as F
+from minigrad.ops import linear as linear_ops
 from minigrad.testing import arrays, assert_grad_matches_numeric
 
 # --------------------------------------------------------------------------- linear
@@ -73,9 +74,11 @@ def test_linear_matches_torch(shape, with_bias, dtype):
 
 def test_linear_large_batch_split_over_threads_matches_one_gemm():
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((256, 300)).astype(np.float32)
-    weight = rng.standard_normal((64, 300)).astype(np.float32)
-    bias = rng.standard_normal(64).astype(np.float32)
+    # 256 * 800 * 128 multiply-adds: above the threshold for two threads
+    x = rng.standard_normal((256, 800)).astype(np.float32)
+    weight = rng.standard_normal((128, 800)).astype(np.float32)
+    bias = rng.standard_normal(128).astype(np.float32)
+    assert len(linear_ops._chunks(256, 256 * 800 * 128)) == min(2, mg.get_num_threads())
     ours = [mg.tensor(a, requires_grad=True) for a in (x, weight, bias)]
     out = F.linear(*ours)
     np.testing.assert_allclose(out.detach().numpy(), x @ weight.T + bias, rtol=1e-4, atol=1e-4)
