@@ -25,5 +25,9 @@ class Sampled(Primitive):
         return (zero,) * ctx.count
 
 
-Bernoulli = type("Bernoulli", (Sampled,), {"__module__": __name__})
-Normal = type("Normal", (Sampled,), {"__module__": __name__})
+class Bernoulli(Sampled):
+    """Samples of ``bernoulli``, zero gradients."""
+
+
+class Normal(Sampled):
+    """Samples of ``normal``, zero gradients."""

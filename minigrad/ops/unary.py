@@ -76,11 +76,24 @@ class ZeroGrad(Primitive):
         return np.zeros_like(grad)
 
 
-Sign = type("Sign", (ZeroGrad,), {"__module__": __name__})
-Floor = type("Floor", (ZeroGrad,), {"__module__": __name__})
-Ceil = type("Ceil", (ZeroGrad,), {"__module__": __name__})
-Round = type("Round", (ZeroGrad,), {"__module__": __name__})
-Trunc = type("Trunc", (ZeroGrad,), {"__module__": __name__})
+class Sign(ZeroGrad):
+    """``sign``: a zero gradient."""
+
+
+class Floor(ZeroGrad):
+    """``floor``: a zero gradient."""
+
+
+class Ceil(ZeroGrad):
+    """``ceil``: a zero gradient."""
+
+
+class Round(ZeroGrad):
+    """``round``: a zero gradient."""
+
+
+class Trunc(ZeroGrad):
+    """``trunc``: a zero gradient."""
 
 
 class Frac(Primitive):
