@@ -19,6 +19,7 @@ from nn import init
 from nn.linear import add_weight_and_bias
 from nn.module import Module
 from nn.module import factory_dtype as module_factory_dtype
+from nn.parameter import Parameter
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -46,6 +47,8 @@ def _positive_int(layer: str, name: str, value: Any) -> int:
 class _ConvNd(Module):
     """What every convolution layer shares; subclasses set ``_dims`` and ``_transposed``."""
 
+    weight: Parameter
+    bias: Parameter | None
     _dims = 2
     _transposed = False
 

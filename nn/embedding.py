@@ -37,6 +37,7 @@ def _pretrained_shape(name: str, embeddings: Tensor) -> tuple[int, int]:
 class _EmbeddingTable(Module):
     """The ``(num_embeddings, embedding_dim)`` weight that Embedding and EmbeddingBag share."""
 
+    weight: Parameter
     num_embeddings: int
     embedding_dim: int
     padding_idx: int | None

@@ -6,7 +6,7 @@ up there on access, so this module never falls behind it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import minigrad.functional as _functional
 
@@ -23,8 +23,16 @@ globals().update({name: getattr(_functional, name) for name in _public_names()})
 __all__ = _public_names()
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        return getattr(_functional, name)
-    except AttributeError:
-        raise AttributeError(f"module 'nn.functional' has no attribute {name!r}") from None
+if TYPE_CHECKING:
+    # the type checker sees minigrad.functional's own annotated names; at run time the
+    # globals() update above and the lookup below provide them
+    from minigrad.functional import *  # noqa: F403
+else:
+
+    def __getattr__(name: str) -> Any:
+        try:
+            return getattr(_functional, name)
+        except AttributeError:
+            raise AttributeError(
+                f"module 'nn.functional' has no attribute {name!r}"
+            ) from None

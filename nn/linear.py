@@ -41,6 +41,9 @@ class Linear(Module):
         (minigrad.Size([2, 3]), minigrad.Size([2]))
     """
 
+    weight: Parameter
+    bias: Parameter | None
+
     def __init__(
         self,
         in_features: int,
