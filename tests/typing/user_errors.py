@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import minigrad
 import minigrad.functional
+import nn
+import nn.functional
 
 x = minigrad.randn(2, 3)
 minigrad.exp("not a tensor")  # E: arg-type
@@ -16,3 +18,5 @@ x.no_such_method()  # E: attr-defined
 y: int = x.split(1)  # E: assignment
 minigrad.functional.cross_entropy(x, [0, 1])  # E: arg-type
 x.sum(dim=1).backward(retain_graph="yes")  # E: arg-type
+nn.functional.relu(x, inplace="no")  # E: arg-type
+nn.Linear(3, 4).weight.no_such_method()  # E: attr-defined
