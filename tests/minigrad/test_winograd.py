@@ -19,10 +19,12 @@ from minigrad.testing import assert_grad_matches_numeric
 
 @contextlib.contextmanager
 def winograd_path(enabled: bool = True):
-    """Every 3x3 stride-1 convolution takes (or, disabled, avoids) the Winograd path."""
-    names = ("WINOGRAD_MIN_CHANNELS", "WINOGRAD_MIN_SIZE", "WINOGRAD_MAX_SIZE")
+    """Every 3x3 stride-1 convolution takes (or, disabled, avoids) the F(2x2, 3x3) Winograd
+    path (F(4x4, 3x3): tests/minigrad/test_conv_kernels.py)."""
+    names = ("WINOGRAD_MIN_CHANNELS", "WINOGRAD_MIN_SIZE", "WINOGRAD_MAX_SIZE",
+             "WINOGRAD4_MIN_SIZE")
     previous = [getattr(conv_ops, name) for name in names]
-    for name, value in zip(names, (1, 1, 10**9) if enabled else (10**9, 10**9, 0)):
+    for name, value in zip(names, (1, 1, 10**9, 10**9) if enabled else (10**9, 10**9, 0, 10**9)):
         setattr(conv_ops, name, value)
     try:
         yield
