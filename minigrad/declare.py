@@ -198,6 +198,7 @@ def _function(fn: Callable[..., Any], name: str, with_out: bool,
         return result if out is None else write_out(name, result, out)
 
     function.__doc__ = _function_doc(fn, name, with_out)
+    _sign(function, fn, with_out, first="input")
     if not with_out:
         return _without_out(function, name)
     return function
@@ -224,7 +225,34 @@ def _function_only(fn: Callable[..., Any], name: str, with_out: bool) -> Callabl
 
     doc = inspect.getdoc(fn)
     function.__doc__ = f"{doc}\n\n``out=`` receives the result." if doc else None
+    _sign(function, fn, with_out)
     return function
+
+
+def _sign(function: Callable[..., Any], fn: Callable[..., Any], with_out: bool,
+          first: str | None = None) -> None:
+    """Give a derived function the signature it is called with (what ``help`` and the API
+    reference show): the declaring function's, its first parameter named ``first`` (a method's
+    ``self`` is the function's ``input``), and a keyword-only ``out=None`` where it takes one."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    params = list(signature.parameters.values())
+    if first and params and params[0].kind in (
+        inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD
+    ):
+        params[0] = params[0].replace(name=first)
+    if with_out and not any(p.name == "out" for p in params):
+        out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                annotation="Tensor | None")
+        variadic = bool(params) and params[-1].kind is inspect.Parameter.VAR_KEYWORD
+        at = len(params) - 1 if variadic else len(params)
+        params.insert(at, out)
+    try:
+        function.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    except ValueError:  # a parameter order that a renamed first parameter cannot keep
+        return
 
 
 def _without_out(function: Callable[..., Any], name: str) -> Callable[..., Any]:
