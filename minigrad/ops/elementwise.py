@@ -215,7 +215,8 @@ class Sigmoid(Primitive):
 
 
 class Relu(Primitive):
-    """max(a, 0); large activations are split over threads along the batch axis."""
+    """max(a, 0); large activations are split over threads along their outermost memory axis
+    (``parallel.blocks``), the result in the input's layout."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
@@ -223,8 +224,7 @@ class Relu(Primitive):
             out = np.maximum(a, 0)
         else:
             out = np.empty_like(a)
-            parallel.rows(lambda start, stop: np.maximum(a[start:stop], 0, out=out[start:stop]),
-                          a)
+            parallel.blocks(lambda index: np.maximum(a[index], 0, out=out[index]), out)
         ctx.save_for_backward(out)
         return out
 
@@ -235,10 +235,10 @@ class Relu(Primitive):
             return grad * (out > 0)
         result = np.empty_like(grad)
 
-        def chunk(start: int, stop: int) -> None:
-            np.multiply(grad[start:stop], out[start:stop] > 0, out=result[start:stop])
+        def chunk(index: tuple[slice, ...]) -> None:
+            np.multiply(grad[index], out[index] > 0, out=result[index])
 
-        parallel.rows(chunk, grad)
+        parallel.blocks(chunk, result)
         return result
 
 
