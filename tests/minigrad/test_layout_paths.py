@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+import minigrad as mg
 from minigrad import parallel
+from minigrad.autograd import engine
 from minigrad.autograd.engine import Context
 from minigrad.ops.elementwise import Relu
 
@@ -71,3 +73,126 @@ def test_relu_threaded_is_bitwise_the_plain_pass(order: tuple[int, ...],
     np.testing.assert_array_equal(grad, g * (x > 0))
     assert out.strides == x.strides  # the result keeps the input's layout
     assert grad.strides == g.strides
+
+
+# ---------------------------------------------------------------- gradients taken over by .grad
+
+
+def _leaves(*arrays: np.ndarray) -> list[mg.Tensor]:
+    return [mg.tensor(a, requires_grad=True) for a in arrays]
+
+
+def _owns(grad: np.ndarray, like: np.ndarray) -> bool:
+    return engine._engine_owns(grad, like)  # the call chain of run_backward's
+
+
+def test_engine_owns_only_unreachable_arrays() -> None:
+    like = np.zeros((3, 4), np.float32)
+    fresh = np.ones((3, 4), np.float32)
+    assert _owns(fresh, like)
+    holders = [fresh]
+    assert not _owns(fresh, like)  # another object holds it too
+    del holders
+    assert _owns(fresh, like)
+    base = np.ones((3, 4), np.float32)
+    view = base[:]
+    assert not _owns(view, like)  # a view
+    wide = np.ones((3, 4), np.float64)
+    assert not _owns(wide, like)  # another dtype
+    transposed = np.ones((4, 3), np.float32).T.copy(order="K")
+    assert not _owns(transposed, like)  # another layout
+    frozen = np.ones((3, 4), np.float32)
+    frozen.flags.writeable = False
+    assert not _owns(frozen, like)
+
+
+def test_fresh_leaf_gradient_is_taken_over_and_correct() -> None:
+    rng = np.random.default_rng(0)
+    w, x = _leaves(rng.standard_normal((4, 3)), rng.standard_normal((5, 3)))
+    (x @ w.T).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((5, 4)).T @ x.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), np.ones((5, 4)) @ w.detach().numpy())
+    assert not np.shares_memory(w.grad._data, x.grad._data)
+
+
+def test_gradient_shared_by_two_parameters_is_not_aliased() -> None:
+    a, b = _leaves(np.arange(6.0).reshape(2, 3), np.ones((2, 3)))
+    (a + b).backward(mg.ones(2, 3, dtype=mg.float64))  # Add hands the same array to both
+    assert not np.shares_memory(a.grad._data, b.grad._data)
+    a.grad.add_(5.0)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones((2, 3)))
+
+
+def test_caller_gradient_is_not_aliased() -> None:
+    (x,) = _leaves(np.zeros(4))
+    g = mg.tensor(np.arange(4.0))
+    (x + 0).backward(g)  # Add passes the caller's array through
+    assert not np.shares_memory(x.grad._data, g._data)
+    x.backward(g)  # a leaf as the root
+    x.grad.mul_(0.0)
+    np.testing.assert_array_equal(g.numpy(), np.arange(4.0))
+
+
+def test_hook_that_keeps_the_gradient_sees_no_later_change() -> None:
+    (x,) = _leaves(np.ones(3))
+    kept: list[mg.Tensor] = []
+    x.register_hook(lambda g: kept.append(g))
+    (x * x).sum().backward()
+    x.grad.add_(100.0)
+    np.testing.assert_array_equal(kept[0].numpy(), [2.0, 2.0, 2.0])
+    replacement = mg.tensor(np.full(3, 7.0))
+    (y,) = _leaves(np.ones(3))
+    y.register_hook(lambda g: replacement)
+    (y * y).sum().backward()
+    y.grad.zero_()
+    np.testing.assert_array_equal(replacement.numpy(), [7.0, 7.0, 7.0])
+
+
+def test_retain_grad_tensor_and_its_leaves_do_not_share() -> None:
+    a, b = _leaves(np.ones(3), np.full(3, 2.0))
+    s = a + b
+    s.retain_grad()
+    (s * 3).sum().backward()
+    for t in (a, b):
+        assert not np.shares_memory(t.grad._data, s.grad._data)
+    s.grad.add_(1.0)
+    np.testing.assert_array_equal(a.grad.numpy(), [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_in_place_update_of_grad_between_retained_backwards() -> None:
+    rng = np.random.default_rng(1)
+    w, x = _leaves(rng.standard_normal((3, 3)), rng.standard_normal((2, 3)))
+    loss = ((x @ w) ** 2).sum()
+    loss.backward(retain_graph=True)
+    first = w.grad.numpy().copy()
+    w.grad.mul_(0.0)  # in place, as an optimizer's weight decay or zero_grad(False) does
+    x.grad.mul_(0.0)
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), first)  # the graph's arrays were not touched
+    opt = mg.optim.SGD([w], lr=0.1, weight_decay=0.5)
+    opt.step()  # reads .grad after the in-place changes
+    assert np.isfinite(w.detach().numpy()).all()
+
+
+def test_create_graph_gradients_stay_graph_tensors() -> None:
+    (x,) = _leaves(np.array([1.0, 2.0, 3.0]))
+    (x ** 3).sum().backward(create_graph=True)
+    assert x.grad.grad_fn is not None
+    np.testing.assert_allclose(x.grad.detach().numpy(), [3.0, 12.0, 27.0])
+    g = x.grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0, 18.0])
+
+
+def test_accumulation_over_two_backwards_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 2))
+    (w,) = _leaves(a)
+    tw = torch.tensor(a, requires_grad=True)
+    for _ in range(2):
+        ((w @ mg.tensor(b)).relu() ** 2).sum().backward()
+        ((tw @ torch.tensor(b)).relu() ** 2).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
