@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import as_strided
 from minigrad import parallel
 from minigrad.autograd.engine import Context, Primitive
 from minigrad.errors import OpError
-from minigrad.ops import winograd, winograd4
+from minigrad.ops import conv_wide, winograd, winograd4
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -386,6 +386,8 @@ def _backward_per_image(ctx: Context, grad: np.ndarray, weight: np.ndarray, need
     p = oh * ow
     needs = ctx.needs_input_grad
     grad_x = empty_4d((n, c, h, w), grad.dtype, ctx.x_channel_major) if needs[0] else None
+    # col2im on full-width rows (conv_wide.py)
+    wide = conv_wide.fits(ctx.stride, (oh, ow), cg * kh * kw)
 
     def backward_chunk(start: int, stop: int) -> tuple[Any, Any]:
         m = stop - start
@@ -399,7 +401,12 @@ def _backward_per_image(ctx: Context, grad: np.ndarray, weight: np.ndarray, need
                 grad_w = grad_w[:, :, :-1]
         if need_bias and grad_b is None:
             grad_b = g.sum(axis=(0, 3)).reshape(o)
-        if grad_x is not None:
+        if grad_x is not None and wide:
+            w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
+            image = conv_wide.input_grad_wide(g, w_mat, (kh, kw), ctx.dilation, (oh, ow),
+                                              ctx.padded_size)
+            grad_x[start:stop] = crop2d(image, ctx.padding, (h, w))
+        elif grad_x is not None:
             w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
             grad_cols = np.matmul(w_mat.transpose(0, 2, 1), g)  # (m, G, C/G*KH*KW, P)
             grad_cols = grad_cols.reshape(m, c, kh, kw, oh, ow)
