@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.optim._scratch import scratch
 from minigrad.optim.optimizer import (
     Optimizer,
-    _adam_moments_,
     _increment_step,
     _scalar_tensor,
     _weight_decay,
@@ -80,13 +80,28 @@ class Adam(Optimizer):
     def _update(
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
+        # PyTorch's operations in its order, each written into one of two scratch arrays
+        # reused from step to step (``_scratch``): no temporaries; the same numbers, bit for
+        # bit, as the expressions in the class docstring evaluated one by one
         lr, eps = group["lr"], group["eps"]
         beta1, beta2 = group["betas"]
         step = _increment_step(state)
-        grad = _weight_decay(p, grad, group, group["decoupled_weight_decay"])
+        if grad.dtype != p.dtype:
+            grad = grad.astype(p.dtype)
+        first, second = scratch(self, p, 2)
+        weight_decay = group["weight_decay"]
+        if weight_decay != 0 and not group["decoupled_weight_decay"]:
+            np.multiply(p, weight_decay, out=second)  # g = grad + weight_decay * p
+            grad = np.add(grad, second, out=second)
+        else:
+            grad = _weight_decay(p, grad, group, group["decoupled_weight_decay"])
         exp_avg = state["exp_avg"]._data
         exp_avg_sq = state["exp_avg_sq"]._data
-        _adam_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2)
+        _lerp_into(exp_avg, grad, 1 - beta1, first)
+        np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)  # v = beta2 * v + (1 - beta2) * g * g
+        np.multiply(grad, 1 - beta2, out=first)
+        np.multiply(first, grad, out=first)
+        np.add(exp_avg_sq, first, out=exp_avg_sq)
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         if group["amsgrad"]:
@@ -94,11 +109,27 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = _zeros_like(p)
             max_exp_avg_sq = state["max_exp_avg_sq"]._data
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            denom = np.sqrt(max_exp_avg_sq) / bias_correction2_sqrt
+            second_moment = max_exp_avg_sq
         else:
-            denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt
-        denom += eps
-        p += -(lr / bias_correction1) * exp_avg / denom
+            second_moment = exp_avg_sq
+        denom = np.sqrt(second_moment, out=second)  # grad (in ``second``) is used up
+        np.divide(denom, bias_correction2_sqrt, out=denom)
+        np.add(denom, eps, out=denom)
+        np.multiply(exp_avg, -(lr / bias_correction1), out=first)
+        np.divide(first, denom, out=first)
+        np.add(p, first, out=p)
+
+
+def _lerp_into(start: np.ndarray, end: np.ndarray, weight: float, scratch: np.ndarray) -> None:
+    """``optimizer._lerp_`` (PyTorch's two-sided lerp, in place on ``start``) through
+    ``scratch`` instead of temporaries."""
+    np.subtract(end, start, out=scratch)
+    if abs(weight) < 0.5:
+        np.multiply(scratch, weight, out=scratch)  # start += weight * (end - start)
+        np.add(start, scratch, out=start)
+    else:
+        np.multiply(scratch, 1 - weight, out=scratch)  # start = end - (end - start) * (1 - w)
+        np.subtract(end, scratch, out=start)
 
 
 class AdamW(Adam):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.optim._scratch import scratch
 from minigrad.optim.optimizer import Optimizer, _weight_decay
 from minigrad.tensor import Tensor
 
@@ -89,6 +90,14 @@ class SGD(Optimizer):
                     np.add(buf, grad, out=buf, casting="unsafe")
                 else:
                     np.add(buf, np.multiply(grad, 1 - dampening), out=buf, casting="unsafe")
+            if group["nesterov"] and grad.dtype == p.dtype:
+                # g + momentum * b and the step in one scratch array reused between steps
+                (work,) = scratch(self, p, 1)
+                np.multiply(buf, momentum, out=work)
+                np.add(grad, work, out=work)
+                np.multiply(work, -group["lr"], out=work)
+                np.add(p, work, out=p)
+                return
             grad = grad + momentum * buf if group["nesterov"] else buf
         step = np.multiply(grad, -group["lr"], dtype=p.dtype)
         np.add(p, step, out=p)

@@ -196,3 +196,124 @@ def test_accumulation_over_two_backwards_matches_torch() -> None:
         ((w @ mg.tensor(b)).relu() ** 2).sum().backward()
         ((tw @ torch.tensor(b)).relu() ** 2).sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- optimizers without temporaries
+
+
+def _reference_adam(p: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray], step: int,
+                    lr: float, betas: tuple[float, float], eps: float, weight_decay: float,
+                    amsgrad: bool, decoupled: bool) -> None:
+    """The Adam step as plain NumPy expressions, one by one (the formula of the docstring)."""
+    beta1, beta2 = betas
+    if weight_decay != 0:
+        if decoupled:
+            p *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * p
+    m, v = state["m"], state["v"]
+    m += (1 - beta1) * (grad - m)
+    v *= beta2
+    v += (1 - beta2) * grad * grad
+    if amsgrad:
+        np.maximum(state["vmax"], v, out=state["vmax"])
+        v = state["vmax"]
+    denom = np.sqrt(v) / (1 - beta2**step) ** 0.5
+    denom += eps
+    p += -(lr / (1 - beta1**step)) * m / denom
+
+
+def _reference_nesterov(p: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray],
+                        lr: float, momentum: float, weight_decay: float) -> None:
+    if weight_decay != 0:
+        grad = grad + weight_decay * p
+    if "b" not in state:
+        state["b"] = grad.copy()
+    else:
+        state["b"] *= momentum
+        state["b"] += grad
+    grad = grad + momentum * state["b"]
+    p += np.multiply(grad, -lr, dtype=p.dtype)
+
+
+def _float32_params(shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    rng = np.random.default_rng(3)
+    return [rng.standard_normal(s).astype(np.float32) for s in shapes]
+
+
+SHAPES = [(3, 4), (3, 4), (5,)]  # two of one shape share the optimizer's scratch arrays
+
+
+@pytest.mark.parametrize("kind", ["Adam", "AdamW"])
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_adam_is_bitwise_the_plain_expressions(kind: str, amsgrad: bool,
+                                               weight_decay: float) -> None:
+    start = _float32_params(SHAPES)
+    params = [mg.tensor(a.copy(), requires_grad=True) for a in start]
+    lr, betas, eps = 0.01, (0.9, 0.999), 1e-8
+    opt = getattr(mg.optim, kind)(params, lr=lr, betas=betas, eps=eps,
+                                  weight_decay=weight_decay, amsgrad=amsgrad)
+    ref = [a.copy() for a in start]
+    states = [{"m": np.zeros_like(a), "v": np.zeros_like(a), "vmax": np.zeros_like(a)}
+              for a in start]
+    rng = np.random.default_rng(4)
+    for step in range(1, 5):
+        grads = [rng.standard_normal(a.shape).astype(np.float32) for a in start]
+        for t, g in zip(params, grads):
+            t.grad = mg.tensor(g.copy())
+        opt.step()
+        for r, g, st in zip(ref, grads, states):
+            _reference_adam(r, g, st, step, lr, betas, eps, weight_decay, amsgrad,
+                            decoupled=kind == "AdamW")
+        for t, r in zip(params, ref):
+            np.testing.assert_array_equal(t.detach().numpy(), r)
+    assert set(opt.state_dict()["state"][0]) <= {"step", "exp_avg", "exp_avg_sq",
+                                                  "max_exp_avg_sq"}
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.2])
+def test_nesterov_is_bitwise_the_plain_expressions(weight_decay: float) -> None:
+    start = _float32_params(SHAPES)
+    params = [mg.tensor(a.copy(), requires_grad=True) for a in start]
+    opt = mg.optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    ref = [a.copy() for a in start]
+    states: list[dict[str, np.ndarray]] = [{} for _ in start]
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        grads = [rng.standard_normal(a.shape).astype(np.float32) for a in start]
+        for t, g in zip(params, grads):
+            t.grad = mg.tensor(g.copy())
+        opt.step()
+        for r, g, st in zip(ref, grads, states):
+            _reference_nesterov(r, g, st, 0.05, 0.9, weight_decay)
+        for t, r in zip(params, ref):
+            np.testing.assert_array_equal(t.detach().numpy(), r)
+    assert set(opt.state_dict()["state"][0]) == {"momentum_buffer"}
+
+
+@pytest.mark.parametrize("kind, kwargs", [
+    ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
+    ("Adam", dict(lr=0.01, maximize=True)),
+    ("AdamW", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.01, maximize=True)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, maximize=True)),
+])
+def test_scratch_optimizers_match_torch_in_float32(kind: str, kwargs: dict[str, object]) -> None:
+    torch = pytest.importorskip("torch")
+    start = _float32_params(SHAPES)
+    ours = [mg.tensor(a.copy(), requires_grad=True) for a in start]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in start]
+    opts = [getattr(mg.optim, kind)(ours, **kwargs), getattr(torch.optim, kind)(theirs, **kwargs)]
+    rng = np.random.default_rng(6)
+    for _ in range(5):
+        for a, b in zip(ours, theirs):
+            g = rng.standard_normal(a.shape).astype(np.float32)
+            a.grad = mg.tensor(g.copy())
+            b.grad = torch.tensor(g.copy())
+        for opt in opts:
+            opt.step()
+    for a, b in zip(ours, theirs):
+        assert a.dtype == mg.float32
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
