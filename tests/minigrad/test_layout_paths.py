@@ -14,6 +14,7 @@ from minigrad import parallel
 from minigrad.autograd import engine
 from minigrad.autograd.engine import Context
 from minigrad.ops.elementwise import Relu
+from minigrad.optim import adam
 
 
 @pytest.fixture
@@ -247,10 +248,16 @@ SHAPES = [(3, 4), (3, 4), (5,)]  # two of one shape share the optimizer's scratc
 @pytest.mark.parametrize("kind", ["Adam", "AdamW"])
 @pytest.mark.parametrize("amsgrad", [False, True])
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
-def test_adam_is_bitwise_the_plain_expressions(kind: str, amsgrad: bool,
-                                               weight_decay: float) -> None:
+@pytest.mark.parametrize("block", [None, 5])
+def test_adam_is_bitwise_the_plain_expressions(kind: str, amsgrad: bool, weight_decay: float,
+                                               block: int | None,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    if block is not None:  # blocks of 5 elements, and a parameter in column-major layout
+        monkeypatch.setattr(adam, "BLOCK_ELEMENTS", block)
     start = _float32_params(SHAPES)
     params = [mg.tensor(a.copy(), requires_grad=True) for a in start]
+    if block is not None:
+        params[1]._data = np.asfortranarray(params[1]._data)
     lr, betas, eps = 0.01, (0.9, 0.999), 1e-8
     opt = getattr(mg.optim, kind)(params, lr=lr, betas=betas, eps=eps,
                                   weight_decay=weight_decay, amsgrad=amsgrad)
