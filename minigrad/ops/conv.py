@@ -525,6 +525,11 @@ def _input_grad_col2im(ctx: Context, g: np.ndarray, weight: np.ndarray, m: int,
     groups = ctx.groups
     oh, ow = ctx.out_size
     w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
+    if conv_wide.fits_batch_inner(ctx.stride, (oh, ow)):  # (C, Hp, Wp, m), conv_wide.py
+        inner = conv_wide.input_grad_batch_inner(g, w_mat, m, (kh, kw), ctx.dilation,
+                                                 (oh, ow), ctx.padded_size)
+        out.reshape(c, m, h, w)[...] = crop2d(inner.transpose(0, 3, 1, 2), ctx.padding, (h, w))
+        return
     grad_cols = np.matmul(w_mat.transpose(0, 2, 1), g)  # (G, C/G*KH*KW, m*P)
     # accumulate channel-major, in the columns' own memory order
     grad_cols = grad_cols.reshape(c, kh, kw, m, oh, ow).transpose(0, 3, 1, 2, 4, 5)

@@ -1,6 +1,7 @@
-"""The small-layer paths of the benchmark CNNs: the full-width input gradient of stride-1
-per-image convolutions (minigrad/ops/conv_wide.py) against col2im, numerical gradients, and
-PyTorch at SimpleCNN's and LeNet-5's layer sizes."""
+"""The small-layer paths of the benchmark CNNs (minigrad/ops/conv_wide.py): the full-width
+input gradient of stride-1 per-image convolutions and the batch-innermost one of channel-major
+convolutions, against col2im, numerical gradients, and PyTorch at SimpleCNN's and LeNet-5's
+layer sizes."""
 
 from __future__ import annotations
 
@@ -109,6 +110,64 @@ def test_wide_input_grad_direct_matches_col2im() -> None:
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
+@contextlib.contextmanager
+def batch_inner(enabled: bool) -> Iterator[None]:
+    """Every stride-1 channel-major col2im input gradient runs with the batch innermost, or
+    none does."""
+    previous = conv_wide.BATCH_INNER_MAX_WIDTH
+    conv_wide.BATCH_INNER_MAX_WIDTH = 10**9 if enabled else -1
+    try:
+        yield
+    finally:
+        conv_wide.BATCH_INNER_MAX_WIDTH = previous
+
+
+@st.composite
+def channel_major_cases(draw: Any, max_side: int = 9) -> dict[str, Any]:
+    # wider than PER_IMAGE_MAX_COLUMNS and O > C/G * G: col2im, not the transposed conv
+    case = draw(cases(max_side))
+    groups = case["groups"]
+    case["c"] = groups * draw(st.integers(6, 8))
+    case["o"] = case["c"] + groups * draw(st.integers(1, 2))
+    case["kernel"] = (draw(st.integers(4, 5)), 5)
+    case["dilation"] = (draw(st.integers(1, 2)), 1)
+    reach = [d * (k - 1) + 1 for d, k in zip(case["dilation"], case["kernel"], strict=True)]
+    case["h"] = max(case["h"], reach[0] - 2 * case["padding"][0])
+    case["w"] = max(case["w"], reach[1] - 2 * case["padding"][1])
+    return case
+
+
+@settings(deadline=None, max_examples=25)
+@given(channel_major_cases())
+def test_batch_inner_input_grad_matches_col2im(case: dict[str, Any]) -> None:
+    assert not per_image(case)
+    x, weight, b = arrays(case)
+    with batch_inner(False):
+        expected = conv_and_grads(x, weight, b, case)
+    with batch_inner(True):
+        got = conv_and_grads(x, weight, b, case)
+    for name, a, e in zip(("output", "grad x", "grad weight", "grad bias"), got, expected,
+                          strict=True):
+        if e is not None:
+            assert a is not None and a.dtype == e.dtype and a.shape == e.shape
+            assert a.strides == e.strides, name  # the same memory layout
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(e).max()),
+                                       err_msg=name)
+
+
+@settings(deadline=None, max_examples=5)
+@given(channel_major_cases(max_side=6))
+def test_batch_inner_grad_matches_numeric(case: dict[str, Any]) -> None:
+    x, weight, b = arrays(case)
+    x = np.ascontiguousarray(x)
+    kw = {"padding": case["padding"], "dilation": case["dilation"], "groups": case["groups"]}
+    with batch_inner(True):
+        if b is None:
+            assert_grad_matches_numeric(lambda x, w: conv2d(x, w, **kw), x, weight)
+        else:
+            assert_grad_matches_numeric(lambda x, w, b: conv2d(x, w, b, **kw), x, weight, b)
+
+
 @settings(deadline=None, max_examples=10)
 @given(cases(max_side=6))
 def test_wide_grad_matches_numeric(case: dict[str, Any]) -> None:
@@ -122,8 +181,9 @@ def test_wide_grad_matches_numeric(case: dict[str, Any]) -> None:
             assert_grad_matches_numeric(lambda x, w, b: conv2d(x, w, b, **kw), x, weight, b)
 
 
-# SimpleCNN's and LeNet-5's per-image layers with an input gradient: (C, O, H, kernel, padding)
-LAYERS = [(8, 16, 14, 3, 1), (1, 6, 28, 5, 2), (4, 8, 7, 3, 1)]
+# SimpleCNN's and LeNet-5's layers with an input gradient, and two more of the same paths:
+# (C, O, H, kernel, padding)
+LAYERS = [(8, 16, 14, 3, 1), (6, 16, 14, 5, 0), (1, 6, 28, 5, 2), (4, 8, 7, 3, 1)]
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -132,7 +192,11 @@ def test_wide_matches_torch_at_the_benchmark_layers(layer: tuple[int, ...], dtyp
     torch = pytest.importorskip("torch")
     c, o, h, k, padding = layer
     case = {"padding": (padding, padding), "dilation": (1, 1), "groups": 1}
-    assert conv_wide.fits((1, 1), (h + 2 * padding - k + 1,) * 2, c * k * k)
+    out_size = (h + 2 * padding - k + 1,) * 2
+    if c * k * k <= conv_ops.PER_IMAGE_MAX_COLUMNS:
+        assert conv_wide.fits((1, 1), out_size, c * k * k)
+    else:
+        assert o > c and conv_wide.fits_batch_inner((1, 1), out_size)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, c, h, h)).astype(dtype)
     w = (rng.standard_normal((o, c, k, k)) / k).astype(dtype)
