@@ -15,11 +15,40 @@ class Reshape(Primitive):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         ctx.shape = a.shape
-        return a.reshape(shape)
+        out = a.reshape(shape)
+        # the input's memory order where the reshape had to copy it into C order (a flatten
+        # of a spatial-major conv output): backward hands its gradient back in that order
+        ctx.order = None
+        if LAYOUT_GRADIENT and a.size >= LAYOUT_MIN_SIZE and not np.may_share_memory(out, a):
+            ctx.order = memory_order(a)
+        return out
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        return grad.reshape(ctx.shape)
+        out = grad.reshape(ctx.shape)
+        if ctx.order is None or not isinstance(out, np.ndarray) or not out.flags.c_contiguous:
+            return out
+        return copy_in_order(out, ctx.order)
+
+
+# Reshape's backward returns its gradient in the input's memory order when the forward copied
+# (see Reshape); below LAYOUT_MIN_SIZE elements the copy is not worth it
+LAYOUT_GRADIENT = True
+LAYOUT_MIN_SIZE = 1 << 14
+
+
+def memory_order(a: np.ndarray) -> tuple[int, ...]:
+    """``a``'s axes from the largest stride to the smallest (ties in axis order)."""
+    return tuple(sorted(range(a.ndim), key=lambda axis: -abs(a.strides[axis])))
+
+
+def copy_in_order(a: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    """A copy of ``a`` whose memory runs over the axes in ``order`` (outermost first)."""
+    from minigrad import parallel
+
+    out = np.empty([a.shape[axis] for axis in order], a.dtype).transpose(np.argsort(order))
+    parallel.blocks(lambda index: np.copyto(out[index], a[index]), out)
+    return out
 
 
 class Permute(Primitive):

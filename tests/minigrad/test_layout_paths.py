@@ -13,6 +13,7 @@ import minigrad as mg
 from minigrad import parallel
 from minigrad.autograd import engine
 from minigrad.autograd.engine import Context
+from minigrad.ops import shape as shape_ops
 from minigrad.ops.elementwise import Relu
 from minigrad.optim import adam
 
@@ -324,3 +325,37 @@ def test_scratch_optimizers_match_torch_in_float32(kind: str, kwargs: dict[str, 
     for a, b in zip(ours, theirs):
         assert a.dtype == mg.float32
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------- reshape gradients in the input's layout
+
+
+@pytest.mark.parametrize("order", [(2, 3, 0, 1), (1, 0, 3, 2), (0, 1, 2, 3)])
+def test_flatten_gradient_comes_back_in_the_input_layout(order: tuple[int, ...],
+                                                         two_threads: None,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shape_ops, "LAYOUT_MIN_SIZE", 1)
+    monkeypatch.setattr(parallel, "ELEMENTS_PER_THREAD", 16)
+    x = _layout((4, 3, 5, 6), order)
+    g = np.random.default_rng(7).standard_normal((4, 90)).astype(np.float32)
+    ctx = Context()
+    y = shape_ops.Reshape.forward(ctx, x, (4, 90))
+    np.testing.assert_array_equal(y, np.ascontiguousarray(x).reshape(4, 90))
+    grad = shape_ops.Reshape.backward(ctx, g)
+    np.testing.assert_array_equal(grad, g.reshape(4, 3, 5, 6))
+    assert parallel.outer_axis(grad) == order[0]
+    assert shape_ops.memory_order(grad) == shape_ops.memory_order(x)
+    if order == (0, 1, 2, 3):
+        assert np.shares_memory(grad, g)  # a view where the input was C-ordered
+
+
+def test_flatten_of_a_permuted_tensor_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(8).standard_normal((3, 4, 5, 6))
+    x = mg.tensor(a, requires_grad=True)
+    tx = torch.tensor(a, requires_grad=True)
+    w = np.random.default_rng(9).standard_normal((3, 120))
+    (x.permute(0, 2, 3, 1).reshape(3, 120) * mg.tensor(w)).sum().backward()
+    (tx.permute(0, 2, 3, 1).reshape(3, 120) * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    assert x.grad.dtype == mg.float64
