@@ -232,14 +232,21 @@ class Conv2d(Primitive):
                                buffer_bytes=float(c) * kh * kw * n * p * x.itemsize)
         per_image = cg * kh * kw <= PER_IMAGE_MAX_COLUMNS
         geometry = (stride, padding, dilation, groups, (oh, ow))
+        batch_inner = (not per_image and min(min(padding)) >= 0
+                       and conv_wide.use_batch_inner(x.shape, weight.shape, stride, groups,
+                                                     (oh, ow)))
         if per_image:
             out, cols = _forward_per_image(x, weight, bias, geometry, chunks, keep_cols)
+        elif batch_inner:  # (O, OH, OW, N) memory (conv_wide.py)
+            out, cols = conv_wide.forward_batch_inner(x, weight, bias, padding, dilation,
+                                                      (oh, ow), chunks, keep_cols)
         else:
             out, cols = _forward_channel_major(x, weight, bias, geometry, chunks, keep_cols)
         needs = ctx.needs_input_grad
         if any(needs):
             ctx.save_for_backward(weight if needs[0] else None)
             ctx.cols, ctx.chunks, ctx.kernel, ctx.per_image = cols, chunks, (kh, kw), per_image
+            ctx.batch_inner = batch_inner
             ctx.weight_shape = weight.shape
             ctx.x_channel_major = channel_major(x)
             ctx.x_shape, ctx.padded_size, ctx.out_size = x.shape, padded, (oh, ow)
@@ -261,6 +268,8 @@ class Conv2d(Primitive):
                 (needs[0], needs[1], need_bias), ctx.winograd)
             return (grad_x, grad_w, grad_b) if len(needs) > 2 else (grad_x, grad_w)
         backward_chunks = _backward_per_image if ctx.per_image else _backward_channel_major
+        if ctx.batch_inner:
+            backward_chunks = conv_wide.backward_batch_inner
         grad_x, parts = backward_chunks(ctx, grad, weight, need_bias)
         o, c = ctx.weight_shape[0], ctx.x_shape[1]
         grad_b = sum(part[0] for part in parts) if need_bias else None

@@ -15,9 +15,17 @@ GEMM plus col2im 1.57 -> 1.23 ms, for 16/14 of the GEMM work.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
-__all__ = ["input_grad_wide", "fits"]
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from minigrad import parallel
+from minigrad.autograd.engine import Context
+
+__all__ = ["input_grad_wide", "fits", "fits_batch_inner", "input_grad_batch_inner",
+           "accumulate_batch_inner", "use_batch_inner", "forward_batch_inner",
+           "backward_batch_inner"]
 
 # Stride-1 per-image convolutions with output rows of at most MAX_WIDTH pixels and at least
 # MIN_COLUMNS columns per output pixel (C/G * KH * KW) take the wide route. Backward at batch
@@ -99,13 +107,24 @@ def input_grad_batch_inner(g: np.ndarray, w_mat: np.ndarray, m: int, kernel: tup
             padded_size: (Hp, Wp).
     """
     groups, og, _ = g.shape
+    oh, ow = out_size
+    inner = np.ascontiguousarray(g.reshape(groups, og, m, oh, ow).transpose(0, 1, 3, 4, 2))
+    return accumulate_batch_inner(inner.reshape(groups, og, oh * ow * m), w_mat, m, kernel,
+                                  dilation, out_size, padded_size)
+
+
+def accumulate_batch_inner(inner: np.ndarray, w_mat: np.ndarray, m: int,
+                           kernel: tuple[int, int], dilation: tuple[int, int],
+                           out_size: tuple[int, int], padded_size: tuple[int, int]
+                           ) -> np.ndarray:
+    """``input_grad_batch_inner`` from a gradient already batch-innermost, (G, O/G, OH*OW*m)."""
+    groups, og, _ = inner.shape
     kh, kw = kernel
     dh, dw = dilation
     oh, ow = out_size
     hp, wp = padded_size
     c = groups * w_mat.shape[2] // (kh * kw)
-    inner = np.ascontiguousarray(g.reshape(groups, og, m, oh, ow).transpose(0, 1, 3, 4, 2))
-    cols = np.matmul(w_mat.transpose(0, 2, 1), inner.reshape(groups, og, oh * ow * m))
+    cols = np.matmul(w_mat.transpose(0, 2, 1), inner)
     cols = cols.reshape(c, kh, kw, oh, ow * m)
     image = np.zeros((c, hp, wp * m), dtype=cols.dtype)
     for i in range(kh):
@@ -113,3 +132,97 @@ def input_grad_batch_inner(g: np.ndarray, w_mat: np.ndarray, m: int, kernel: tup
             row, col = i * dh, j * dw * m
             image[:, row : row + oh, col : col + ow * m] += cols[:, i, j]
     return image.reshape(c, hp, wp, m)
+
+
+# --------------------------------------------------------------------------- batch innermost
+
+# Stride-1 channel-major convolutions (one group) that fit ``fits_batch_inner`` and have more
+# output than input channels (so that their input gradient is col2im's) run entirely with the
+# batch innermost: (C, Hp, Wp, m) padded input, im2col rows of OW * m contiguous values, an
+# (O, OH, OW, N) output returned as an (N, O, OH, OW) view, and the input gradient in
+# (C, H, W, N) memory. LeNet-5's 6->16 5x5 at 14x14 (batch 128, one thread, CPU time): im2col
+# 1.00 -> 0.43 ms.
+BATCH_INNER_CONV = True
+
+
+def use_batch_inner(x_shape: tuple[int, ...], weight_shape: tuple[int, ...],
+                    stride: tuple[int, int], groups: int, out_size: tuple[int, int]) -> bool:
+    """Whether a channel-major convolution runs batch-innermost (``forward_batch_inner``)."""
+    return (BATCH_INNER_CONV and groups == 1 and weight_shape[0] > x_shape[1]
+            and fits_batch_inner(stride, out_size))
+
+
+def _padded_batch_inner(x: np.ndarray, padding: tuple[tuple[int, int], tuple[int, int]]
+                        ) -> np.ndarray:
+    """(m, C, H, W) -> (C, Hp, Wp, m), zero-padded (non-negative padding)."""
+    (top, bottom), (left, right) = padding
+    m, c, h, w = x.shape
+    out = np.zeros((c, h + top + bottom, w + left + right, m), dtype=x.dtype)
+    out[:, top : top + h, left : left + w] = x.transpose(1, 2, 3, 0)
+    return out
+
+
+def forward_batch_inner(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
+                        padding: tuple[tuple[int, int], tuple[int, int]],
+                        dilation: tuple[int, int], out_size: tuple[int, int],
+                        chunks: list[tuple[int, int]], keep_cols: bool
+                        ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """(N, C, H, W) * (O, C, KH, KW) -> (N, O, OH, OW) in (O, OH, OW, N) memory, stride 1, and
+    each chunk's (C*KH*KW, OH*OW*m) columns (None unless ``keep_cols``)."""
+    n, c = x.shape[:2]
+    o, _, kh, kw = weight.shape
+    dh, dw = dilation
+    oh, ow = out_size
+    w_mat = weight.reshape(o, c * kh * kw)
+    out = np.empty((o, oh, ow, n), dtype=np.result_type(x, weight))
+
+    def chunk(start: int, stop: int) -> np.ndarray | None:
+        m = stop - start
+        xp = _padded_batch_inner(x[start:stop], padding)
+        s = xp.strides
+        view = as_strided(xp, shape=(c, kh, kw, oh, ow * m),
+                          strides=(s[0], s[1] * dh, s[2] * dw, s[1], s[3]))
+        cols = np.ascontiguousarray(view).reshape(c * kh * kw, oh * ow * m)
+        if m == n:
+            result = out.reshape(o, oh * ow * n)
+            np.matmul(w_mat, cols, out=result)
+        else:
+            result = np.matmul(w_mat, cols)
+        if bias is not None:
+            result += bias.reshape(o, 1)
+        if m != n:
+            out[..., start:stop] = result.reshape(o, oh, ow, m)
+        return cols if keep_cols else None
+
+    cols = parallel.run(chunk, chunks)
+    return out.transpose(3, 0, 1, 2), cols
+
+
+def backward_batch_inner(ctx: Context, grad: np.ndarray, weight: np.ndarray, need_bias: bool
+                         ) -> tuple[np.ndarray | None, list[Any]]:
+    """dL/dx (N, C, H, W) in (C, H, W, N) memory and per chunk (dL/dbias, dL/dweight (O,
+    C*KH*KW)) of ``forward_batch_inner``."""
+    n, o, oh, ow = grad.shape
+    c, h, w = ctx.x_shape[1:]
+    _, _, kh, kw = weight.shape
+    (top, _), (left, _) = ctx.padding
+    needs = ctx.needs_input_grad
+    grad_x = np.empty((c, h, w, n), dtype=grad.dtype) if needs[0] else None
+    w_mat = weight.reshape(1, o, c * kh * kw)
+
+    def chunk(start: int, stop: int) -> tuple[Any, Any]:
+        m = stop - start
+        g = np.ascontiguousarray(grad[start:stop].transpose(1, 2, 3, 0)).reshape(o, -1)
+        grad_b = g.sum(axis=1) if need_bias else None
+        grad_w = None
+        if needs[1]:
+            cols = ctx.cols[ctx.chunks.index((start, stop))]
+            grad_w = np.matmul(cols, g.T).T  # OpenBLAS prefers cols @ g.T (conv.py)
+        if grad_x is not None:
+            image = accumulate_batch_inner(g.reshape(1, o, -1), w_mat, m, (kh, kw),
+                                           ctx.dilation, (oh, ow), ctx.padded_size)
+            grad_x[..., start:stop] = image[:, top : top + h, left : left + w]
+        return grad_b, grad_w
+
+    parts = parallel.run(chunk, ctx.chunks)
+    return (None if grad_x is None else grad_x.transpose(3, 0, 1, 2)), parts

@@ -111,15 +111,16 @@ def test_wide_input_grad_direct_matches_col2im() -> None:
 
 
 @contextlib.contextmanager
-def batch_inner(enabled: bool) -> Iterator[None]:
+def batch_inner(enabled: bool, whole_conv: bool = False) -> Iterator[None]:
     """Every stride-1 channel-major col2im input gradient runs with the batch innermost, or
-    none does."""
-    previous = conv_wide.BATCH_INNER_MAX_WIDTH
+    none does; with ``whole_conv`` the convolutions that may run batch-innermost do."""
+    previous = conv_wide.BATCH_INNER_MAX_WIDTH, conv_wide.BATCH_INNER_CONV
     conv_wide.BATCH_INNER_MAX_WIDTH = 10**9 if enabled else -1
+    conv_wide.BATCH_INNER_CONV = whole_conv
     try:
         yield
     finally:
-        conv_wide.BATCH_INNER_MAX_WIDTH = previous
+        conv_wide.BATCH_INNER_MAX_WIDTH, conv_wide.BATCH_INNER_CONV = previous
 
 
 @st.composite
@@ -137,22 +138,35 @@ def channel_major_cases(draw: Any, max_side: int = 9) -> dict[str, Any]:
     return case
 
 
+def memory_order(a: np.ndarray) -> list[int]:
+    """The axes of ``a`` from outermost to innermost in memory (axes of length 1 have none)."""
+    return [int(axis) for axis in np.argsort([-s for s in a.strides], kind="stable")
+            if a.shape[axis] > 1]
+
+
 @settings(deadline=None, max_examples=25)
-@given(channel_major_cases())
-def test_batch_inner_input_grad_matches_col2im(case: dict[str, Any]) -> None:
+@given(channel_major_cases(), st.booleans())
+def test_batch_inner_matches_col2im(case: dict[str, Any], whole_conv: bool) -> None:
     assert not per_image(case)
     x, weight, b = arrays(case)
     with batch_inner(False):
         expected = conv_and_grads(x, weight, b, case)
-    with batch_inner(True):
+    with batch_inner(True, whole_conv):
         got = conv_and_grads(x, weight, b, case)
+        inner = whole_conv and conv_wide.use_batch_inner(x.shape, weight.shape, (1, 1),
+                                                         case["groups"], (1, 1))
     for name, a, e in zip(("output", "grad x", "grad weight", "grad bias"), got, expected,
                           strict=True):
         if e is not None:
             assert a is not None and a.dtype == e.dtype and a.shape == e.shape
-            assert a.strides == e.strides, name  # the same memory layout
+            if not inner:  # the input gradient alone: the same memory layout
+                assert a.strides == e.strides, name
             np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(e).max()),
                                        err_msg=name)
+    if inner:  # (O, OH, OW, N) output, (C, H, W, N) input gradient
+        for a in got[:2]:
+            assert a is not None
+            assert memory_order(a) == [axis for axis in (1, 2, 3, 0) if a.shape[axis] > 1]
 
 
 @settings(deadline=None, max_examples=5)
@@ -161,7 +175,7 @@ def test_batch_inner_grad_matches_numeric(case: dict[str, Any]) -> None:
     x, weight, b = arrays(case)
     x = np.ascontiguousarray(x)
     kw = {"padding": case["padding"], "dilation": case["dilation"], "groups": case["groups"]}
-    with batch_inner(True):
+    with batch_inner(True, whole_conv=True):
         if b is None:
             assert_grad_matches_numeric(lambda x, w: conv2d(x, w, **kw), x, weight)
         else:
