@@ -232,7 +232,8 @@ class Conv2d(Primitive):
                                buffer_bytes=float(c) * kh * kw * n * p * x.itemsize)
         per_image = cg * kh * kw <= PER_IMAGE_MAX_COLUMNS
         geometry = (stride, padding, dilation, groups, (oh, ow))
-        batch_inner = (not per_image and min(min(padding)) >= 0
+        batch_inner = ((not per_image or conv_wide.BATCH_INNER_PER_IMAGE)
+                       and min(min(padding)) >= 0
                        and conv_wide.use_batch_inner(x.shape, weight.shape, stride, groups,
                                                      (oh, ow)))
         if per_image:

@@ -143,6 +143,7 @@ def accumulate_batch_inner(inner: np.ndarray, w_mat: np.ndarray, m: int,
 # (C, H, W, N) memory. LeNet-5's 6->16 5x5 at 14x14 (batch 128, one thread, CPU time): im2col
 # 1.00 -> 0.43 ms.
 BATCH_INNER_CONV = True
+BATCH_INNER_PER_IMAGE = False
 
 
 def use_batch_inner(x_shape: tuple[int, ...], weight_shape: tuple[int, ...],
@@ -198,17 +199,18 @@ def forward_batch_inner(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | No
     return out.transpose(3, 0, 1, 2), cols
 
 
-def backward_batch_inner(ctx: Context, grad: np.ndarray, weight: np.ndarray, need_bias: bool
-                         ) -> tuple[np.ndarray | None, list[Any]]:
+def backward_batch_inner(ctx: Context, grad: np.ndarray, weight: np.ndarray | None,
+                         need_bias: bool) -> tuple[np.ndarray | None, list[Any]]:
     """dL/dx (N, C, H, W) in (C, H, W, N) memory and per chunk (dL/dbias, dL/dweight (O,
     C*KH*KW)) of ``forward_batch_inner``."""
     n, o, oh, ow = grad.shape
     c, h, w = ctx.x_shape[1:]
-    _, _, kh, kw = weight.shape
+    kh, kw = ctx.kernel
     (top, _), (left, _) = ctx.padding
     needs = ctx.needs_input_grad
     grad_x = np.empty((c, h, w, n), dtype=grad.dtype) if needs[0] else None
-    w_mat = weight.reshape(1, o, c * kh * kw)
+    # the weight is saved only when the input gradient is needed
+    w_mat = None if grad_x is None or weight is None else weight.reshape(1, o, c * kh * kw)
 
     def chunk(start: int, stop: int) -> tuple[Any, Any]:
         m = stop - start
@@ -218,7 +220,7 @@ def backward_batch_inner(ctx: Context, grad: np.ndarray, weight: np.ndarray, nee
         if needs[1]:
             cols = ctx.cols[ctx.chunks.index((start, stop))]
             grad_w = np.matmul(cols, g.T).T  # OpenBLAS prefers cols @ g.T (conv.py)
-        if grad_x is not None:
+        if grad_x is not None and w_mat is not None:
             image = accumulate_batch_inner(g.reshape(1, o, -1), w_mat, m, (kh, kw),
                                            ctx.dilation, (oh, ow), ctx.padded_size)
             grad_x[..., start:stop] = image[:, top : top + h, left : left + w]
