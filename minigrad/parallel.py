@@ -153,7 +153,7 @@ def blocks(fn: Callable[[tuple[slice, ...]], Any], array: np.ndarray) -> list[An
 
     For elementwise work: every element lands in exactly one block, so the result is the same
     bit for bit as one pass over the whole array. Measured on 2 threads, ReLU forward and
-    backward on a spatial-major (128, 32, 28, 28): 7.7 ms cut along the batch, 4.7 ms cut
+    backward on a spatial-major (128, 32, 28, 28): 7.0 ms cut along the batch, 4.8 ms cut
     along the outermost memory axis (as fast as on a contiguous array).
     """
     if array.ndim == 0:
