@@ -236,11 +236,11 @@ class Conv2d(Primitive):
                        and min(min(padding)) >= 0
                        and conv_wide.use_batch_inner(x.shape, weight.shape, stride, groups,
                                                      (oh, ow)))
-        if per_image:
-            out, cols = _forward_per_image(x, weight, bias, geometry, chunks, keep_cols)
-        elif batch_inner:  # (O, OH, OW, N) memory (conv_wide.py)
+        if batch_inner:  # (O, OH, OW, N) memory (conv_wide.py)
             out, cols = conv_wide.forward_batch_inner(x, weight, bias, padding, dilation,
                                                       (oh, ow), chunks, keep_cols)
+        elif per_image:
+            out, cols = _forward_per_image(x, weight, bias, geometry, chunks, keep_cols)
         else:
             out, cols = _forward_channel_major(x, weight, bias, geometry, chunks, keep_cols)
         needs = ctx.needs_input_grad
