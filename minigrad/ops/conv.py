@@ -247,7 +247,7 @@ class Conv2d(Primitive):
         if any(needs):
             ctx.save_for_backward(weight if needs[0] else None)
             ctx.cols, ctx.chunks, ctx.kernel, ctx.per_image = cols, chunks, (kh, kw), per_image
-            ctx.batch_inner = batch_inner
+            ctx.batch_inner, ctx.x_strides = batch_inner, x.strides
             ctx.weight_shape = weight.shape
             ctx.x_channel_major = channel_major(x)
             ctx.x_shape, ctx.padded_size, ctx.out_size = x.shape, padded, (oh, ow)

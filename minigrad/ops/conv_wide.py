@@ -139,14 +139,18 @@ def accumulate_batch_inner(inner: np.ndarray, w_mat: np.ndarray, m: int,
 # Stride-1 channel-major convolutions (one group) that fit ``fits_batch_inner`` and have more
 # output than input channels (so that their input gradient is col2im's) run entirely with the
 # batch innermost: (C, Hp, Wp, m) padded input, im2col rows of OW * m contiguous values, an
-# (O, OH, OW, N) output returned as an (N, O, OH, OW) view, and the input gradient in
-# (C, H, W, N) memory. LeNet-5's 6->16 5x5 at 14x14 (batch 128, one thread, CPU time): im2col
+# (O, OH, OW, N) output returned as an (N, O, OH, OW) view; the input gradient is written in
+# the input's layout. LeNet-5's 6->16 5x5 at 14x14 (batch 128, one thread, CPU time): im2col
 # 1.00 -> 0.43 ms.
 BATCH_INNER_CONV = True
 # Per-image convolutions (see conv.py) may take the same path with this flag; it does not pay
 # at batch 128, one thread, CPU time: LeNet-5's 1->6 5x5 at 28x28 took its training step from
 # 16.5 to 18.4 ms, SimpleCNN's 8->16 3x3 at 14x14 alone 15.9 -> 15.6 (within the noise).
 BATCH_INNER_PER_IMAGE = False
+# The input gradient in (C, H, W, N) memory instead of the input's layout: LeNet-5's training
+# step (batch 128) 15.00 -> 15.20 ms on one thread, 10.58 -> 10.69 ms on two (its first pool
+# then copies the gradient into its own layout).
+GRAD_X_BATCH_INNER = False
 
 
 def use_batch_inner(x_shape: tuple[int, ...], weight_shape: tuple[int, ...],
@@ -204,14 +208,22 @@ def forward_batch_inner(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | No
 
 def backward_batch_inner(ctx: Context, grad: np.ndarray, weight: np.ndarray | None,
                          need_bias: bool) -> tuple[np.ndarray | None, list[Any]]:
-    """dL/dx (N, C, H, W) in (C, H, W, N) memory and per chunk (dL/dbias, dL/dweight (O,
+    """dL/dx (N, C, H, W) in x's memory layout and per chunk (dL/dbias, dL/dweight (O,
     C*KH*KW)) of ``forward_batch_inner``."""
     n, o, oh, ow = grad.shape
     c, h, w = ctx.x_shape[1:]
     kh, kw = ctx.kernel
     (top, _), (left, _) = ctx.padding
     needs = ctx.needs_input_grad
-    grad_x = np.empty((c, h, w, n), dtype=grad.dtype) if needs[0] else None
+    grad_x = None
+    if needs[0]:
+        # in x's memory layout, like every input gradient (an elementwise op or a pool that
+        # mixes two layouts runs about twice as slow), unless GRAD_X_BATCH_INNER
+        strides = (1, 4, 3, 2) if GRAD_X_BATCH_INNER else ctx.x_strides
+        order = sorted(range(4), key=lambda axis: -strides[axis])
+        shape = (n, c, h, w)
+        memory = np.empty(tuple(shape[axis] for axis in order), dtype=grad.dtype)
+        grad_x = memory.transpose(np.argsort(order))
     # the weight is saved only when the input gradient is needed
     w_mat = None if grad_x is None or weight is None else weight.reshape(1, o, c * kh * kw)
 
@@ -226,8 +238,8 @@ def backward_batch_inner(ctx: Context, grad: np.ndarray, weight: np.ndarray | No
         if grad_x is not None and w_mat is not None:
             image = accumulate_batch_inner(g.reshape(1, o, -1), w_mat, m, (kh, kw),
                                            ctx.dilation, (oh, ow), ctx.padded_size)
-            grad_x[..., start:stop] = image[:, top : top + h, left : left + w]
+            grad_x[start:stop] = image[:, top : top + h, left : left + w].transpose(3, 0, 1, 2)
         return grad_b, grad_w
 
     parts = parallel.run(chunk, ctx.chunks)
-    return (None if grad_x is None else grad_x.transpose(3, 0, 1, 2)), parts
+    return grad_x, parts

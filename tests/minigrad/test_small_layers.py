@@ -172,10 +172,12 @@ def test_batch_inner_matches_col2im(case: dict[str, Any], whole_conv: bool) -> N
                 assert a.strides == e.strides, name
             np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(e).max()),
                                        err_msg=name)
-    if inner:  # (O, OH, OW, N) output, (C, H, W, N) input gradient
-        for a in got[:2] if case["input_grad"] else got[:1]:
-            assert a is not None
-            assert memory_order(a) == [axis for axis in (1, 2, 3, 0) if a.shape[axis] > 1]
+    if inner:  # (O, OH, OW, N) output; the input gradient in the input's layout
+        out = got[0]
+        assert out is not None
+        assert memory_order(out) == [axis for axis in (1, 2, 3, 0) if out.shape[axis] > 1]
+    if case["input_grad"]:
+        assert got[1] is not None and memory_order(got[1]) == memory_order(x)
 
 
 @settings(deadline=None, max_examples=5)
