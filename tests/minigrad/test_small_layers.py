@@ -104,6 +104,26 @@ def test_wide_input_grad_matches_col2im(case: dict[str, Any]) -> None:
                                        err_msg=name)
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 50_000])
+def test_per_image_chunks_match_one_chunk(chunk_bytes: int) -> None:
+    # per-image convolutions cut into chunks of PER_IMAGE_CHUNK_BYTES (1 byte: one image each)
+    case = {"n": 7, "c": 2, "o": 3, "h": 9, "w": 8, "kernel": (3, 3), "dilation": (1, 1),
+            "padding": (1, 1), "groups": 1, "bias": True, "channel_major": False, "seed": 3}
+    assert per_image(case)
+    x, weight, b = arrays(case)
+    previous = conv_ops.PER_IMAGE_CHUNK_BYTES
+    try:
+        conv_ops.PER_IMAGE_CHUNK_BYTES = 10**12
+        expected = conv_and_grads(x, weight, b, case)
+        conv_ops.PER_IMAGE_CHUNK_BYTES = chunk_bytes
+        got = conv_and_grads(x, weight, b, case)
+    finally:
+        conv_ops.PER_IMAGE_CHUNK_BYTES = previous
+    for a, e in zip(got, expected, strict=True):
+        assert a is not None and e is not None and a.dtype == e.dtype
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+
+
 def test_wide_input_grad_direct_matches_col2im() -> None:
     # the helper alone on padded images: (m, G, O/G, P) gradient to the (m, C, Hp, Wp) image
     rng = np.random.default_rng(0)
