@@ -67,7 +67,8 @@ def test_conv2d_chunked_equals_single_chunk(monkeypatch: pytest.MonkeyPatch, str
     # force the smallest possible chunks: every thread gets work however tiny
     original = parallel.plan
     monkeypatch.setattr(parallel, "plan",
-                        lambda n, work, buffer_bytes=0, min_work=0: original(n, work, 0, 1e-9))
+                        lambda n, work, buffer_bytes=0, min_work=0, chunk_bytes=None:
+                        original(n, work, 0, 1e-9))
     chunked = _conv_step(3, stride, out_channels)
     for a, b in zip(single, chunked):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
