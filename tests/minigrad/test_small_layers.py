@@ -124,6 +124,28 @@ def test_per_image_chunks_match_one_chunk(chunk_bytes: int) -> None:
         np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
 
 
+def test_batch_inner_chunks_match_one_chunk() -> None:
+    # the batch-innermost convolution in chunks of one image (CHUNK_BYTES of 1 byte)
+    from minigrad import parallel
+
+    case = {"n": 5, "c": 6, "o": 8, "h": 9, "w": 9, "kernel": (5, 5), "dilation": (1, 1),
+            "padding": (1, 2), "groups": 1, "bias": True, "channel_major": True, "seed": 4}
+    x, weight, b = arrays(case)
+    assert conv_wide.use_batch_inner(x.shape, weight.shape, (1, 1), 1, (7, 9))
+    expected = conv_and_grads(x, weight, b, case)
+    previous = parallel.get_num_threads(), parallel.CHUNK_BYTES
+    try:
+        parallel.set_num_threads(2)
+        parallel.CHUNK_BYTES = 1
+        got = conv_and_grads(x, weight, b, case)
+    finally:
+        parallel.set_num_threads(previous[0])
+        parallel.CHUNK_BYTES = previous[1]
+    for a, e in zip(got, expected, strict=True):
+        assert a is not None and e is not None and a.dtype == e.dtype
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+
+
 def test_wide_input_grad_direct_matches_col2im() -> None:
     # the helper alone on padded images: (m, G, O/G, P) gradient to the (m, C, Hp, Wp) image
     rng = np.random.default_rng(0)
