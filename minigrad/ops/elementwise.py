@@ -39,7 +39,18 @@ class Mul(Primitive):
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
-        return (grad * b if need_a else None), (grad * a if need_b else None)
+        free = getattr(ctx, "grad_is_free", False)
+        # the last use of a gradient that nothing else sees writes its product into it
+        # (a dropout's backward makes no new array)
+        grad_b = None
+        if need_b:
+            last = free and not need_a and np.result_type(grad, a) == grad.dtype
+            grad_b = np.multiply(grad, a, out=grad) if last else grad * a
+        grad_a = None
+        if need_a:
+            last = free and np.result_type(grad, b) == grad.dtype
+            grad_a = np.multiply(grad, b, out=grad) if last else grad * b
+        return grad_a, grad_b
 
 
 class Div(Primitive):

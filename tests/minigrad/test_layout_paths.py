@@ -449,3 +449,35 @@ def test_relu_backward_on_a_view_of_a_shared_gradient(view_first: bool) -> None:
         results.append((x.grad.detach().numpy(), z.grad.detach().numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("needs", [(True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("b_shape", [(3, 4), (4,), ()])
+def test_mul_backward_into_a_free_gradient_matches_torch(needs: tuple[bool, bool],
+                                                         b_shape: tuple[int, ...]) -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(14)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal(b_shape)
+    w = rng.standard_normal((3, 4))
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(a, requires_grad=needs[0])
+        y = lib.tensor(b, requires_grad=needs[1])
+        h = (x * 1.0).relu() if needs[0] else x
+        z = h * y
+        # z's gradient is the fresh sum of two: free; Add hands one array to both products
+        s = z.relu() + (z * lib.tensor(w) + z * lib.tensor(-w)).relu()
+        (s * lib.tensor(w)).sum().backward()
+        results.append([t.grad.detach().numpy() for t, n in zip((x, y), needs) if n])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)
+
+
+def test_dropout_backward_is_the_mask_times_the_gradient() -> None:
+    mg.manual_seed(0)
+    x = mg.randn(64, 32, requires_grad=True)
+    w = mg.randn(64, 32)
+    y = mg.nn.functional.dropout(x * 1.0, 0.5)
+    (y * w).sum().backward()
+    kept = (y.detach().numpy() != 0) | (x.detach().numpy() == 0)
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(kept, 2.0 * w.numpy(), 0.0))
