@@ -25,6 +25,8 @@ from minigrad.autograd.higher_order import recomputed_backward
 
 __all__ = ["BatchNorm"]
 
+BN_IN_PLACE = True
+
 
 def _chunks(x3: np.ndarray) -> list[tuple[int, int]]:
     return parallel.plan(x3.shape[0], work=x3.size, min_work=parallel.ELEMENTS_PER_THREAD)
@@ -131,7 +133,11 @@ class BatchNorm(Primitive):
             projection = (_channel_dot(g3, centered, chunks) - ctx.delta * grad_sum) * inv_std
         grads: list[Any] = [None]
         if needs[0]:
-            gx = np.empty(source.shape, dtype=grad.dtype)
+            # into the gradient itself where nothing else sees it (or the reshape copied it):
+            # each pass below reads g at the element it writes, after the sums above
+            own = (BN_IN_PLACE and g3.flags.writeable and g3.strides == source.strides
+                   and (getattr(ctx, "grad_is_free", False) or not np.may_share_memory(g3, grad)))
+            gx = g3 if own else np.empty(source.shape, dtype=grad.dtype)
             scale_col = scale[:, None]
             if ctx.training and projection is not None:
                 # dx = scale * (g - mean(g) - x_hat * mean(g * x_hat))

@@ -13,6 +13,7 @@ import minigrad as mg
 from minigrad import parallel
 from minigrad.autograd import engine
 from minigrad.autograd.engine import Context
+from minigrad.ops import batchnorm
 from minigrad.ops import shape as shape_ops
 from minigrad.ops.elementwise import Relu
 from minigrad.optim import adam
@@ -481,3 +482,25 @@ def test_dropout_backward_is_the_mask_times_the_gradient() -> None:
     (y * w).sum().backward()
     kept = (y.detach().numpy() != 0) | (x.detach().numpy() == 0)
     np.testing.assert_array_equal(x.grad.numpy(), np.where(kept, 2.0 * w.numpy(), 0.0))
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (2, 3, 0, 1)])
+def test_batch_norm_backward_in_place_is_bitwise_the_new_array(
+        order: tuple[int, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    a = _layout((8, 3, 5, 5), order).astype(np.float64)
+    w = _layout((8, 3, 5, 5), (0, 1, 2, 3), seed=2).astype(np.float64)
+    results = []
+    for in_place in (False, True):
+        monkeypatch.setattr(batchnorm, "BN_IN_PLACE", in_place)
+        x = mg.tensor(a, requires_grad=True)
+        bn = mg.nn.BatchNorm2d(3).double()
+        y = bn(x * 1.0)
+        (y.relu() * mg.tensor(w)).sum().backward()  # ReLU's fresh gradient reaches the norm
+        results.append([x.grad.numpy(), bn.weight.grad.numpy(), bn.bias.grad.numpy()])
+    for plain, fast in zip(*results):
+        np.testing.assert_array_equal(plain, fast)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    tbn = torch.nn.BatchNorm2d(3).double()
+    (tbn(tx * 1.0).relu() * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(results[1][0], tx.grad.numpy(), rtol=1e-9, atol=1e-12)
