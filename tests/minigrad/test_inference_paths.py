@@ -111,3 +111,63 @@ def test_per_image_inference_chunk_size_by_grad_mode() -> None:
     for needs in [(True, False, False), (False, True, False), (False, False, True)]:
         ctx.needs_input_grad = needs
         assert conv_ops._per_image_chunk_bytes(ctx) == conv_ops.PER_IMAGE_CHUNK_BYTES
+
+
+# the 2x2 max pool without grad: three passes over the window offsets where image rows are not
+# innermost (spatial-major, as after a Winograd convolution), the pairwise passes elsewhere
+POOL_SHAPES = [(3, 2, 6, 8), (2, 3, 7, 5), (1, 1, 2, 2), (4, 5, 9, 9)]
+
+
+def _pool_input(shape: tuple[int, int, int, int], dtype: type, seed: int) -> np.ndarray:
+    """Values with many ties, signed zeros and a NaN: every choice of element shows."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, size=shape).astype(dtype)
+    x[rng.random(shape) < 0.2] = -0.0
+    x.flat[rng.integers(0, x.size)] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("shape", POOL_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "batch_inner", "strided"])
+@pytest.mark.parametrize("mode", MODES)
+def test_max_pool_2x2_without_grad_matches_grad_mode(
+    shape: tuple[int, int, int, int], dtype: type, layout: str,
+    mode: Callable[[], AbstractContextManager[object]],
+) -> None:
+    base = _pool_input(shape, dtype, sum(shape))
+    # spatial-major: (H, W, N, C) memory, the layout the three-pass path takes
+    spatial = np.ascontiguousarray(base.transpose(2, 3, 0, 1)).transpose(2, 3, 0, 1)
+    for data in (_layout(base, layout), spatial):
+        before = data.copy()
+        x = mg.tensor(data, requires_grad=True)
+        expected = F.max_pool2d(x, 2)
+        assert expected.requires_grad
+        with mode():
+            got = F.max_pool2d(x, 2)
+        assert not got.requires_grad and got.dtype == expected.dtype
+        e, g = expected.detach().numpy(), got.detach().numpy()
+        np.testing.assert_array_equal(g, e)
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(e))  # the same zero chosen
+        np.testing.assert_array_equal(x.detach().numpy(), before)  # the input is left alone
+        np.testing.assert_array_equal(data, before)
+
+
+def test_max_pool_2x2_without_grad_leaves_views_and_parameters_alone() -> None:
+    import nn
+
+    base = _pool_input((2, 4, 6, 6), np.float32, 11)
+    spatial = np.ascontiguousarray(base.transpose(2, 3, 0, 1)).transpose(2, 3, 0, 1)
+    param = nn.Parameter(mg.tensor(spatial.copy()))
+    view = mg.tensor(spatial)[:, 1:3]
+    before_param, before_view = param.detach().numpy().copy(), view.numpy().copy()
+    with mg.no_grad():
+        a = nn.MaxPool2d(2)(param)
+        b = F.max_pool2d(view, 2)
+    with mg.inference_mode():
+        c = F.max_pool2d(view, (2, 2), stride=2)
+    np.testing.assert_array_equal(param.detach().numpy(), before_param)
+    np.testing.assert_array_equal(view.numpy(), before_view)
+    np.testing.assert_array_equal(a.numpy(), F.max_pool2d(param, 2).detach().numpy())
+    np.testing.assert_array_equal(b.numpy(), c.numpy())
+    np.testing.assert_array_equal(b.numpy(), F.max_pool2d(mg.tensor(base[:, 1:3]), 2).numpy())
