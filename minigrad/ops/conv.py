@@ -218,7 +218,7 @@ class Conv2d(Primitive):
         algorithm = winograd_algorithm(x.shape, weight.shape, stride, dilation, groups,
                                        (oh, ow)) if x.dtype in _WINOGRAD_DTYPES else None
         if algorithm is not None:
-            chunks = algorithm.plan(n, c, (oh, ow), o, x.itemsize)
+            chunks = winograd.plan(n, c, (oh, ow), o, x.itemsize, algorithm)
             out, saved = winograd.conv_forward(x, weight, bias, padding, (oh, ow), chunks,
                                                keep_cols, algorithm)
             if any(ctx.needs_input_grad):

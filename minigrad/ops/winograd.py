@@ -50,6 +50,9 @@ _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.
 # image in chunks of 2-4 images, 0.23 at 8; 64->64 at 14x14: 0.13 at 8 images, 0.14 at 16).
 CHUNK_BYTES = 2 << 20
 
+# transformed values per tile: (2 + 3 - 1) ** 2
+POINTS = 16
+
 
 # the tile position (row-major) where transform_output adds the bias: (1, 1), whose column of
 # A^T is all ones
@@ -166,13 +169,15 @@ def transform_output_grad(grad: np.ndarray) -> np.ndarray:
     return z.reshape(16, th * tw * m, o)
 
 
-def plan(n: int, channels: int, out_size: tuple[int, int], out_channels: int, itemsize: int
-         ) -> list[tuple[int, int]]:
-    """Batch chunks whose transformed tiles fit in cache (see ``CHUNK_BYTES``)."""
-    th, tw = tiles(out_size)
-    per_image = 16 * th * tw * max(channels, out_channels) * itemsize
-    work = 16.0 * th * tw * channels * out_channels * n
-    return parallel.plan(n, work=work, buffer_bytes=per_image * n, chunk_bytes=CHUNK_BYTES)
+def plan(n: int, channels: int, out_size: tuple[int, int], out_channels: int, itemsize: int,
+         algorithm: ModuleType | None = None) -> list[tuple[int, int]]:
+    """Batch chunks whose transformed tiles fit in cache (the ``CHUNK_BYTES`` of ``algorithm``,
+    this module by default, as in ``conv_forward``)."""
+    alg = algorithm or sys.modules[__name__]
+    th, tw = alg.tiles(out_size)
+    per_image = alg.POINTS * th * tw * max(channels, out_channels) * itemsize
+    work = float(alg.POINTS) * th * tw * channels * out_channels * n
+    return parallel.plan(n, work=work, buffer_bytes=per_image * n, chunk_bytes=alg.CHUNK_BYTES)
 
 
 def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, padding: Padding,

@@ -33,8 +33,6 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import parallel
-
 Padding = tuple[tuple[int, int], tuple[int, int]]
 
 TILE = 4  # output pixels per tile side
@@ -55,6 +53,9 @@ _BY_DTYPE: dict[Any, dict[str, np.ndarray]] = {}
 # Transformed tiles per chunk (36 * T * max(C, O) values). StrongCNN's 32->32 conv at 28x28,
 # one core: 15.6 / 15.1 / 15.4 ms per batch of 128 (forward) in chunks of 4 / 8 / 16 images.
 CHUNK_BYTES = 2 << 20
+
+# transformed values per tile: (4 + 3 - 1) ** 2
+POINTS = 36
 
 
 def _matrix(name: str, dtype: Any) -> np.ndarray:
@@ -147,12 +148,3 @@ def transform_output_grad(grad: np.ndarray) -> np.ndarray:
     g16 = np.ascontiguousarray(
         grad.reshape(th, TILE, tw, TILE, m, o).transpose(1, 3, 0, 2, 4, 5)).reshape(16, -1)
     return np.matmul(_matrix("a", grad.dtype).T, g16).reshape(36, th * tw * m, o)
-
-
-def plan(n: int, channels: int, out_size: tuple[int, int], out_channels: int, itemsize: int
-         ) -> list[tuple[int, int]]:
-    """Batch chunks whose transformed tiles fit in cache (see ``CHUNK_BYTES``)."""
-    th, tw = tiles(out_size)
-    per_image = 36 * th * tw * max(channels, out_channels) * itemsize
-    work = 36.0 * th * tw * channels * out_channels * n
-    return parallel.plan(n, work=work, buffer_bytes=per_image * n, chunk_bytes=CHUNK_BYTES)
