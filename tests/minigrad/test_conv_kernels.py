@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _conv_cases import arrays, conv_and_grads, conv_cases, memory_order, torch_conv_and_grads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,8 +18,6 @@ from minigrad.ops import winograd4
 from minigrad.ops.conv import conv2d
 from minigrad.tensor import Tensor
 from minigrad.testing import assert_grad_matches_numeric
-
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 
 @contextlib.contextmanager
@@ -33,54 +32,6 @@ def path(kind: str) -> Iterator[None]:
     finally:
         for name, value in zip(names, previous, strict=True):
             setattr(conv_ops, name, value)
-
-
-def in_layout(a: np.ndarray, layout: str) -> np.ndarray:
-    """The same (N, C, H, W) values in (N, C, H, W), (C, N, H, W) or (H, W, N, C) memory."""
-    order = {"nchw": (0, 1, 2, 3), "cnhw": (1, 0, 2, 3), "hwnc": (2, 3, 0, 1)}[layout]
-    return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
-
-
-@st.composite
-def conv_cases(draw: Any, max_side: int = 11) -> tuple[Any, ...]:
-    n = draw(st.integers(1, 5))
-    c = draw(st.integers(1, 4))
-    o = draw(st.integers(1, 4))
-    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
-    h = draw(st.integers(max(1, 3 - 2 * padding[0]), max_side))
-    w = draw(st.integers(max(1, 3 - 2 * padding[1]), max_side))
-    seed = draw(st.integers(0, 2**16))
-    layout = draw(st.sampled_from(["nchw", "cnhw", "hwnc"]))
-    bias = draw(st.booleans())
-    return n, c, o, h, w, padding, seed, layout, bias
-
-
-def arrays(case: tuple[Any, ...], dtype: Any = np.float64) -> Arrays:
-    n, c, o, h, w, _, seed, layout, bias = case
-    rng = np.random.default_rng(seed)
-    x = in_layout(rng.standard_normal((n, c, h, w)).astype(dtype), layout)
-    weight = rng.standard_normal((o, c, 3, 3)).astype(dtype)
-    b = rng.standard_normal(o).astype(dtype) if bias else None
-    return x, weight, b
-
-
-def conv_and_grads(x: np.ndarray, weight: np.ndarray, b: np.ndarray | None,
-                   padding: int | tuple[int, int], grad_seed: int = 1
-                   ) -> list[np.ndarray | None]:
-    xt, wt = Tensor(x, requires_grad=True), Tensor(weight, requires_grad=True)
-    bt = None if b is None else Tensor(b, requires_grad=True)
-    out = conv2d(xt, wt, bt, padding=padding)
-    g = np.random.default_rng(grad_seed).standard_normal(out.shape).astype(x.dtype)
-    out.backward(Tensor(g))
-    assert xt.grad is not None and wt.grad is not None
-    return [out._data, xt.grad._data, wt.grad._data,
-            None if bt is None or bt.grad is None else bt.grad._data]
-
-
-def memory_order(a: np.ndarray) -> list[int]:
-    """The axes of ``a`` from outermost to innermost in memory (axes of length 1 have none)."""
-    return [int(axis) for axis in np.argsort([-s for s in a.strides], kind="stable")
-            if a.shape[axis] > 1]
 
 
 @settings(deadline=None, max_examples=40)
@@ -153,7 +104,7 @@ LAYERS = [(2, 32, 32, 28, 1), (2, 32, 64, 14, 1), (2, 64, 64, 14, 1), (2, 32, 64
 @pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_f4_matches_torch_at_the_benchmark_layers(layer: tuple[int, ...], dtype: Any) -> None:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     n, c, o, h, padding = layer
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c, h, h)).astype(dtype)
@@ -162,14 +113,8 @@ def test_f4_matches_torch_at_the_benchmark_layers(layer: tuple[int, ...], dtype:
     assert conv_ops.winograd_algorithm(x.shape, w.shape, (1, 1), (1, 1), 1,
                                        (h + 2 * padding - 2,) * 2) is winograd4
     got = conv_and_grads(x, w, b, padding)
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-    bt = torch.tensor(b, requires_grad=True)
-    yt = torch.nn.functional.conv2d(xt, wt, bt, padding=padding)
-    yt.backward(torch.tensor(np.random.default_rng(1).standard_normal(yt.shape).astype(dtype)))
-    for a, e in zip(got, (yt, xt.grad, wt.grad, bt.grad), strict=True):
-        assert a is not None and a.dtype == dtype
-        expected = e.detach().numpy()
+    for a, expected in zip(got, torch_conv_and_grads(x, w, b, padding), strict=True):
+        assert a is not None and a.dtype == dtype and expected is not None
         # measured at these sizes in float32: at most 6e-6 of the largest value (im2col and
         # PyTorch: about 5e-7)
         scale = np.abs(expected).max()
@@ -264,21 +209,18 @@ def test_folded_bias_grad_matches_numeric(case: tuple[Any, ...]) -> None:
 @pytest.mark.parametrize("padding", [0, 1])
 def test_first_layer_matches_torch(dtype: Any, padding: int) -> None:
     # the benchmark CNNs' first layer (1 -> 32, 3x3), an odd batch, the input needing no grad
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 1, 28, 28)).astype(dtype)
     w = (rng.standard_normal((32, 1, 3, 3)) / 3).astype(dtype)
     b = rng.standard_normal(32).astype(dtype)
     got = narrow_conv_and_grads(x, w, b, {"padding": padding}, need_x=False)
-    wt = torch.tensor(w, requires_grad=True)
-    bt = torch.tensor(b, requires_grad=True)
-    yt = torch.nn.functional.conv2d(torch.tensor(x), wt, bt, padding=padding)
-    yt.backward(torch.tensor(np.random.default_rng(1).standard_normal(yt.shape).astype(dtype)))
+    reference = torch_conv_and_grads(x, w, b, padding, need_x=False)
     tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12,
                                                                        "atol": 1e-12}
-    for a, e in ((got[0], yt), (got[2], wt.grad), (got[3], bt.grad)):
-        assert a is not None and a.dtype == dtype
-        expected = e.detach().numpy()
+    for index in (0, 2, 3):
+        a, expected = got[index], reference[index]
+        assert a is not None and a.dtype == dtype and expected is not None
         np.testing.assert_allclose(a, expected, rtol=tol["rtol"],
                                    atol=tol["atol"] * np.abs(expected).max())
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _conv_cases import memory_order, torch_conv_and_grads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -189,12 +190,6 @@ def channel_major_cases(draw: Any, max_side: int = 9) -> dict[str, Any]:
     return case
 
 
-def memory_order(a: np.ndarray) -> list[int]:
-    """The axes of ``a`` from outermost to innermost in memory (axes of length 1 have none)."""
-    return [int(axis) for axis in np.argsort([-s for s in a.strides], kind="stable")
-            if a.shape[axis] > 1]
-
-
 @settings(deadline=None, max_examples=25)
 @given(channel_major_cases(), st.booleans())
 def test_batch_inner_matches_col2im(case: dict[str, Any], whole_conv: bool) -> None:
@@ -256,7 +251,7 @@ LAYERS = [(8, 16, 14, 3, 1), (6, 16, 14, 5, 0), (1, 6, 28, 5, 2), (4, 8, 7, 3, 1
 @pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_wide_matches_torch_at_the_benchmark_layers(layer: tuple[int, ...], dtype: Any) -> None:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     c, o, h, k, padding = layer
     case = {"padding": (padding, padding), "dilation": (1, 1), "groups": 1}
     out_size = (h + 2 * padding - k + 1,) * 2
@@ -269,14 +264,8 @@ def test_wide_matches_torch_at_the_benchmark_layers(layer: tuple[int, ...], dtyp
     w = (rng.standard_normal((o, c, k, k)) / k).astype(dtype)
     b = rng.standard_normal(o).astype(dtype)
     got = conv_and_grads(x, w, b, case)
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-    bt = torch.tensor(b, requires_grad=True)
-    yt = torch.nn.functional.conv2d(xt, wt, bt, padding=padding)
-    yt.backward(torch.tensor(np.random.default_rng(1).standard_normal(yt.shape).astype(dtype)))
-    for a, e in zip(got, (yt, xt.grad, wt.grad, bt.grad), strict=True):
-        assert a is not None and a.dtype == dtype
-        expected = e.detach().numpy()
+    for a, expected in zip(got, torch_conv_and_grads(x, w, b, padding), strict=True):
+        assert a is not None and a.dtype == dtype and expected is not None
         assert a.shape == expected.shape
         error = np.abs(a - expected).max() / np.abs(expected).max()
         assert error < (1e-5 if dtype == np.float32 else 1e-12)

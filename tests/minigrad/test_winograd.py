@@ -7,6 +7,14 @@ import contextlib
 
 import numpy as np
 import pytest
+from _conv_cases import (
+    arrays,
+    conv_and_grads,
+    conv_cases,
+    in_layout,
+    memory_order,
+    torch_conv_and_grads,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,52 +41,8 @@ def winograd_path(enabled: bool = True):
             setattr(conv_ops, name, value)
 
 
-def in_layout(a: np.ndarray, layout: str) -> np.ndarray:
-    """The same (N, C, H, W) values in (N, C, H, W), (C, N, H, W) or (H, W, N, C) memory."""
-    order = {"nchw": (0, 1, 2, 3), "cnhw": (1, 0, 2, 3), "hwnc": (2, 3, 0, 1)}[layout]
-    return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
-
-
-@st.composite
-def conv_cases(draw, max_side: int = 7):
-    n = draw(st.integers(1, 3))
-    c = draw(st.integers(1, 4))
-    o = draw(st.integers(1, 4))
-    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
-    h = draw(st.integers(max(1, 3 - 2 * padding[0]), max_side))
-    w = draw(st.integers(max(1, 3 - 2 * padding[1]), max_side))
-    seed = draw(st.integers(0, 2**16))
-    layout = draw(st.sampled_from(["nchw", "cnhw", "hwnc"]))
-    bias = draw(st.booleans())
-    return n, c, o, h, w, padding, seed, layout, bias
-
-
-def memory_order(a: np.ndarray) -> list[int]:
-    """The axes of ``a`` from outermost to innermost in memory (axes of length 1 have none)."""
-    return [axis for axis in np.argsort([-s for s in a.strides], kind="stable")
-            if a.shape[axis] > 1]
-
-
-def arrays(case):
-    n, c, o, h, w, _, seed, layout, bias = case
-    rng = np.random.default_rng(seed)
-    x = in_layout(rng.standard_normal((n, c, h, w)), layout)
-    weight = rng.standard_normal((o, c, 3, 3))
-    b = rng.standard_normal(o) if bias else None
-    return x, weight, b
-
-
-def conv_and_grads(x, weight, b, padding, grad_seed=1):
-    xt, wt = Tensor(x, requires_grad=True), Tensor(weight, requires_grad=True)
-    bt = None if b is None else Tensor(b, requires_grad=True)
-    out = conv2d(xt, wt, bt, padding=padding)
-    g = np.random.default_rng(grad_seed).standard_normal(out.shape)
-    out.backward(Tensor(g))
-    return out._data, xt.grad._data, wt.grad._data, None if b is None else bt.grad._data
-
-
 @settings(deadline=None)
-@given(conv_cases())
+@given(conv_cases(max_side=7, max_batch=3))
 def test_winograd_matches_the_im2col_path_in_every_layout(case):
     x, weight, b = arrays(case)
     padding = case[5]
@@ -94,7 +58,7 @@ def test_winograd_matches_the_im2col_path_in_every_layout(case):
 
 
 @settings(deadline=None, max_examples=15)
-@given(conv_cases(max_side=5))
+@given(conv_cases(max_side=5, max_batch=3))
 def test_winograd_grad_matches_numeric(case):
     x, weight, b = arrays(case)
     x = np.ascontiguousarray(x)  # gradcheck perturbs (N, C, H, W) memory; layouts: above
@@ -123,21 +87,15 @@ def test_winograd_transforms_are_exact_on_one_tile():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_winograd_matches_torch_on_a_strongcnn_layer(dtype):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 64, 14, 14)).astype(dtype)
     w = (rng.standard_normal((64, 64, 3, 3)) * 0.05).astype(dtype)
     b = rng.standard_normal(64).astype(dtype)
     assert conv_ops.use_winograd(x.shape, w.shape, (1, 1), (1, 1), 1, (14, 14))
-    out, gx, gw, gb = conv_and_grads(x, w, b, 1)
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-    bt = torch.tensor(b, requires_grad=True)
-    yt = torch.nn.functional.conv2d(xt, wt, bt, padding=1)
-    yt.backward(torch.tensor(np.random.default_rng(1).standard_normal(yt.shape).astype(dtype)))
-    for a, e in ((out, yt), (gx, xt.grad), (gw, wt.grad), (gb, bt.grad)):
-        assert a.dtype == dtype
-        expected = e.detach().numpy()
+    got = conv_and_grads(x, w, b, 1)
+    for a, expected in zip(got, torch_conv_and_grads(x, w, b, 1), strict=True):
+        assert a is not None and a.dtype == dtype and expected is not None
         # F(4x4, 3x3) in float32: errors up to about 1e-5 of the largest value (see winograd4)
         scale = np.abs(expected).max()
         tol = ({"rtol": 1e-4, "atol": 3e-5 * scale} if dtype == np.float32
