@@ -672,21 +672,19 @@ class RandomErasing(_PlaneTransform):
 
     def forward(self, img: Tensor) -> Tensor:  # type: ignore[override]
         """Erase a random rectangle of one image ``(C, H, W)``."""
-        out = super().forward(img)
-        if self.inplace:
-            img._data[...] = out._data  # type: ignore[union-attr]
-            img._version.value += 1
-            return img
-        return out  # type: ignore[return-value]
+        return self._result(img, super().forward(img))
 
     def apply_batch(self, batch: Tensor) -> Tensor:  # type: ignore[override]
         """Erase one random rectangle per image of a batch ``(N, C, H, W)``."""
-        out = super().apply_batch(batch)
-        if self.inplace:
-            batch._data[...] = out._data  # type: ignore[union-attr]
-            batch._version.value += 1
-            return batch
-        return out  # type: ignore[return-value]
+        return self._result(batch, super().apply_batch(batch))
+
+    def _result(self, given: Tensor, out: Any) -> Tensor:
+        """``out``, or with ``inplace`` the given tensor overwritten by it."""
+        if not self.inplace:
+            return out
+        given._data[...] = out._data
+        given._version.value += 1
+        return given
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(p={self.p}, scale={self.scale}, ratio={self.ratio}, "
