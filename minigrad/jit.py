@@ -1,0 +1,85 @@
+"""Compiled loops for the memory-bound kernels that NumPy can only do in several passes.
+
+A few kernels (the 2x2 max pool's forward and backward) need one pass over memory with a
+branch per element, which NumPy expresses only as several whole-array passes with masks in
+between. They are written here as plain Python loops and compiled with Numba, a JIT compiler
+for numerical Python that installs from the package registry as a wheel on Linux, macOS and
+Windows. Compilation is lazy: ``import minigrad`` does not import Numba; the first call of a
+kernel with a new argument type compiles it (about a second) and caches the machine code on
+disk, so later processes load it in milliseconds.
+
+Every kernel has a NumPy twin, which stays the reference in the tests and runs wherever the
+compiled one cannot: ``MINIGRAD_JIT=0`` in the environment (or ``set_enabled(False)``) turns the
+kernels off, and a Numba that fails to import (for instance one built for another NumPy) turns
+them off with a warning. Kernels are compiled with ``nogil=True`` and run on minigrad's own
+thread pool (``minigrad.parallel``), each thread on its own block of the arrays; Numba's thread
+pool is not used.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["enabled", "set_enabled", "kernel"]
+
+_state: dict[str, Any] = {"enabled": None, "numba": None}
+
+
+def _load() -> Any:
+    """The numba module, or None when it is absent, broken or turned off."""
+    if os.environ.get("MINIGRAD_JIT", "1") == "0":
+        return None
+    if _state["numba"] is None:
+        try:
+            import numba
+        except ImportError:
+            _state["numba"] = False
+        except Exception as error:  # noqa: BLE001 (a Numba built for another NumPy, ...)
+            warnings.warn(f"minigrad: numba failed to import ({error}); the compiled kernels "
+                          "are off and their NumPy versions run instead", RuntimeWarning,
+                          stacklevel=3)
+            _state["numba"] = False
+        else:
+            _state["numba"] = numba
+    return _state["numba"] or None
+
+
+def enabled() -> bool:
+    """Whether the compiled kernels run (Numba importable and not turned off)."""
+    if _state["enabled"] is None:
+        _state["enabled"] = _load() is not None
+    return bool(_state["enabled"])
+
+
+def set_enabled(flag: bool) -> bool:
+    """Turn the compiled kernels on or off (on needs Numba); returns the previous setting."""
+    previous = enabled()
+    _state["enabled"] = bool(flag) and _load() is not None
+    return previous
+
+
+class _Kernel:
+    """A loop compiled on its first call (``numba.njit(nogil=True, cache=True)``)."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.compiled: Any = None
+        self.__doc__ = fn.__doc__
+        self.__name__ = fn.__name__
+
+    def __call__(self, *args: Any) -> Any:
+        if self.compiled is None:
+            numba = _load()
+            if numba is None:
+                raise RuntimeError(f"minigrad.jit: kernel {self.fn.__name__} needs numba; "
+                                   "check minigrad.jit.enabled() before calling it")
+            self.compiled = numba.njit(nogil=True, cache=True, boundscheck=False)(self.fn)
+        return self.compiled(*args)
+
+
+def kernel(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark ``fn`` (loops over NumPy arrays and scalars only) as a lazily compiled kernel."""
+    return _Kernel(fn)

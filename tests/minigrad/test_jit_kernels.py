@@ -1,0 +1,243 @@
+"""The compiled kernels (minigrad.jit) against their NumPy twins, bit for bit, in every layout
+they take; the switch that turns them off; and the fallback when Numba is missing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.functional as F
+from minigrad import jit, parallel
+from minigrad.ops import pool2x2
+
+pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba is not installed")
+
+# memory orders of an (N, C, H, W) array: the four the compiled pool takes, then one it leaves
+# to the NumPy passes (channels-last)
+ORDERS = [(0, 1, 2, 3), (1, 0, 2, 3), (2, 3, 0, 1), (2, 3, 1, 0), (0, 2, 3, 1)]
+# values with many ties, both zeros, infinities and NaN
+SPECIAL = np.array([0.0, -0.0, 1.0, 1.0, 2.0, -1.0, np.inf, -np.inf, np.nan])
+
+
+@pytest.fixture(params=[1, 2], ids=["one-thread", "two-threads"])
+def threads(request: pytest.FixtureRequest) -> Iterator[int]:
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(request.param)
+    yield request.param
+    parallel.set_num_threads(before)
+
+
+def _laid_out(x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    return np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
+
+
+def _pool(x: np.ndarray, g: np.ndarray, compiled: bool, grad: bool = True
+          ) -> tuple[np.ndarray, ...]:
+    """Forward, backward and no-grad forward of the 2x2 pool with the compiled kernels on or
+    off; asserts the primitive ran and which path it took."""
+    before = pool2x2.USE_JIT
+    pool2x2.USE_JIT = compiled
+    try:
+        t = mg.tensor(x, requires_grad=True)
+        out = F.max_pool2d(t, 2)
+        assert out._node.fn.__name__ == "MaxPool2x2"
+        ctx = out._node.ctx
+        took = getattr(ctx, "compiled", False)
+        array = t._data[:, :, : x.shape[2] // 2 * 2, : x.shape[3] // 2 * 2]
+        assert took == (compiled and pool2x2._memory_order(array) is not None)
+        out.backward(mg.tensor(g))
+        with mg.no_grad():
+            plain = F.max_pool2d(mg.tensor(x), 2).numpy()
+        assert t.grad is not None
+        if took:  # the compiled backward writes +0 where the gradient is not sent, as PyTorch
+            assert not np.signbit(t.grad.numpy()[t.grad.numpy() == 0]).any()
+        return out.detach().numpy(), t.grad.numpy(), plain
+    finally:
+        pool2x2.USE_JIT = before
+
+
+def _bitwise(a: np.ndarray, b: np.ndarray) -> None:
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a.view(f"u{a.itemsize}"), b.view(f"u{b.itemsize}"))
+
+
+def _same(ours: tuple[np.ndarray, ...], reference: tuple[np.ndarray, ...]) -> None:
+    """Equal values, NaN in the same places, the same dtypes. Zeros may differ in sign: the
+    compiled kernels follow PyTorch there (``test_signed_zeros_match_torch``), the NumPy
+    passes do not (``np.maximum`` returns the second of two equal zeros, and a mask times a
+    negative gradient leaves -0 where it is not sent)."""
+    for a, b in zip(ours, reference):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+def _order(a: np.ndarray) -> list[int]:
+    """The axes longer than 1, outermost in memory first."""
+    return sorted((axis for axis in range(a.ndim) if a.shape[axis] > 1),
+                  key=lambda axis: -a.strides[axis])
+
+
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(2, 9), st.integers(2, 9),
+       st.sampled_from(ORDERS), st.sampled_from([np.float32, np.float64]), st.booleans(),
+       st.integers(0, 2**16))
+def test_compiled_pool_is_bitwise_the_numpy_passes(batch: int, channels: int, height: int,
+                                                   width: int, order: tuple[int, ...],
+                                                   dtype: type, special: bool, seed: int
+                                                   ) -> None:
+    """Values, signed zeros, the element a tie or NaN sends the gradient to, and the layout
+    of the gradient: the compiled kernels give the NumPy passes' result bit for bit."""
+    rng = np.random.default_rng(seed)
+    shape = (batch, channels, height, width)
+    x = (rng.choice(SPECIAL, shape) if special else rng.integers(0, 3, shape)).astype(dtype)
+    x = _laid_out(x, order)
+    g = rng.standard_normal((batch, channels, height // 2, width // 2)).astype(dtype)
+    g = _laid_out(g, order)
+    ours = _pool(x, g, compiled=True)
+    reference = _pool(x, g, compiled=False)
+    _same(ours, reference)
+    assert _order(ours[1]) == _order(x)  # the gradient keeps the input's layout
+
+
+@pytest.mark.parametrize("order", ORDERS[:4])
+@pytest.mark.parametrize("shape", [(64, 8, 28, 28), (32, 16, 15, 13), (16, 64, 24, 24)])
+def test_compiled_pool_threaded_matches_one_thread(threads: int, order: tuple[int, ...],
+                                                   shape: tuple[int, ...]) -> None:
+    """Inputs large enough to be cut over threads (in the batch, the channels or the output
+    rows, by layout), odd sizes included: the same bits as the NumPy passes."""
+    rng = np.random.default_rng(sum(shape))
+    x = _laid_out(rng.integers(-2, 3, shape).astype(np.float32), order)
+    g = _laid_out(rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2))
+                  .astype(np.float32), order)
+    _same(_pool(x, g, compiled=True), _pool(x, g, compiled=False))
+
+
+@pytest.mark.parametrize("order", ORDERS[:4])
+def test_signed_zeros_match_torch(order: tuple[int, ...]) -> None:
+    """Windows of +0 and -0 (and -1): the compiled pool keeps the first of equal elements,
+    as PyTorch's scan does, sign included, and sends the gradient there with +0 elsewhere."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    x = rng.choice(np.array([0.0, -0.0, -1.0], dtype=np.float32), (3, 4, 6, 8))
+    g = rng.standard_normal((3, 4, 3, 4)).astype(np.float32)
+    out, grad, plain = _pool(_laid_out(x, order), _laid_out(g, order), compiled=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.max_pool2d(theirs, 2)
+    expected.backward(torch.tensor(g))
+    _bitwise(out, expected.detach().numpy())
+    _bitwise(plain, expected.detach().numpy())
+    assert theirs.grad is not None
+    _bitwise(np.ascontiguousarray(grad), theirs.grad.numpy())
+
+
+def test_compiled_pool_gradient_in_another_layout_is_copied_once() -> None:
+    """An incoming gradient laid out unlike the saved offsets (spatial-major pool, NCHW
+    gradient from a reshape) is copied into their layout first: still the same result."""
+    rng = np.random.default_rng(3)
+    x = _laid_out(rng.integers(0, 3, (4, 5, 8, 6)).astype(np.float32), (2, 3, 0, 1))
+    g = rng.standard_normal((4, 5, 4, 3)).astype(np.float32)  # (N, C, H, W) memory
+    _same(_pool(x, g, compiled=True), _pool(x, g, compiled=False))
+
+
+def test_compiled_pool_second_derivative_matches_the_numpy_passes() -> None:
+    """create_graph=True through the compiled forward: the pick by saved offsets."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 3, (2, 3, 6, 5)).astype(np.float64)
+    results = []
+    for compiled in (True, False):
+        pool2x2.USE_JIT = compiled
+        try:
+            t = mg.tensor(x, requires_grad=True)
+            y = (F.max_pool2d(t, 2) ** 2).sum()
+            (grad,) = mg.autograd.grad(y, t, create_graph=True)
+            (grad * mg.tensor(x)).sum().backward()
+            assert t.grad is not None
+            results.append((grad.detach().numpy(), t.grad.numpy()))
+        finally:
+            pool2x2.USE_JIT = True
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_float16_and_odd_strides_take_the_numpy_passes() -> None:
+    x = np.arange(2 * 3 * 4 * 4, dtype=np.float16).reshape(2, 3, 4, 4)
+    out = F.max_pool2d(mg.tensor(x, requires_grad=True), 2)
+    assert not getattr(out._node.ctx, "compiled", False)
+    stepped = np.arange(2 * 3 * 4 * 8, dtype=np.float32).reshape(2, 3, 4, 8)[..., ::2]
+    assert pool2x2._memory_order(stepped) is None
+    t = mg.tensor(np.arange(2 * 3 * 4 * 8, dtype=np.float32).reshape(2, 3, 4, 8))
+    out = F.max_pool2d(t[..., ::2], 2)
+    np.testing.assert_array_equal(out.detach().numpy(), stepped[:, :, 1::2, 1::2])
+
+
+def test_set_enabled_switches_the_kernels_off_and_on() -> None:
+    x = np.random.default_rng(1).standard_normal((2, 2, 4, 4)).astype(np.float32)
+    assert jit.set_enabled(False) is True
+    try:
+        assert not jit.enabled()
+        out = F.max_pool2d(mg.tensor(x, requires_grad=True), 2)
+        assert not getattr(out._node.ctx, "compiled", False)
+    finally:
+        jit.set_enabled(True)
+    out = F.max_pool2d(mg.tensor(x, requires_grad=True), 2)
+    assert out._node.ctx.compiled
+
+
+_SCRIPT = """
+import sys
+{setup}
+import numpy as np, minigrad as mg, minigrad.functional as F
+from minigrad import jit
+x = np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4)
+t = mg.tensor(x, requires_grad=True)
+F.max_pool2d(t, 2).sum().backward()
+assert (t.grad.numpy()[:, :, 1::2, 1::2] == 1).all()
+print(jit.enabled(), sys.modules.get('numba') is not None)
+"""
+
+
+@pytest.mark.parametrize("setup, env, expected", [
+    ("", {"MINIGRAD_JIT": "0"}, "False False"),
+    ("sys.modules['numba'] = None", {}, "False False"),
+    ("", {}, "True True"),
+])
+def test_environment_switch_and_missing_numba_fall_back(setup: str, env: dict[str, str],
+                                                        expected: str) -> None:
+    """MINIGRAD_JIT=0, or a Numba that cannot be imported: the NumPy passes run, and Numba is
+    never imported; otherwise it is imported only when a kernel first runs."""
+    code = _SCRIPT.format(setup=setup)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, **env}, check=True)
+    assert result.stdout.split() == expected.split()
+
+
+def test_import_minigrad_does_not_import_numba() -> None:
+    code = "import sys, minigrad, nn; print('numba' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_broken_numba_warns_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Numba that raises on import (built for another NumPy, say): one warning, then the
+    NumPy passes."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name: str, *args: object, **kwargs: object) -> object:
+        if name == "numba":
+            raise RuntimeError("Numba needs NumPy 2.3 or less")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jit, "_state", {"enabled": None, "numba": None})
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.warns(RuntimeWarning, match="numba failed to import"):
+        assert not jit.enabled()
