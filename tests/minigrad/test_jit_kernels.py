@@ -241,3 +241,64 @@ def test_broken_numba_warns_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.warns(RuntimeWarning, match="numba failed to import"):
         assert not jit.enabled()
+
+
+# --------------------------------------------------------------------------- Winograd output
+
+
+@given(st.integers(1, 3), st.integers(1, 9), st.integers(1, 9), st.integers(1, 6),
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.booleans(),
+       st.integers(0, 2**16))
+def test_compiled_winograd_output_transform_matches_the_gemm(
+        m: int, oh: int, ow: int, channels: int, dtype: type, with_bias: bool,
+        strided_out: bool, seed: int) -> None:
+    """A^T M A (+ bias) of every tile, cropped to outputs that are not multiples of 4, into a
+    spatial-major or a strided (an (N, C, H, W) array's) output: the Kronecker GEMM's values to
+    rounding, in float32 and float64."""
+    from minigrad.ops import winograd4
+
+    rng = np.random.default_rng(seed)
+    th, tw = winograd4.tiles((oh, ow))
+    product = rng.standard_normal((36, th * tw * m, channels)).astype(dtype)
+    bias = rng.standard_normal(channels).astype(dtype) if with_bias else None
+    results = []
+    for compiled in (True, False):
+        winograd4.USE_JIT = compiled
+        try:
+            if strided_out:
+                out = np.full((m, channels, oh, ow), np.nan, dtype=dtype).transpose(2, 3, 0, 1)
+            else:
+                out = np.full((oh, ow, m, channels), np.nan, dtype=dtype)
+            assert winograd4.compiled(product, out) == compiled
+            winograd4.transform_output(product.copy(), out, bias)
+            results.append(out)
+        finally:
+            winograd4.USE_JIT = True
+    ours, reference = results
+    assert not np.isnan(ours).any()  # every output pixel written
+    scale = np.abs(reference).max()
+    tolerance = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale)
+
+
+def test_compiled_winograd_conv_matches_torch_on_a_strongcnn_layer() -> None:
+    """The 32->32 3x3 layer at 28x28 with the compiled output transform: forward and both
+    gradients against PyTorch in float32, within Winograd's rounding."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((8, 32, 28, 28)).astype(np.float32)
+    w = (rng.standard_normal((32, 32, 3, 3)) * 0.1).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    g = rng.standard_normal((8, 32, 28, 28)).astype(np.float32)
+    ours = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = F.conv2d(*ours, padding=1)
+    out.backward(mg.tensor(g))
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    expected = torch.nn.functional.conv2d(*theirs, padding=1)
+    expected.backward(torch.tensor(g))
+    pairs = [(out.detach().numpy(), expected.detach().numpy())]
+    pairs += [(a.grad.numpy(), t.grad.numpy()) for a, t in zip(ours, theirs)]  # type: ignore
+    for mine, reference in pairs:
+        assert mine.dtype == np.float32
+        np.testing.assert_allclose(mine, reference, rtol=0,
+                                   atol=2e-5 * np.abs(reference).max())
