@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad import jit, parallel
 from minigrad.optim._scratch import scratch
 from minigrad.optim.optimizer import Optimizer, _weight_decay
 from minigrad.tensor import Tensor
@@ -84,6 +85,10 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = Tensor(buf)
             else:
                 buf = buffer._data
+                if (not group["nesterov"] and group["dampening"] == 0
+                        and _momentum_compiled(p, grad, buf)):
+                    _momentum_step(p, grad, buf, momentum, group["lr"])
+                    return
                 np.multiply(buf, momentum, out=buf)
                 dampening = group["dampening"]
                 if dampening == 0:
@@ -102,3 +107,40 @@ class SGD(Optimizer):
         step = np.multiply(grad, -group["lr"], dtype=p.dtype)
         np.add(p, step, out=p)
 
+
+
+# The plain momentum step (no dampening, no Nesterov) of a float32/float64 parameter from
+# COMPILED_MIN_SIZE elements, with its gradient and buffer in its layout, runs as one compiled
+# loop (minigrad.jit) that reads the parameter, gradient and buffer once and writes the buffer
+# and the parameter, where NumPy makes four passes and a temporary: one step of the example
+# Net's 9216x128 float32 weight, two threads, 1.38 -> 0.88 ms (float64 3.25 -> 0.96 ms).
+# Each value is rounded as in the NumPy passes (b = b * momentum + g, p = p + b * -lr, each
+# operation in the parameter's dtype), so the results are the same bit for bit.
+COMPILED_MIN_SIZE = 1 << 15
+_JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _momentum_compiled(p: np.ndarray, grad: np.ndarray, buf: np.ndarray) -> bool:
+    return (p.size >= COMPILED_MIN_SIZE and p.dtype in _JIT_DTYPES
+            and grad.dtype == p.dtype == buf.dtype and p.flags.c_contiguous
+            and grad.flags.c_contiguous and buf.flags.c_contiguous and jit.enabled())
+
+
+def _momentum_step(p: np.ndarray, grad: np.ndarray, buf: np.ndarray, momentum: float,
+                   lr: float) -> None:
+    flat_p, flat_g, flat_b = p.reshape(-1), grad.reshape(-1), buf.reshape(-1)
+    kind = p.dtype.type
+    factor, step = kind(momentum), kind(-lr)
+    chunks = parallel.plan(p.size, work=p.size, min_work=parallel.ELEMENTS_PER_THREAD)
+    parallel.run(lambda start, stop: _momentum_kernel(flat_p, flat_g, flat_b, factor, step,
+                                                      start, stop), chunks)
+
+
+@jit.kernel
+def _momentum_kernel(p: Any, grad: Any, buf: Any, momentum: Any, step: Any, start: int,
+                     stop: int) -> None:
+    """buf = buf * momentum + grad, then p = p + buf * step, for elements [start, stop)."""
+    for i in range(start, stop):
+        b = buf[i] * momentum + grad[i]
+        buf[i] = b
+        p[i] = p[i] + b * step

@@ -302,3 +302,57 @@ def test_compiled_winograd_conv_matches_torch_on_a_strongcnn_layer() -> None:
         assert mine.dtype == np.float32
         np.testing.assert_allclose(mine, reference, rtol=0,
                                    atol=2e-5 * np.abs(reference).max())
+
+
+# --------------------------------------------------------------------------- SGD momentum
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
+def test_compiled_momentum_step_is_bitwise_the_numpy_passes(threads: int, dtype: type,
+                                                            weight_decay: float) -> None:
+    """Five momentum steps on a parameter large enough for the compiled loop (cut over the
+    threads): the parameter and the buffer bit for bit as the NumPy passes leave them."""
+    import minigrad.optim as optim
+    from minigrad.optim import sgd
+
+    rng = np.random.default_rng(13)
+    start = rng.standard_normal((300, 200)).astype(dtype)
+    grads = [rng.standard_normal((300, 200)).astype(dtype) for _ in range(5)]
+    results = []
+    for compiled in (True, False):
+        before = sgd.COMPILED_MIN_SIZE
+        sgd.COMPILED_MIN_SIZE = 1 if compiled else 1 << 62
+        try:
+            p = mg.tensor(start.copy(), requires_grad=True)
+            opt = optim.SGD([p], lr=0.05, momentum=0.9, weight_decay=weight_decay)
+            for g in grads:
+                p.grad = mg.tensor(g)
+                opt.step()
+            results.append((p.detach().numpy(), opt.state[p]["momentum_buffer"].numpy()))
+        finally:
+            sgd.COMPILED_MIN_SIZE = before
+    for ours, reference in zip(*results):
+        _bitwise(ours, reference)
+
+
+def test_compiled_momentum_step_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    import minigrad.optim as optim
+
+    rng = np.random.default_rng(14)
+    start = rng.standard_normal((9216, 16)).astype(np.float32)
+    ours = mg.tensor(start.copy(), requires_grad=True)
+    theirs = torch.tensor(start.copy(), requires_grad=True)
+    our_opt = optim.SGD([ours], lr=0.1, momentum=0.9)
+    their_opt = torch.optim.SGD([theirs], lr=0.1, momentum=0.9)
+    for _ in range(5):
+        g = rng.standard_normal(start.shape).astype(np.float32)
+        ours.grad, theirs.grad = mg.tensor(g), torch.tensor(g)
+        our_opt.step()
+        their_opt.step()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6,
+                               atol=1e-6)
+    buffer = our_opt.state[ours]["momentum_buffer"]
+    np.testing.assert_allclose(buffer.numpy(), their_opt.state[theirs]["momentum_buffer"].numpy(),
+                               rtol=1e-6, atol=1e-6)
