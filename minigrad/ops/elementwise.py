@@ -3,9 +3,11 @@ of the broadcast shape and the engine sums them back to each input's shape."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from minigrad import parallel
+from minigrad import jit, parallel
 from minigrad.autograd.engine import Context, Primitive
 
 
@@ -251,12 +253,53 @@ class Relu(Primitive):
         # (StrongCNN's (128, 32, 28, 28) ReLU backward: 2.4 -> 1.9 ms CPU)
         free = getattr(ctx, "grad_is_free", False) and RELU_IN_PLACE
         result = grad if free else np.empty_like(grad)
+        if _relu_backward_compiled(grad, out, result):
+            return result
 
         def chunk(index: tuple[slice, ...]) -> None:
             np.multiply(grad[index], out[index] > 0, out=result[index])
 
         parallel.blocks(chunk, result)
         return result
+
+
+# ReLU's backward of float32/float64 arrays that share one contiguous memory layout runs as
+# one compiled loop (minigrad.jit), ``0 if out <= 0 else grad``, which is PyTorch's
+# threshold_backward: a NaN gradient where the output is <= 0 gives 0 and a NaN output passes
+# the gradient, as in PyTorch (NumPy's grad * (out > 0) gives NaN and 0 there, and -0 for a
+# negative gradient). It reads each array once with no boolean mask in between: (128, 32, 28,
+# 28) float32, one thread 3.65 -> 2.74 ms; on two threads both are bound by memory bandwidth
+# (1.52 -> 1.46 ms in the op).
+RELU_COMPILED = True
+_JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _flat(a: np.ndarray) -> np.ndarray | None:
+    """A 1-D view of ``a``'s elements in memory order, when they fill one contiguous block."""
+    order = sorted(range(a.ndim), key=lambda axis: -a.strides[axis])
+    view = a.transpose(order)
+    return view.reshape(-1) if view.flags.c_contiguous else None
+
+
+def _relu_backward_compiled(grad: np.ndarray, out: np.ndarray, result: np.ndarray) -> bool:
+    """result = 0 where out <= 0, else grad, as one compiled pass when it can be; whether it
+    ran."""
+    if not (RELU_COMPILED and grad.dtype in _JIT_DTYPES and out.dtype == grad.dtype
+            and grad.strides == out.strides == result.strides and jit.enabled()):
+        return False
+    flat_g, flat_o, flat_r = _flat(grad), _flat(out), _flat(result)
+    if flat_g is None or flat_o is None or flat_r is None:
+        return False
+    chunks = parallel.plan(flat_g.size, work=flat_g.size, min_work=parallel.ELEMENTS_PER_THREAD)
+    parallel.run(lambda start, stop: _relu_backward_kernel(flat_g, flat_o, flat_r, start, stop),
+                 chunks)
+    return True
+
+
+@jit.kernel
+def _relu_backward_kernel(grad: Any, out: Any, result: Any, start: int, stop: int) -> None:
+    for i in range(start, stop):
+        result[i] = 0 if out[i] <= 0 else grad[i]
 
 
 class LeakyRelu(Primitive):

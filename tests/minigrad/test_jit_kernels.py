@@ -356,3 +356,49 @@ def test_compiled_momentum_step_matches_torch() -> None:
     buffer = our_opt.state[ours]["momentum_buffer"]
     np.testing.assert_allclose(buffer.numpy(), their_opt.state[theirs]["momentum_buffer"].numpy(),
                                rtol=1e-6, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- ReLU backward
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_compiled_relu_backward_matches_torch_with_nan_and_zeros(threads: int,
+                                                                 order: tuple[int, ...]) -> None:
+    """Inputs with +0, -0, NaN and infinities and a gradient with NaN: 0 where the output is
+    <= 0, the gradient elsewhere (a NaN output included), as PyTorch's threshold_backward,
+    in every layout and cut over threads."""
+    torch = pytest.importorskip("torch")
+    from minigrad.ops import elementwise
+
+    rng = np.random.default_rng(15)
+    shape = (16, 8, 30, 30)
+    x = rng.choice(np.concatenate([SPECIAL, rng.standard_normal(20)]), shape).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    g[rng.random(shape) < 0.05] = np.nan
+    ours = mg.tensor(_laid_out(x, order), requires_grad=True)
+    out = F.relu(ours)
+    assert elementwise._relu_backward_compiled(g, x, np.empty_like(g))  # the compiled pass
+    out.backward(mg.tensor(_laid_out(g, order)))
+    theirs = torch.tensor(x, requires_grad=True)
+    torch.relu(theirs).backward(torch.tensor(g))
+    assert ours.grad is not None and theirs.grad is not None
+    _bitwise(np.ascontiguousarray(ours.grad.numpy()), theirs.grad.numpy())
+
+
+def test_compiled_relu_backward_equals_the_numpy_pass_on_finite_values() -> None:
+    from minigrad.ops import elementwise
+
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((64, 8, 28, 28))
+    g = rng.standard_normal(x.shape)
+    results = []
+    for compiled in (True, False):
+        elementwise.RELU_COMPILED = compiled
+        try:
+            t = mg.tensor(x, requires_grad=True)
+            F.relu(t).backward(mg.tensor(g))
+            assert t.grad is not None
+            results.append(t.grad.numpy())
+        finally:
+            elementwise.RELU_COMPILED = True
+    np.testing.assert_array_equal(*results)  # equal values; zeros may differ in sign
