@@ -19,6 +19,7 @@ pool is not used.
 from __future__ import annotations
 
 import os
+import types
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -62,7 +63,8 @@ def set_enabled(flag: bool) -> bool:
 
 
 class _Kernel:
-    """A loop compiled on its first call (``numba.njit(nogil=True, cache=True)``)."""
+    """A loop compiled on its first call (``numba.njit(nogil=True, cache=True)``); it may call
+    the other kernels of its module, which are compiled into it."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
@@ -70,14 +72,25 @@ class _Kernel:
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
 
-    def __call__(self, *args: Any) -> Any:
+    def dispatcher(self) -> Any:
+        """The Numba dispatcher of this kernel (made on the first call)."""
         if self.compiled is None:
             numba = _load()
             if numba is None:
                 raise RuntimeError(f"minigrad.jit: kernel {self.fn.__name__} needs numba; "
                                    "check minigrad.jit.enabled() before calling it")
-            self.compiled = numba.njit(nogil=True, cache=True, boundscheck=False)(self.fn)
-        return self.compiled(*args)
+            # the kernels this one calls, seen as Numba dispatchers
+            scope = dict(self.fn.__globals__)
+            for name in self.fn.__code__.co_names:
+                if isinstance(scope.get(name), _Kernel):
+                    scope[name] = scope[name].dispatcher()
+            fn = types.FunctionType(self.fn.__code__, scope, self.fn.__name__,
+                                    self.fn.__defaults__, self.fn.__closure__)
+            self.compiled = numba.njit(nogil=True, cache=True, boundscheck=False)(fn)
+        return self.compiled
+
+    def __call__(self, *args: Any) -> Any:
+        return (self.compiled or self.dispatcher())(*args)
 
 
 def kernel(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -252,6 +252,22 @@ def _backward_compiled(ctx: Context, grad: np.ndarray) -> np.ndarray:
 # a NaN to the last NaN.
 
 @jit.kernel
+def _window(v0: Any, v1: Any, v2: Any, v3: Any) -> tuple[Any, Any]:
+    """The maximum of a window's four elements in row-major order and its place (0-3)."""
+    m = v0
+    take1 = (v1 > m) | (v1 != v1)
+    m = v1 if take1 else m
+    take2 = (v2 > m) | (v2 != v2)
+    m = v2 if take2 else m
+    take3 = (v3 > m) | (v3 != v3)
+    m = v3 if take3 else m
+    k = np.int8(take1)
+    k += np.int8(take2) * (2 - k)
+    k += np.int8(take3) * (3 - k)
+    return m, k
+
+
+@jit.kernel
 def _max_offset_planes(x: Any, out: Any, offset: Any, start: int, stop: int) -> None:
     """out = each window's maximum, offset = its place in the window (0-3, row-major)."""
     _, nb, oh, ow = out.shape
@@ -259,21 +275,9 @@ def _max_offset_planes(x: Any, out: Any, offset: Any, start: int, stop: int) -> 
         for b in range(nb):
             for r in range(oh):
                 for q in range(ow):
-                    m = x[a, b, 2 * r, 2 * q]
-                    v = x[a, b, 2 * r, 2 * q + 1]
-                    take1 = (v > m) | (v != v)
-                    m = v if take1 else m
-                    v = x[a, b, 2 * r + 1, 2 * q]
-                    take2 = (v > m) | (v != v)
-                    m = v if take2 else m
-                    v = x[a, b, 2 * r + 1, 2 * q + 1]
-                    take3 = (v > m) | (v != v)
-                    m = v if take3 else m
-                    k = np.int8(take1)
-                    k += np.int8(take2) * (2 - k)
-                    k += np.int8(take3) * (3 - k)
-                    offset[a, b, r, q] = k
-                    out[a, b, r, q] = m
+                    out[a, b, r, q], offset[a, b, r, q] = _window(
+                        x[a, b, 2 * r, 2 * q], x[a, b, 2 * r, 2 * q + 1],
+                        x[a, b, 2 * r + 1, 2 * q], x[a, b, 2 * r + 1, 2 * q + 1])
 
 
 @jit.kernel
@@ -284,14 +288,9 @@ def _max_planes(x: Any, out: Any, start: int, stop: int) -> None:
         for b in range(nb):
             for r in range(oh):
                 for q in range(ow):
-                    m = x[a, b, 2 * r, 2 * q]
-                    v = x[a, b, 2 * r, 2 * q + 1]
-                    m = v if (v > m) | (v != v) else m
-                    v = x[a, b, 2 * r + 1, 2 * q]
-                    m = v if (v > m) | (v != v) else m
-                    v = x[a, b, 2 * r + 1, 2 * q + 1]
-                    m = v if (v > m) | (v != v) else m
-                    out[a, b, r, q] = m
+                    out[a, b, r, q] = _window(
+                        x[a, b, 2 * r, 2 * q], x[a, b, 2 * r, 2 * q + 1],
+                        x[a, b, 2 * r + 1, 2 * q], x[a, b, 2 * r + 1, 2 * q + 1])[0]
 
 
 @jit.kernel
@@ -325,21 +324,9 @@ def _max_offset_pixels(x: Any, out: Any, offset: Any, start: int, stop: int) -> 
         for q in range(ow):
             for a in range(na):
                 for b in range(nb):
-                    m = x[2 * r, 2 * q, a, b]
-                    v = x[2 * r, 2 * q + 1, a, b]
-                    take1 = (v > m) | (v != v)
-                    m = v if take1 else m
-                    v = x[2 * r + 1, 2 * q, a, b]
-                    take2 = (v > m) | (v != v)
-                    m = v if take2 else m
-                    v = x[2 * r + 1, 2 * q + 1, a, b]
-                    take3 = (v > m) | (v != v)
-                    m = v if take3 else m
-                    k = np.int8(take1)
-                    k += np.int8(take2) * (2 - k)
-                    k += np.int8(take3) * (3 - k)
-                    offset[r, q, a, b] = k
-                    out[r, q, a, b] = m
+                    out[r, q, a, b], offset[r, q, a, b] = _window(
+                        x[2 * r, 2 * q, a, b], x[2 * r, 2 * q + 1, a, b],
+                        x[2 * r + 1, 2 * q, a, b], x[2 * r + 1, 2 * q + 1, a, b])
 
 
 @jit.kernel
@@ -350,14 +337,9 @@ def _max_pixels(x: Any, out: Any, start: int, stop: int) -> None:
         for q in range(ow):
             for a in range(na):
                 for b in range(nb):
-                    m = x[2 * r, 2 * q, a, b]
-                    v = x[2 * r, 2 * q + 1, a, b]
-                    m = v if (v > m) | (v != v) else m
-                    v = x[2 * r + 1, 2 * q, a, b]
-                    m = v if (v > m) | (v != v) else m
-                    v = x[2 * r + 1, 2 * q + 1, a, b]
-                    m = v if (v > m) | (v != v) else m
-                    out[r, q, a, b] = m
+                    out[r, q, a, b] = _window(
+                        x[2 * r, 2 * q, a, b], x[2 * r, 2 * q + 1, a, b],
+                        x[2 * r + 1, 2 * q, a, b], x[2 * r + 1, 2 * q + 1, a, b])[0]
 
 
 @jit.kernel
