@@ -1,7 +1,8 @@
 """Compiled loops for the memory-bound kernels that NumPy can only do in several passes.
 
-A few kernels (the 2x2 max pool's forward and backward) need one pass over memory with a
-branch per element, which NumPy expresses only as several whole-array passes with masks in
+A few kernels (the 2x2 max pool, the Winograd F(4x4, 3x3) output transform, ReLU's backward,
+the SGD momentum step) need one pass over memory with a branch or a chain of operations per
+element, which NumPy expresses only as several whole-array passes with masks or temporaries in
 between. They are written here as plain Python loops and compiled with Numba, a JIT compiler
 for numerical Python that installs from the package registry as a wheel on Linux, macOS and
 Windows. Compilation is lazy: ``import minigrad`` does not import Numba; the first call of a
@@ -24,7 +25,12 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["enabled", "set_enabled", "kernel"]
+import numpy as np
+
+__all__ = ["enabled", "set_enabled", "takes", "kernel", "DTYPES"]
+
+# the dtypes the kernels are compiled for
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 _state: dict[str, Any] = {"enabled": None, "numba": None}
 
@@ -53,6 +59,13 @@ def enabled() -> bool:
     if _state["enabled"] is None:
         _state["enabled"] = _load() is not None
     return bool(_state["enabled"])
+
+
+def takes(*arrays: np.ndarray) -> bool:
+    """Whether a kernel may run on these arrays: the kernels are on and the arrays share one
+    dtype of ``DTYPES``."""
+    dtype = arrays[0].dtype
+    return dtype in DTYPES and all(a.dtype == dtype for a in arrays) and enabled()
 
 
 def set_enabled(flag: bool) -> bool:

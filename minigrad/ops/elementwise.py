@@ -274,7 +274,6 @@ class Relu(Primitive):
 # own that stores only the zeros: written as one select over an aliased array, the loop ran
 # unvectorized and SimpleCNN's step took 12.6 ms.
 RELU_COMPILED = True
-_JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _flat(a: np.ndarray) -> np.ndarray | None:
@@ -287,19 +286,18 @@ def _flat(a: np.ndarray) -> np.ndarray | None:
 def _relu_backward_compiled(grad: np.ndarray, out: np.ndarray, result: np.ndarray) -> bool:
     """result = 0 where out <= 0, else grad, as one compiled pass when it can be; whether it
     ran."""
-    if not (RELU_COMPILED and grad.dtype in _JIT_DTYPES and out.dtype == grad.dtype
-            and grad.strides == out.strides == result.strides and jit.enabled()):
+    if not (RELU_COMPILED and grad.strides == out.strides == result.strides
+            and jit.takes(grad, out)):
         return False
     flat_g, flat_o, flat_r = _flat(grad), _flat(out), _flat(result)
     if flat_g is None or flat_o is None or flat_r is None:
         return False
-    chunks = parallel.plan(flat_g.size, work=flat_g.size, min_work=parallel.ELEMENTS_PER_THREAD)
     if result is grad:  # in place: a kernel of its own, so the compiler sees no aliasing
-        parallel.run(lambda start, stop: _relu_backward_in_place(flat_g, flat_o, start, stop),
-                     chunks)
+        parallel.rows(lambda start, stop: _relu_backward_in_place(flat_g, flat_o, start, stop),
+                      flat_g)
     else:
-        parallel.run(lambda start, stop: _relu_backward_kernel(flat_g, flat_o, flat_r, start,
-                                                               stop), chunks)
+        parallel.rows(lambda start, stop: _relu_backward_kernel(flat_g, flat_o, flat_r, start,
+                                                                stop), flat_g)
     return True
 
 

@@ -52,16 +52,15 @@ class MaxPool2x2(Primitive):
         n, c, h, w = x.shape
         oh, ow = h // 2, w // 2
         x = x[:, :, : 2 * oh, : 2 * ow]  # floor mode drops an odd last row and column
+        need_grad = bool(ctx.needs_input_grad and ctx.needs_input_grad[0])
+        order = _memory_order(x) if USE_JIT and jit.takes(x) else None
+        if order is not None:
+            return _forward_compiled(ctx, x, order, need_grad, (n, c, h, w))
         # every array in x's memory layout (N, C, H, W; C, N, H, W; or the spatial-major
         # H, W, N, C of Winograd convolutions, where each pass runs over runs of N * C): a pass
         # that mixed two layouts would be a strided transpose
         layout = x.strides
         out = empty_like_layout(layout, (n, c, oh, ow), x.dtype)
-        need_grad = bool(ctx.needs_input_grad and ctx.needs_input_grad[0])
-        order = (_memory_order(x) if USE_JIT and x.dtype in _JIT_DTYPES and jit.enabled()
-                 else None)
-        if order is not None:
-            return _forward_compiled(ctx, x, order, need_grad, (n, c, h, w))
         if not need_grad and layout[3] != min(layout):
             _max_by_offset(x, out)
             return out
@@ -187,7 +186,6 @@ def _pick(arrays: Context, x: np.ndarray) -> np.ndarray:
 # 28, 28) 0.66 / 0.96 -> 0.51 / 0.59, (128, 16, 14, 14) 0.47 / 0.59 -> 0.33 / 0.38, an
 # (N, C, H, W) (128, 64, 24, 24) 3.39 / 5.43 -> 2.20 / 3.02.
 USE_JIT = True
-_JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _memory_order(a: np.ndarray) -> tuple[int, ...] | None:
@@ -216,6 +214,7 @@ def _forward_compiled(ctx: Context, x: np.ndarray, order: tuple[int, ...], need_
     xm = x.transpose(order)
     out_m, out = _in_order(shape, order, x.dtype)
     rows_inner = order[0] < 2
+    # chunks of the outermost memory axis: planes, or output rows (two input rows each)
     chunks = parallel.plan(xm.shape[0] if rows_inner else shape[2], work=x.size,
                            min_work=parallel.ELEMENTS_PER_THREAD)
     if need_grad:

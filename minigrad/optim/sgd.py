@@ -108,7 +108,6 @@ class SGD(Optimizer):
         np.add(p, step, out=p)
 
 
-
 # The plain momentum step (no dampening, no Nesterov) of a float32/float64 parameter from
 # COMPILED_MIN_SIZE elements, with its gradient and buffer in its layout, runs as one compiled
 # loop (minigrad.jit) that reads the parameter, gradient and buffer once and writes the buffer
@@ -117,13 +116,11 @@ class SGD(Optimizer):
 # Each value is rounded as in the NumPy passes (b = b * momentum + g, p = p + b * -lr, each
 # operation in the parameter's dtype), so the results are the same bit for bit.
 COMPILED_MIN_SIZE = 1 << 15
-_JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _momentum_compiled(p: np.ndarray, grad: np.ndarray, buf: np.ndarray) -> bool:
-    return (p.size >= COMPILED_MIN_SIZE and p.dtype in _JIT_DTYPES
-            and grad.dtype == p.dtype == buf.dtype and p.flags.c_contiguous
-            and grad.flags.c_contiguous and buf.flags.c_contiguous and jit.enabled())
+    return (p.size >= COMPILED_MIN_SIZE and p.flags.c_contiguous and grad.flags.c_contiguous
+            and buf.flags.c_contiguous and jit.takes(p, grad, buf))
 
 
 def _momentum_step(p: np.ndarray, grad: np.ndarray, buf: np.ndarray, momentum: float,
@@ -131,9 +128,8 @@ def _momentum_step(p: np.ndarray, grad: np.ndarray, buf: np.ndarray, momentum: f
     flat_p, flat_g, flat_b = p.reshape(-1), grad.reshape(-1), buf.reshape(-1)
     kind = p.dtype.type
     factor, step = kind(momentum), kind(-lr)
-    chunks = parallel.plan(p.size, work=p.size, min_work=parallel.ELEMENTS_PER_THREAD)
-    parallel.run(lambda start, stop: _momentum_kernel(flat_p, flat_g, flat_b, factor, step,
-                                                      start, stop), chunks)
+    parallel.rows(lambda start, stop: _momentum_kernel(flat_p, flat_g, flat_b, factor, step,
+                                                       start, stop), flat_p)
 
 
 @jit.kernel
