@@ -115,6 +115,10 @@ def transform_input(x: np.ndarray, padding: Padding, out_size: tuple[int, int]) 
     m, c = x.shape[2:]
     th, tw = tiles(out_size)
     xp = _padded(x, padding, (TILE * th + 2, TILE * tw + 2))
+    if compiled(xp):
+        v = np.empty((POINTS, th * tw * m, c), dtype=x.dtype)
+        _input_kernel(xp, th, tw, v)
+        return v
     d = np.empty((6, 6, th, tw, m, c), dtype=x.dtype)
     for i in range(6):
         for j in range(6):
@@ -132,7 +136,8 @@ def transform_output(product: np.ndarray, out: np.ndarray, bias: np.ndarray | No
     th, tw = tiles((oh, ow))
     operands = (product, out) if bias is None else (product, out, bias)
     if compiled(*operands):
-        _output_kernel(product, th, tw, product[0, 0, :0] if bias is None else bias, out)
+        _output_kernel(product, th, tw, np.zeros(o, product.dtype) if bias is None else bias,
+                       out)
         return
     if bias is not None:
         product[BIAS_POSITION] += bias
@@ -151,6 +156,10 @@ def transform_output_grad(grad: np.ndarray) -> np.ndarray:
     th, tw = tiles((oh, ow))
     if (oh, ow) != (TILE * th, TILE * tw):
         grad = _padded(grad, ((0, 0), (0, 0)), (TILE * th, TILE * tw))
+    if compiled(grad):
+        z = np.empty((POINTS, th * tw * m, o), dtype=grad.dtype)
+        _output_grad_kernel(grad, th, tw, z)
+        return z
     g16 = np.ascontiguousarray(
         grad.reshape(th, TILE, tw, TILE, m, o).transpose(1, 3, 0, 2, 4, 5)).reshape(16, -1)
     return np.matmul(_matrix("a", grad.dtype).T, g16).reshape(36, th * tw * m, o)
@@ -158,16 +167,20 @@ def transform_output_grad(grad: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- compiled transforms
 
-# With the compiled kernels on (minigrad.jit), the output transform of float32/float64 runs as
-# a loop over the tiles that applies A^T with its few additions and small multiples, the
-# output channels innermost, adds the bias and writes each tile's 4x4 pixels straight into the
-# output (no (16, T*O) GEMM result, no 16 strided copies). The arithmetic is the same linear
-# map as the Kronecker GEMM in another order of additions: the results agree to rounding.
-# Per chunk of 8 images, one thread (ms), GEMM -> compiled: 32->32 at 28x28 0.46 -> 0.28,
-# 32->64 at 14x14 0.28 -> 0.15, 64->64 at 14x14 0.30 -> 0.15, 32->64 at 24x24 0.71 -> 0.42.
-# Compiled input and output-gradient transforms were tried the same way and measured no
-# faster than their GEMMs (0.74 against 0.63 ms, 0.36 against 0.28 ms at 32->32 at 28x28):
-# their 36 output rows per tile are as many write streams, where the GEMM writes one.
+# With the compiled kernels on (minigrad.jit), the three data transforms of float32/float64 run
+# as loops over the tiles that apply B^T, A^T or A with their few additions and small multiples
+# (in the arrays' dtype), the channels innermost: the input transform reads each tile's 6x6
+# block of the padded input and writes its 36 rows of V, the output transform adds the bias and
+# writes each tile's 4x4 pixels straight into the output (no (16, T*O) GEMM result, no 16
+# strided copies), and the output-gradient transform reads each 4x4 tile of dL/dY once (no
+# (16, T*O) transposed copy). The arithmetic is the same linear maps as the Kronecker GEMMs in
+# another order of additions: the results agree to rounding. Per chunk of 8 images, one thread
+# (ms), GEMM -> compiled: input 32 channels at 28x28 0.58 -> 0.36, 64 at 14x14 0.40 -> 0.23;
+# output 32->32 at 28x28 0.46 -> 0.12, 64->64 at 14x14 0.30 -> 0.06; output gradient 32 at
+# 28x28 0.29 -> 0.16, 64 at 14x14 0.22 -> 0.13. (The multiples are typed: an integer literal
+# times a float32 is a float64 in the compiled code, which halves the vector width; an earlier
+# version with literals measured the input and output-gradient kernels no faster than the
+# GEMMs.)
 USE_JIT = True
 
 
@@ -179,11 +192,12 @@ def compiled(*arrays: np.ndarray) -> bool:
 
 @jit.kernel
 def _output_kernel(product: Any, th: int, tw: int, bias: Any, out: Any) -> None:
-    """out (OH, OW, m, O) = A^T M A (+ bias, when it has O entries) of every tile of M
-    (36, T, O), cropped to the output."""
+    """out (OH, OW, m, O) = A^T M A + bias (O,) of every tile of M (36, T, O), cropped to the
+    output."""
     oh, ow, m, o = out.shape
     with_bias = bias.shape[0] == o
     r = np.empty((4, 6, o), dtype=product.dtype)
+    two, four, _, eight = _multiples(product)
     for ty in range(th):
         for tx in range(tw):
             for mi in range(m):
@@ -194,9 +208,9 @@ def _output_kernel(product: Any, th: int, tw: int, bias: Any, out: Any) -> None:
                         m3, m4 = product[18 + j, t, k], product[24 + j, t, k]
                         m5 = product[30 + j, t, k]
                         r[0, j, k] = m0 + m1 + m2 + m3 + m4
-                        r[1, j, k] = m1 - m2 + 2 * (m3 - m4)
-                        r[2, j, k] = m1 + m2 + 4 * (m3 + m4)
-                        r[3, j, k] = m1 - m2 + 8 * (m3 - m4) + m5
+                        r[1, j, k] = m1 - m2 + two * (m3 - m4)
+                        r[2, j, k] = m1 + m2 + four * (m3 + m4)
+                        r[3, j, k] = m1 - m2 + eight * (m3 - m4) + m5
                 for a in range(4):  # then along each row, into the output
                     y = 4 * ty + a
                     if y >= oh:
@@ -208,8 +222,91 @@ def _output_kernel(product: Any, th: int, tw: int, bias: Any, out: Any) -> None:
                         b = bias[k] if with_bias else 0
                         out[y, x0, mi, k] = e0 + e1 + e2 + e3 + e4 + b
                         if x0 + 1 < ow:
-                            out[y, x0 + 1, mi, k] = e1 - e2 + 2 * (e3 - e4) + b
+                            out[y, x0 + 1, mi, k] = e1 - e2 + two * (e3 - e4) + b
                         if x0 + 2 < ow:
-                            out[y, x0 + 2, mi, k] = e1 + e2 + 4 * (e3 + e4) + b
+                            out[y, x0 + 2, mi, k] = e1 + e2 + four * (e3 + e4) + b
                         if x0 + 3 < ow:
-                            out[y, x0 + 3, mi, k] = e1 - e2 + 8 * (e3 - e4) + e5 + b
+                            out[y, x0 + 3, mi, k] = e1 - e2 + eight * (e3 - e4) + e5 + b
+
+
+@jit.kernel
+def _multiples(a: Any) -> tuple[Any, Any, Any, Any]:
+    """2, 4, 5 and 8 in the dtype of ``a``."""
+    one = np.ones(1, a.dtype)[0]
+    two = one + one
+    four = two + two
+    return two, four, four + one, four + four
+
+
+@jit.kernel
+def _bt(d0: Any, d1: Any, d2: Any, d3: Any, d4: Any, d5: Any, four: Any, five: Any,
+        two: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """B^T (d0, ..., d5)."""
+    return (four * d0 - five * d2 + d4, (d3 + d4) - four * (d1 + d2),
+            (d4 - d3) + four * (d1 - d2), (d4 - d2) + two * (d3 - d1),
+            (d4 - d2) - two * (d3 - d1), four * d1 - five * d3 + d5)
+
+
+@jit.kernel
+def _input_kernel(xp: Any, th: int, tw: int, v: Any) -> None:
+    """v (36, T, C) = B^T d B of every 6x6 block d of the padded input xp (4 TH + 2, 4 TW + 2,
+    m, C)."""
+    m, c = xp.shape[2], xp.shape[3]
+    two, four, five, _ = _multiples(xp)
+    t = np.empty((6, 6, c), dtype=xp.dtype)
+    for ty in range(th):
+        for tx in range(tw):
+            y0, x0 = 4 * ty, 4 * tx
+            for mi in range(m):
+                tile = (ty * tw + tx) * m + mi
+                for j in range(6):  # B^T down each column of the block
+                    for k in range(c):
+                        r0, r1, r2, r3, r4, r5 = _bt(
+                            xp[y0, x0 + j, mi, k], xp[y0 + 1, x0 + j, mi, k],
+                            xp[y0 + 2, x0 + j, mi, k], xp[y0 + 3, x0 + j, mi, k],
+                            xp[y0 + 4, x0 + j, mi, k], xp[y0 + 5, x0 + j, mi, k], four, five, two)
+                        t[0, j, k], t[1, j, k], t[2, j, k] = r0, r1, r2
+                        t[3, j, k], t[4, j, k], t[5, j, k] = r3, r4, r5
+                for a in range(6):  # then along each row
+                    for k in range(c):
+                        r0, r1, r2, r3, r4, r5 = _bt(t[a, 0, k], t[a, 1, k], t[a, 2, k],
+                                                     t[a, 3, k], t[a, 4, k], t[a, 5, k],
+                                                     four, five, two)
+                        v[6 * a, tile, k], v[6 * a + 1, tile, k] = r0, r1
+                        v[6 * a + 2, tile, k], v[6 * a + 3, tile, k] = r2, r3
+                        v[6 * a + 4, tile, k], v[6 * a + 5, tile, k] = r4, r5
+
+
+@jit.kernel
+def _a(g0: Any, g1: Any, g2: Any, g3: Any, two: Any, four: Any, eight: Any
+       ) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """A (g0, ..., g3), A = (A^T)^T."""
+    return (g0, g0 + g1 + g2 + g3, g0 - g1 + g2 - g3, g0 + two * g1 + four * g2 + eight * g3,
+            g0 - two * g1 + four * g2 - eight * g3, g3)
+
+
+@jit.kernel
+def _output_grad_kernel(grad: Any, th: int, tw: int, z: Any) -> None:
+    """z (36, T, O) = A g A^T of every 4x4 tile g of grad (4 TH, 4 TW, m, O)."""
+    m, o = grad.shape[2], grad.shape[3]
+    two, four, _, eight = _multiples(grad)
+    t = np.empty((4, 6, o), dtype=grad.dtype)
+    for ty in range(th):
+        for tx in range(tw):
+            y0, x0 = 4 * ty, 4 * tx
+            for mi in range(m):
+                tile = (ty * tw + tx) * m + mi
+                for a in range(4):  # A along each row of the tile
+                    y = y0 + a
+                    for k in range(o):
+                        r0, r1, r2, r3, r4, r5 = _a(grad[y, x0, mi, k], grad[y, x0 + 1, mi, k],
+                                                    grad[y, x0 + 2, mi, k],
+                                                    grad[y, x0 + 3, mi, k], two, four, eight)
+                        t[a, 0, k], t[a, 1, k], t[a, 2, k] = r0, r1, r2
+                        t[a, 3, k], t[a, 4, k], t[a, 5, k] = r3, r4, r5
+                for b in range(6):  # then down each column
+                    for k in range(o):
+                        r0, r1, r2, r3, r4, r5 = _a(t[0, b, k], t[1, b, k], t[2, b, k],
+                                                    t[3, b, k], two, four, eight)
+                        z[b, tile, k], z[6 + b, tile, k], z[12 + b, tile, k] = r0, r1, r2
+                        z[18 + b, tile, k], z[24 + b, tile, k], z[30 + b, tile, k] = r3, r4, r5

@@ -281,6 +281,66 @@ def test_compiled_winograd_output_transform_matches_the_gemm(
     np.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale)
 
 
+@given(st.integers(1, 3), st.integers(1, 10), st.integers(1, 10), st.integers(1, 6),
+       st.sampled_from([np.float32, np.float64]), st.integers(-1, 2), st.booleans(),
+       st.integers(0, 2**16))
+def test_compiled_winograd_input_transform_matches_the_gemm(
+        m: int, h: int, w: int, channels: int, dtype: type, pad: int, strided_in: bool,
+        seed: int) -> None:
+    """B^T d B of every 6x6 block of the padded (or cropped) input, from a spatial-major or a
+    strided (an (N, C, H, W) array's) input, with tiles reaching past the output: the Kronecker
+    GEMM's values to rounding, in float32 and float64."""
+    from minigrad.ops import winograd4
+
+    rng = np.random.default_rng(seed)
+    padding = ((pad, pad), (pad, pad))
+    out_size = (max(1, h + 2 * pad - 2), max(1, w + 2 * pad - 2))
+    x = rng.standard_normal((m, channels, h, w) if strided_in else (h, w, m, channels))
+    x = x.astype(dtype)
+    if strided_in:
+        x = x.transpose(2, 3, 0, 1)
+    results = []
+    for compiled in (True, False):
+        winograd4.USE_JIT = compiled
+        try:
+            assert winograd4.compiled(x) == compiled
+            results.append(winograd4.transform_input(x, padding, out_size))
+        finally:
+            winograd4.USE_JIT = True
+    ours, reference = results
+    assert ours.shape == reference.shape and ours.dtype == reference.dtype
+    scale = max(np.abs(reference).max(), 1.0)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale)
+
+
+@given(st.integers(1, 3), st.integers(1, 10), st.integers(1, 10), st.integers(1, 6),
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.integers(0, 2**16))
+def test_compiled_winograd_output_grad_transform_matches_the_gemm(
+        m: int, oh: int, ow: int, channels: int, dtype: type, strided: bool, seed: int) -> None:
+    """A g A^T of every 4x4 tile of dL/dY (zeros past an output that is not a multiple of 4),
+    spatial-major or strided: the Kronecker GEMM's values to rounding."""
+    from minigrad.ops import winograd4
+
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal((m, channels, oh, ow) if strided else (oh, ow, m, channels))
+    g = g.astype(dtype)
+    if strided:
+        g = g.transpose(2, 3, 0, 1)
+    results = []
+    for compiled in (True, False):
+        winograd4.USE_JIT = compiled
+        try:
+            results.append(winograd4.transform_output_grad(g))
+        finally:
+            winograd4.USE_JIT = True
+    ours, reference = results
+    assert ours.shape == reference.shape and ours.dtype == reference.dtype
+    scale = max(np.abs(reference).max(), 1.0)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale)
+
+
 def test_compiled_winograd_conv_matches_torch_on_a_strongcnn_layer() -> None:
     """The 32->32 3x3 layer at 28x28 with the compiled output transform: forward and both
     gradients against PyTorch in float32, within Winograd's rounding."""
