@@ -87,8 +87,19 @@ def torch_step(model: Any, x: np.ndarray, y: np.ndarray, train: bool) -> Callabl
     return train_step if train else infer_step
 
 
-def _time_steps(framework: str, name: str, batch_size: int, train: bool, steps: int) -> float:
-    """Median seconds per step in this process (called inside the isolated worker)."""
+# Timed steps per process: at least MIN_STEPS and about WINDOW_SECONDS of them, after
+# WARMUP_STEPS untimed ones. PyTorch speeds up over its first second in a fresh process, so
+# shorter windows flatter minigrad: 30-step windows gave SimpleCNN 0.85x where windows of about
+# 1.5 s gave 0.92x.
+WINDOW_SECONDS = 1.5
+MIN_STEPS = 5
+WARMUP_STEPS = 5
+
+
+def _time_steps(framework: str, name: str, batch_size: int, train: bool,
+                seconds: float = WINDOW_SECONDS) -> float:
+    """Median seconds per step over a window of about ``seconds`` of timed steps in this
+    process (called inside the isolated worker)."""
     if name.startswith("trunk"):
         image = int(name[len("trunk"):])
         x, _ = batch(batch_size, image)
@@ -102,10 +113,10 @@ def _time_steps(framework: str, name: str, batch_size: int, train: bool, steps: 
             fn = torch_step(torch_model(name, model), x, y, train)
         else:
             fn = minigrad_step(model, x, y, train)
-    for _ in range(5):  # a fresh process: let the heap, caches and threads settle first
+    for _ in range(WARMUP_STEPS):  # a fresh process: let the heap, caches and threads settle
         fn()
-    times = []
-    for _ in range(steps):
+    times: list[float] = []
+    while len(times) < MIN_STEPS or sum(times) < seconds:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -128,27 +139,28 @@ def trunk_step(model: Any, x: np.ndarray, framework: str) -> Callable[[], None]:
     return step
 
 
-def _isolated(framework: str, name: str, batch_size: int, train: bool, steps: int) -> float:
+def _isolated(framework: str, name: str, batch_size: int, train: bool,
+              seconds: float = WINDOW_SECONDS) -> float:
     """``_time_steps`` in a fresh process: no thread pool, allocator or cache state of the other
     framework (or of earlier runs) can slow the one being timed."""
     code = (
         "import sys; sys.path.insert(0, '.'); from benchmarks.__main__ import _time_steps;"
-        f"print(_time_steps({framework!r}, {name!r}, {batch_size}, {train}, {steps}))"
+        f"print(_time_steps({framework!r}, {name!r}, {batch_size}, {train}, {seconds!r}))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parent.parent, check=True)
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def throughput(name: str, batch_size: int, train: bool, repeats: int, torch_ok: bool
-               ) -> dict[str, float]:
-    """Samples/s: rounds alternate the frameworks, each run in a fresh process; medians."""
-    steps = 5 if name == "StrongCNN" else max(10, min(30, 4000 // batch_size))
+def throughput(name: str, batch_size: int, train: bool, repeats: int, torch_ok: bool,
+               seconds: float = WINDOW_SECONDS) -> dict[str, float]:
+    """Samples/s: rounds alternate the frameworks, each run in a fresh process timing about
+    ``seconds`` of steps; medians."""
     frameworks = ["minigrad"] + (["pytorch"] if torch_ok else [])
     times: dict[str, list[float]] = {f: [] for f in frameworks}
     for _ in range(repeats):
         for framework in frameworks:
-            times[framework].append(_isolated(framework, name, batch_size, train, steps))
+            times[framework].append(_isolated(framework, name, batch_size, train, seconds))
     return {f: batch_size / statistics.median(t) for f, t in times.items()}
 
 
@@ -197,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch_ok = have_torch()
     repeats = 3 if args.quick else 5
+    seconds = 0.5 if args.quick else WINDOW_SECONDS
     names = [n for n in args.models.split(",") if n]
     report: list[str] = [
         f"threads: {THREADS}; numpy {np.__version__}"
@@ -210,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
         for name in names:
             # PyTorch's MNIST example trains its Net at batch 64
             for batch_size in (64, 128) if name == "ExampleNet" else (128,):
-                r = throughput(name, batch_size, train, repeats, torch_ok)
+                r = throughput(name, batch_size, train, repeats, torch_ok, seconds)
                 key = f"{kind}/{name}" + ("" if batch_size == 128 else f"@{batch_size}")
                 data[key] = r
                 ratio = r["minigrad"] / r["pytorch"] if "pytorch" in r else None
@@ -272,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.quick:
         rows = []
         for batch_size in (32, 64, 128, 256, 512):
-            r = throughput("SimpleCNN", batch_size, True, 3, torch_ok)
+            r = throughput("SimpleCNN", batch_size, True, 3, torch_ok, 0.5)
             data[f"scaling_batch/{batch_size}"] = r
             ratio = r["minigrad"] / r["pytorch"] if "pytorch" in r else None
             rows.append([batch_size, fmt(r["minigrad"]), fmt(r.get("pytorch")),
@@ -319,7 +332,7 @@ def trunk_models(image: int, torch_ok: bool) -> tuple[Any, Any]:
 
 def trunk_throughput(image: int, torch_ok: bool, batch_size: int = 64) -> dict[str, float]:
     """Training samples/s of the conv trunk on ``image`` x ``image`` inputs (isolated runs)."""
-    return throughput(f"trunk{image}", batch_size, True, 3, torch_ok)
+    return throughput(f"trunk{image}", batch_size, True, 3, torch_ok, 0.5)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,15 @@
 
 The first table of ``python -m benchmarks`` (training and inference samples/s against PyTorch,
 each run in a fresh process, rounds alternating the frameworks, medians) without the other
-sections, for quick before/after comparisons. ``--models`` takes ``NAME`` or ``NAME@BATCH``.
+sections, for quick before/after comparisons. ``--models`` takes ``NAME`` or ``NAME@BATCH``;
+``--seconds`` sets each process's window of timed steps (default 1.5 s).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from benchmarks.__main__ import fmt, have_torch, table, throughput
+from benchmarks.__main__ import WINDOW_SECONDS, fmt, have_torch, table, throughput
 from benchmarks.models import NAMES
 
 # the cases of the headline table: PyTorch's MNIST example trains at batch 64 by default
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(CASES))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=WINDOW_SECONDS,
+                        help="timed steps per process, in seconds")
     parser.add_argument("--no-inference", action="store_true")
     args = parser.parse_args(argv)
     torch_ok = have_torch()
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = []
         for case in args.models.split(","):
             name, batch_size = parse_case(case)
-            r = throughput(name, batch_size, train, args.repeats, torch_ok)
+            r = throughput(name, batch_size, train, args.repeats, torch_ok, args.seconds)
             ratio = r["minigrad"] / r["pytorch"] if "pytorch" in r else None
             rows.append([name, batch_size, fmt(r["minigrad"]), fmt(r.get("pytorch")),
                          fmt(ratio, 2) + "x"])
