@@ -434,9 +434,11 @@ def _backward_per_image(ctx: Context, grad: np.ndarray, weight: np.ndarray, need
             grad_b = g.sum(axis=(0, 3)).reshape(o)
         if grad_x is not None and wide:
             w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
+            target = grad_x[start:stop]
             image = conv_wide.input_grad_wide(g, w_mat, (kh, kw), ctx.dilation, (oh, ow),
-                                              ctx.padded_size)
-            grad_x[start:stop] = crop2d(image, ctx.padding, (h, w))
+                                              ctx.padded_size, ctx.padding, target)
+            if image is not None:
+                target[...] = crop2d(image, ctx.padding, (h, w))
         elif grad_x is not None:
             w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
             grad_cols = np.matmul(w_mat.transpose(0, 2, 1), g)  # (m, G, C/G*KH*KW, P)
@@ -557,9 +559,11 @@ def _input_grad_col2im(ctx: Context, g: np.ndarray, weight: np.ndarray, m: int,
     oh, ow = ctx.out_size
     w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
     if conv_wide.fits_batch_inner(ctx.stride, (oh, ow)):  # (C, Hp, Wp, m), conv_wide.py
+        target = out.reshape(c, m, h, w).transpose(1, 0, 2, 3)
         inner = conv_wide.input_grad_batch_inner(g, w_mat, m, (kh, kw), ctx.dilation,
-                                                 (oh, ow), ctx.padded_size)
-        out.reshape(c, m, h, w)[...] = crop2d(inner.transpose(0, 3, 1, 2), ctx.padding, (h, w))
+                                                 (oh, ow), ctx.padded_size, ctx.padding, target)
+        if inner is not None:
+            target[...] = crop2d(inner.transpose(3, 0, 1, 2), ctx.padding, (h, w))
         return
     grad_cols = np.matmul(w_mat.transpose(0, 2, 1), g)  # (G, C/G*KH*KW, m*P)
     # accumulate channel-major, in the columns' own memory order

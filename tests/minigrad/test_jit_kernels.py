@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -462,3 +463,87 @@ def test_compiled_relu_backward_equals_the_numpy_pass_on_finite_values() -> None
         finally:
             elementwise.RELU_COMPILED = True
     np.testing.assert_array_equal(*results)  # equal values; zeros may differ in sign
+
+
+# --------------------------------------------------------------------------- conv input grad
+
+
+def _conv_grads(x: np.ndarray, w: np.ndarray, g: np.ndarray, padding: int,
+                dilation: int) -> tuple[np.ndarray, ...]:
+    xt, wt = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+    out = F.conv2d(xt, wt, padding=padding, dilation=dilation)
+    out.backward(mg.tensor(g))
+    assert xt.grad is not None and wt.grad is not None
+    return out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()
+
+
+@given(st.sampled_from([(3, 3, 3), (6, 16, 5), (8, 16, 3), (2, 4, 5)]), st.integers(1, 4),
+       st.integers(5, 12), st.integers(0, 2), st.integers(1, 2),
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.integers(0, 2**16))
+def test_compiled_input_grad_accumulation_is_bitwise_the_numpy_passes(
+        channels: tuple[int, int, int], n: int, size: int, padding: int, dilation: int,
+        dtype: type, channel_major: bool, seed: int) -> None:
+    """The input gradient's sum of kernel-offset runs and crop (conv_wide.py), compiled, on the
+    per-image full-width path (C*K*K >= 25) and the batch-innermost col2im path (O > C): the
+    NumPy passes' values bit for bit, written in the input's layout."""
+    from minigrad.ops import conv_wide
+
+    c, o, k = channels
+    if size + 2 * padding < dilation * (k - 1) + 1:
+        size = dilation * (k - 1) + 1
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, size, size)).astype(dtype)
+    if channel_major:
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    w = rng.standard_normal((o, c, k, k)).astype(dtype)
+    out_side = size + 2 * padding - dilation * (k - 1)
+    g = rng.standard_normal((n, o, out_side, out_side)).astype(dtype)
+    calls: list[str] = []
+    kernels = {name: getattr(conv_wide, name)
+               for name in ("_accumulate_wide", "_accumulate_batch_inner")}
+
+    def spy(name: str) -> Any:
+        def kernel(*args: Any) -> None:
+            calls.append(name)
+            kernels[name](*args)
+        return kernel
+
+    results = []
+    for compiled in (True, False):
+        conv_wide.ACCUMULATE_COMPILED = compiled
+        calls.clear()
+        for name in kernels:
+            setattr(conv_wide, name, spy(name))
+        try:
+            results.append(_conv_grads(x, w, g, padding, dilation))
+        finally:
+            conv_wide.ACCUMULATE_COMPILED = True
+            for name, kernel in kernels.items():
+                setattr(conv_wide, name, kernel)
+        if compiled:  # the kernel of this layer's path ran
+            path = "_accumulate_wide" if c * k * k <= 100 else "_accumulate_batch_inner"
+            assert path in calls
+        else:
+            assert not calls
+    (out, gx, gw), (ref_out, ref_gx, ref_gw) = results
+    _bitwise(gx, ref_gx)
+    assert gx.strides == ref_gx.strides
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(gw, ref_gw)
+
+
+def test_compiled_input_grad_matches_torch_at_the_small_layers() -> None:
+    """SimpleCNN's 8->16 3x3 at 14x14 and LeNet-5's 6->16 5x5 at 14x14 in float32, with the
+    compiled accumulation: both gradients against PyTorch."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    for c, o, k, padding in ((8, 16, 3, 1), (6, 16, 5, 0)):
+        x = rng.standard_normal((16, c, 14, 14)).astype(np.float32)
+        w = (rng.standard_normal((o, c, k, k)) * 0.2).astype(np.float32)
+        side = 14 + 2 * padding - k + 1
+        g = rng.standard_normal((16, o, side, side)).astype(np.float32)
+        ours = _conv_grads(x, w, g, padding, 1)
+        xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        torch.nn.functional.conv2d(xt, wt, padding=padding).backward(torch.tensor(g))
+        for a, b in ((ours[1], xt.grad.numpy()), (ours[2], wt.grad.numpy())):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
