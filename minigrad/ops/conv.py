@@ -389,14 +389,17 @@ def _forward_per_image(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
 
     def forward_chunk(start: int, stop: int) -> np.ndarray | None:
         m = stop - start
-        xp = pad2d(x[start:stop], padding)
-        view = window_view(xp, (kh, kw), stride, dilation, (oh, ow))  # (m, C, KH, KW, OH, OW)
-        if fold:  # a row of ones after the columns carries the bias through the GEMM
-            cols = np.empty((m, 1, columns + 1, p), dtype=x.dtype)
-            np.copyto(cols[:, 0, :columns].reshape(view.shape), view)
+        # a row of ones after the columns carries a folded bias through the GEMM
+        cols = np.empty((m, 1, columns + 1, p) if fold else (m, groups, columns, p),
+                        dtype=x.dtype)
+        if not conv_wide.im2col_compiled(x[start:stop], (kh, kw), stride, padding, dilation,
+                                         (oh, ow), cols.reshape(m, -1, p)):
+            xp = pad2d(x[start:stop], padding)
+            view = window_view(xp, (kh, kw), stride, dilation, (oh, ow))  # (m, C, KH, KW, P)
+            np.copyto(cols[:, 0, :columns].reshape(view.shape) if fold
+                      else cols.reshape(view.shape), view)
+        if fold:
             cols[:, 0, columns] = 1
-        else:
-            cols = np.ascontiguousarray(view).reshape(m, groups, columns, p)
         part = out[start:stop]
         np.matmul(w_mat, cols, out=part)
         if bias4 is not None and not fold:

@@ -547,3 +547,44 @@ def test_compiled_input_grad_matches_torch_at_the_small_layers() -> None:
         torch.nn.functional.conv2d(xt, wt, padding=padding).backward(torch.tensor(g))
         for a, b in ((ours[1], xt.grad.numpy()), (ours[2], wt.grad.numpy())):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 5), st.integers(4, 11),
+       st.integers(0, 2), st.integers(1, 2), st.sampled_from([1, 2]),
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.booleans(),
+       st.integers(0, 2**16))
+def test_compiled_im2col_is_bitwise_the_numpy_copy(
+        n: int, c: int, k: int, size: int, padding: int, dilation: int, groups: int,
+        dtype: type, bias: bool, channel_major: bool, seed: int) -> None:
+    """The per-image im2col of stride-1 convolutions, compiled (conv_wide.py): the same columns
+    as NumPy's copy of the window view, so the same outputs and gradients bit for bit."""
+    from minigrad.ops import conv_wide
+
+    if size + 2 * padding < dilation * (k - 1) + 1:
+        size = dilation * (k - 1) + 1
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c * groups, size, size)).astype(dtype)
+    if channel_major:
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    w = rng.standard_normal((2 * groups, c, k, k)).astype(dtype)
+    b = rng.standard_normal(2 * groups).astype(dtype) if bias else None
+    calls: list[int] = []
+    kernel = conv_wide._im2col
+    results = []
+    for compiled in (True, False):
+        conv_wide.IM2COL_COMPILED = compiled
+        calls.clear()
+        conv_wide._im2col = lambda *args: (calls.append(1), kernel(*args))  # type: ignore
+        try:
+            xt, wt = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+            out = F.conv2d(xt, wt, None if b is None else mg.tensor(b), padding=padding,
+                           dilation=dilation, groups=groups)
+            out.backward(mg.tensor(np.ones(out.shape, dtype)))
+            assert xt.grad is not None and wt.grad is not None
+            results.append((out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()))
+        finally:
+            conv_wide.IM2COL_COMPILED = True
+            conv_wide._im2col = kernel
+        assert bool(calls) == compiled
+    for ours, reference in zip(*results):
+        _bitwise(ours, reference)
