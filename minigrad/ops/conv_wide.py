@@ -331,8 +331,8 @@ def _accumulate_batch_inner(cols: Any, m: int, dh: int, dw: int, hp: int, wp: in
 # padding copies each image's channel plane into a zero-padded buffer that stays in L1, then
 # every (kernel offset, output row) run of OW values from it into the columns: NumPy's copy of
 # the 6-D window view ran inner loops of OW values through its iterator. Per batch of 128, one
-# thread, padding and copy: SimpleCNN's 8->16 3x3 at 14x14 0.93 -> 0.72 ms, its 1->8 at 28x28
-# 0.36 -> 0.19, LeNet-5's 1->6 5x5 at 28x28 0.86 -> 0.47. The same values are copied.
+# thread, padding and copy: SimpleCNN's 8->16 3x3 at 14x14 0.93 -> 0.70 ms, its 1->8 at 28x28
+# 0.36 -> 0.19, LeNet-5's 1->6 5x5 at 28x28 0.86 -> 0.45. The same values are copied.
 IM2COL_COMPILED = True
 
 
@@ -341,21 +341,23 @@ def im2col_compiled(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, i
                     cols: np.ndarray) -> bool:
     """Write the im2col columns of x (m, C, H, W) into the first C*KH*KW rows of cols (m,
     rows, OH*OW) when the compiled kernel takes this geometry; whether it did."""
-    if not (IM2COL_COMPILED and stride == (1, 1) and min(min(padding)) >= 0
-            and jit.takes(x, cols)):
+    if not (IM2COL_COMPILED and stride == (1, 1) and dilation == (1, 1)
+            and min(min(padding)) >= 0 and jit.takes(x, cols)):
         return False
     (top, _), (left, _) = padding
-    _im2col(x, kernel[0], kernel[1], dilation[0], dilation[1], top, left, out_size[0],
-            out_size[1], cols)
+    _im2col(x, kernel[0], kernel[1], top, left, out_size[0], out_size[1], cols)
     return True
 
 
 @jit.kernel
-def _im2col(x: Any, kh: int, kw: int, dh: int, dw: int, top: int, left: int, oh: int,
-            ow: int, cols: Any) -> None:
-    """cols[n, (c*KH + i)*KW + j, y*OW + x] = the padded x[n, c] at (y + i*dh, x + j*dw)."""
+def _im2col(x: Any, kh: int, kw: int, top: int, left: int, oh: int, ow: int, cols: Any
+            ) -> None:
+    """cols[n, (c*KH + i)*KW + j, y*OW + x] = the padded x[n, c] at (y + i, x + j).
+
+    (Dilation stays with NumPy: the kernel with its multiples in the copy's indices ran 1.7x
+    slower for every layer.)"""
     m, c, h, w = x.shape
-    plane = np.zeros((oh + (kh - 1) * dh, ow + (kw - 1) * dw), dtype=cols.dtype)
+    plane = np.zeros((oh + kh - 1, ow + kw - 1), dtype=cols.dtype)
     rows, cols_ = min(h, plane.shape[0] - top), min(w, plane.shape[1] - left)
     for n in range(m):
         for ci in range(c):
@@ -367,6 +369,6 @@ def _im2col(x: Any, kh: int, kw: int, dh: int, dw: int, top: int, left: int, oh:
                 for j in range(kw):
                     out = cols[n, (ci * kh + i) * kw + j]
                     for y in range(oh):
-                        src, dst = plane[y + i * dh, j * dw:j * dw + ow], out[y * ow:y * ow + ow]
+                        src, dst = plane[y + i, j:j + ow], out[y * ow:y * ow + ow]
                         for t in range(ow):
                             dst[t] = src[t]
