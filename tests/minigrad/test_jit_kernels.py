@@ -21,9 +21,12 @@ from minigrad.ops import pool2x2
 
 pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba is not installed")
 
-# memory orders of an (N, C, H, W) array: the four the compiled pool takes, then one it leaves
-# to the NumPy passes (channels-last)
-ORDERS = [(0, 1, 2, 3), (1, 0, 2, 3), (2, 3, 0, 1), (2, 3, 1, 0), (0, 2, 3, 1)]
+# memory orders of an (N, C, H, W) array the compiled pool takes: image rows innermost, pixels
+# outermost, pixels in the middle (channels-last, and the batch-innermost (C, H, W, N) of the
+# channel-major convolutions); then one it leaves to the NumPy passes (the width outermost)
+ORDERS = [(0, 1, 2, 3), (1, 0, 2, 3), (2, 3, 0, 1), (2, 3, 1, 0), (0, 2, 3, 1), (1, 2, 3, 0),
+          (3, 0, 1, 2)]
+TAKEN = ORDERS[:6]
 # values with many ties, both zeros, infinities and NaN
 SPECIAL = np.array([0.0, -0.0, 1.0, 1.0, 2.0, -1.0, np.inf, -np.inf, np.nan])
 
@@ -107,7 +110,7 @@ def test_compiled_pool_is_bitwise_the_numpy_passes(batch: int, channels: int, he
     assert _order(ours[1]) == _order(x)  # the gradient keeps the input's layout
 
 
-@pytest.mark.parametrize("order", ORDERS[:4])
+@pytest.mark.parametrize("order", TAKEN)
 @pytest.mark.parametrize("shape", [(64, 8, 28, 28), (32, 16, 15, 13), (16, 64, 24, 24)])
 def test_compiled_pool_threaded_matches_one_thread(threads: int, order: tuple[int, ...],
                                                    shape: tuple[int, ...]) -> None:
@@ -120,7 +123,7 @@ def test_compiled_pool_threaded_matches_one_thread(threads: int, order: tuple[in
     _same(_pool(x, g, compiled=True), _pool(x, g, compiled=False))
 
 
-@pytest.mark.parametrize("order", ORDERS[:4])
+@pytest.mark.parametrize("order", TAKEN)
 def test_signed_zeros_match_torch(order: tuple[int, ...]) -> None:
     """Windows of +0 and -0 (and -1): the compiled pool keeps the first of equal elements,
     as PyTorch's scan does, sign included, and sends the gradient there with +0 elsewhere."""
