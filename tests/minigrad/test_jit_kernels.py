@@ -285,6 +285,26 @@ def test_compiled_winograd_output_transform_matches_the_gemm(
     np.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale)
 
 
+def _compiled_matches_gemm(transform: Any, data: np.ndarray) -> None:
+    """``transform()`` with the compiled Winograd transforms on and off: the same shape and
+    dtype, the values to rounding."""
+    from minigrad.ops import winograd4
+
+    results = []
+    for compiled in (True, False):
+        winograd4.USE_JIT = compiled
+        try:
+            assert winograd4.compiled(data) == compiled
+            results.append(transform())
+        finally:
+            winograd4.USE_JIT = True
+    ours, reference = results
+    assert ours.shape == reference.shape and ours.dtype == reference.dtype
+    scale = max(np.abs(reference).max(), 1.0)
+    tolerance = 1e-5 if data.dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale)
+
+
 @given(st.integers(1, 3), st.integers(1, 10), st.integers(1, 10), st.integers(1, 6),
        st.sampled_from([np.float32, np.float64]), st.integers(-1, 2), st.booleans(),
        st.integers(0, 2**16))
@@ -303,19 +323,7 @@ def test_compiled_winograd_input_transform_matches_the_gemm(
     x = x.astype(dtype)
     if strided_in:
         x = x.transpose(2, 3, 0, 1)
-    results = []
-    for compiled in (True, False):
-        winograd4.USE_JIT = compiled
-        try:
-            assert winograd4.compiled(x) == compiled
-            results.append(winograd4.transform_input(x, padding, out_size))
-        finally:
-            winograd4.USE_JIT = True
-    ours, reference = results
-    assert ours.shape == reference.shape and ours.dtype == reference.dtype
-    scale = max(np.abs(reference).max(), 1.0)
-    tolerance = 1e-5 if dtype == np.float32 else 1e-13
-    np.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale)
+    _compiled_matches_gemm(lambda: winograd4.transform_input(x, padding, out_size), x)
 
 
 @given(st.integers(1, 3), st.integers(1, 10), st.integers(1, 10), st.integers(1, 6),
@@ -331,18 +339,7 @@ def test_compiled_winograd_output_grad_transform_matches_the_gemm(
     g = g.astype(dtype)
     if strided:
         g = g.transpose(2, 3, 0, 1)
-    results = []
-    for compiled in (True, False):
-        winograd4.USE_JIT = compiled
-        try:
-            results.append(winograd4.transform_output_grad(g))
-        finally:
-            winograd4.USE_JIT = True
-    ours, reference = results
-    assert ours.shape == reference.shape and ours.dtype == reference.dtype
-    scale = max(np.abs(reference).max(), 1.0)
-    tolerance = 1e-5 if dtype == np.float32 else 1e-13
-    np.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale)
+    _compiled_matches_gemm(lambda: winograd4.transform_output_grad(g), g)
 
 
 def test_compiled_winograd_conv_matches_torch_on_a_strongcnn_layer() -> None:
