@@ -7,13 +7,16 @@ Algorithms for Convolutional Neural Networks", 2016, with the interpolation poin
 36 multiply-adds per 16 outputs and input channel instead of 144, 4x fewer than im2col and
 1.8x fewer than F(2x2, 3x3) (``minigrad.ops.winograd``).
 
-The transforms are small dense matrices applied to all tiles at once as BLAS GEMMs: the 36
-positions of every 6x6 input tile are gathered by 36 strided-slice copies into a (36, T*C)
-matrix, and ``B^T d B`` for all of them is one (36, 36) @ (36, T*C) product with the Kronecker
-matrix of B^T; the output transform is one (16, 36) @ (36, T*O) product, scattered back with 16
-strided-slice copies. NumPy's elementwise passes run at 2-4 values per nanosecond on one core,
-BLAS at 40+ multiply-adds: timed on one core for StrongCNN's 32->32 conv at 28x28 (batch 128),
-the input transform takes 8 ms as a GEMM and about 19 ms as slice arithmetic.
+With the compiled kernels on (``minigrad.jit``, the default) the three data transforms are
+loops over the tiles with B^T's, A^T's and A's few additions and small multiples (see
+"compiled transforms" below). Without them they are small dense matrices applied to all tiles
+at once as BLAS GEMMs: the 36 positions of every 6x6 input tile are gathered by 36
+strided-slice copies into a (36, T*C) matrix, and ``B^T d B`` for all of them is one (36, 36) @
+(36, T*C) product with the Kronecker matrix of B^T; the output transform is one (16, 36) @ (36,
+T*O) product, scattered back with 16 strided-slice copies. NumPy's elementwise passes run at
+2-4 values per nanosecond on one core, BLAS at 40+ multiply-adds: timed on one core for
+StrongCNN's 32->32 conv at 28x28 (batch 128), the input transform takes 8 ms as a GEMM and
+about 19 ms as NumPy slice arithmetic.
 
 Rounding: the entries of G (1/4, 1/6, 1/12, 1/24) and A (up to 8) make F(4x4, 3x3) less exact
 than im2col; in float32 the relative error of an output, against the exact float64 result, is
