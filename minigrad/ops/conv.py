@@ -237,16 +237,21 @@ class Conv2d(Primitive):
                        and min(min(padding)) >= 0
                        and conv_wide.use_batch_inner(x.shape, weight.shape, stride, groups,
                                                      (oh, ow)))
+        recompute = per_image and keep_cols and _recomputes_columns(x, (kh, kw), geometry)
         if batch_inner:  # (O, OH, OW, N) memory (conv_wide.py)
             out, cols = conv_wide.forward_batch_inner(x, weight, bias, padding, dilation,
                                                       (oh, ow), chunks, keep_cols)
         elif per_image:
-            out, cols = _forward_per_image(x, weight, bias, geometry, chunks, keep_cols)
+            out, cols = _forward_per_image(x, weight, bias, geometry, chunks,
+                                           keep_cols and not recompute)
         else:
             out, cols = _forward_channel_major(x, weight, bias, geometry, chunks, keep_cols)
         needs = ctx.needs_input_grad
         if any(needs):
-            ctx.save_for_backward(weight if needs[0] else None)
+            # the input is saved (and its version checked) when the columns are made again
+            ctx.save_for_backward(weight if needs[0] else None, x if recompute else None)
+            ctx.recompute_cols, ctx.fold_bias = recompute, (bias is not None and groups == 1
+                                                            and FOLD_BIAS)
             ctx.cols, ctx.chunks, ctx.kernel, ctx.per_image = cols, chunks, (kh, kw), per_image
             ctx.batch_inner, ctx.x_strides = batch_inner, x.strides
             ctx.weight_shape = weight.shape
@@ -261,7 +266,7 @@ class Conv2d(Primitive):
             from minigrad.ops import conv_graph
 
             return conv_graph.conv2d_backward(ctx, grad)
-        (weight,) = ctx.saved
+        weight = ctx.saved[0]
         needs = ctx.needs_input_grad
         need_bias = len(needs) > 2 and needs[2]
         if getattr(ctx, "winograd", None) is not None:
@@ -388,18 +393,7 @@ def _forward_per_image(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
         w_mat = np.concatenate([w_mat, bias.reshape(1, o, 1)], axis=2)
 
     def forward_chunk(start: int, stop: int) -> np.ndarray | None:
-        m = stop - start
-        # a row of ones after the columns carries a folded bias through the GEMM
-        cols = np.empty((m, 1, columns + 1, p) if fold else (m, groups, columns, p),
-                        dtype=x.dtype)
-        if not conv_wide.im2col_compiled(x[start:stop], (kh, kw), stride, padding, dilation,
-                                         (oh, ow), cols.reshape(m, -1, p)):
-            xp = pad2d(x[start:stop], padding)
-            view = window_view(xp, (kh, kw), stride, dilation, (oh, ow))  # (m, C, KH, KW, P)
-            np.copyto(cols[:, 0, :columns].reshape(view.shape) if fold
-                      else cols.reshape(view.shape), view)
-        if fold:
-            cols[:, 0, columns] = 1
+        cols = _per_image_columns(x[start:stop], (kh, kw), geometry, fold)
         part = out[start:stop]
         np.matmul(w_mat, cols, out=part)
         if bias4 is not None and not fold:
@@ -410,10 +404,52 @@ def _forward_per_image(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
     return out.reshape(n, o, oh, ow), cols
 
 
+# Per-image convolutions with kernels of at least RECOMPUTE_MIN_TAPS taps whose im2col the
+# compiled kernel takes (conv_wide.im2col_compiled) do not keep their columns for the weight
+# gradient: each backward chunk makes them again from the input. Kept, they went out to memory
+# between the passes (KH*KW copies of the input: 10 MB for LeNet-5's first layer at batch
+# 128) and were read back from it; made again, each chunk's columns stay in cache from the
+# copy to the GEMM in both passes. Training step at batch 128, two threads, kept -> made again
+# (four runs each): LeNet-5 (5x5) 8.18-8.30 -> 7.81-8.06 ms; SimpleCNN (3x3) 7.12-7.23 ->
+# 7.25-7.40 ms, so 3x3 kernels keep theirs. The columns are the same, so are the gradients,
+# bit for bit. The input is saved instead, and modifying it in place before the backward is
+# an error, as for any saved tensor.
+RECOMPUTE_COLUMNS = True
+RECOMPUTE_MIN_TAPS = 25
+
+
+def _recomputes_columns(x: np.ndarray, kernel: IntPair, geometry: ConvGeometry) -> bool:
+    stride, padding, dilation, _, _ = geometry
+    return (RECOMPUTE_COLUMNS and kernel[0] * kernel[1] >= RECOMPUTE_MIN_TAPS
+            and stride == (1, 1) and dilation == (1, 1) and min(min(padding)) >= 0
+            and conv_wide.compiled_im2col_takes(x))
+
+
+def _per_image_columns(x: np.ndarray, kernel: IntPair, geometry: ConvGeometry, fold: bool
+                       ) -> np.ndarray:
+    """The (m, G, C/G*KH*KW [+ 1], P) im2col columns of m images (a last row of ones when
+    ``fold``: the bias through the GEMM, one group)."""
+    stride, padding, dilation, groups, (oh, ow) = geometry
+    m, c = x.shape[:2]
+    kh, kw = kernel
+    columns, p = c // groups * kh * kw, oh * ow
+    cols = np.empty((m, 1, columns + 1, p) if fold else (m, groups, columns, p), dtype=x.dtype)
+    if not conv_wide.im2col_compiled(x, kernel, stride, padding, dilation, (oh, ow),
+                                     cols.reshape(m, -1, p)):
+        view = window_view(pad2d(x, padding), kernel, stride, dilation, (oh, ow))
+        np.copyto(cols[:, 0, :columns].reshape(view.shape) if fold
+                  else cols.reshape(view.shape), view)
+    if fold:
+        cols[:, 0, columns] = 1
+    return cols
+
+
 def _backward_per_image(ctx: Context, grad: np.ndarray, weight: np.ndarray, need_bias: bool
                         ) -> tuple[np.ndarray | None, list[Any]]:
     """dL/dx (N, C, H, W) and per chunk (dL/dbias, dL/dweight) for the per-image layout."""
     groups = ctx.groups
+    x = ctx.saved[1]
+    geometry = (ctx.stride, ctx.padding, ctx.dilation, groups, ctx.out_size)
     n, o, oh, ow = grad.shape
     c, h, w = ctx.x_shape[1:]
     _, cg, kh, kw = ctx.weight_shape
@@ -428,7 +464,10 @@ def _backward_per_image(ctx: Context, grad: np.ndarray, weight: np.ndarray, need
         g = grad[start:stop].reshape(m, groups, o // groups, p)
         grad_b = grad_w = None
         if needs[1]:
-            cols = ctx.cols[ctx.chunks.index((start, stop))]
+            if ctx.recompute_cols:
+                cols = _per_image_columns(x[start:stop], (kh, kw), geometry, ctx.fold_bias)
+            else:
+                cols = ctx.cols[ctx.chunks.index((start, stop))]
             grad_w = np.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, O/G, CKK[+1])
             if cols.shape[2] > cg * kh * kw:  # the bias row of ones: its column is dL/dbias
                 grad_b = grad_w[0, :, -1] if need_bias else None

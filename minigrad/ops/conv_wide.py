@@ -336,13 +336,19 @@ def _accumulate_batch_inner(cols: Any, m: int, dh: int, dw: int, hp: int, wp: in
 IM2COL_COMPILED = True
 
 
+def compiled_im2col_takes(x: np.ndarray) -> bool:
+    """Whether ``im2col_compiled`` runs the compiled kernel for x's dtype (its geometry
+    permitting: stride 1, dilation 1, no negative padding)."""
+    return IM2COL_COMPILED and jit.takes(x)
+
+
 def im2col_compiled(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
                     padding: Any, dilation: tuple[int, int], out_size: tuple[int, int],
                     cols: np.ndarray) -> bool:
     """Write the im2col columns of x (m, C, H, W) into the first C*KH*KW rows of cols (m,
     rows, OH*OW) when the compiled kernel takes this geometry; whether it did."""
-    if not (IM2COL_COMPILED and stride == (1, 1) and dilation == (1, 1)
-            and min(min(padding)) >= 0 and jit.takes(x, cols)):
+    if not (stride == (1, 1) and dilation == (1, 1) and min(min(padding)) >= 0
+            and compiled_im2col_takes(x) and jit.takes(x, cols)):
         return False
     (top, _), (left, _) = padding
     _im2col(x, kernel[0], kernel[1], top, left, out_size[0], out_size[1], cols)

@@ -588,3 +588,49 @@ def test_compiled_im2col_is_bitwise_the_numpy_copy(
         assert bool(calls) == (compiled and dilation == 1)
     for ours, reference in zip(*results):
         _bitwise(ours, reference)
+
+
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(5, 12), st.integers(0, 2),
+       st.booleans(), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**16))
+def test_columns_made_again_in_backward_match_kept_columns(
+        n: int, c: int, size: int, padding: int, bias: bool, dtype: type, seed: int) -> None:
+    """Per-image 5x5 convolutions make their im2col columns again in the backward instead of
+    keeping them (conv.py RECOMPUTE_COLUMNS): the same weight and bias gradients bit for
+    bit, and the same input gradient."""
+    from minigrad.ops import conv as conv_ops
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, size, size)).astype(dtype)
+    w = rng.standard_normal((3, c, 5, 5)).astype(dtype)
+    b = rng.standard_normal(3).astype(dtype) if bias else None
+    side = size + 2 * padding - 4
+    g = rng.standard_normal((n, 3, side, side)).astype(dtype)
+    results = []
+    for recompute in (True, False):
+        conv_ops.RECOMPUTE_COLUMNS = recompute
+        try:
+            xt, wt = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+            bt = None if b is None else mg.tensor(b, requires_grad=True)
+            out = F.conv2d(xt, wt, bt, padding=padding)
+            assert out._node.ctx.recompute_cols == recompute
+            assert all(cols is None for cols in out._node.ctx.cols) == recompute
+            out.backward(mg.tensor(g))
+            grads = [xt.grad.numpy(), wt.grad.numpy()] + ([] if bt is None
+                                                          else [bt.grad.numpy()])
+            results.append((out.detach().numpy(), *grads))
+        finally:
+            conv_ops.RECOMPUTE_COLUMNS = True
+    for ours, reference in zip(*results):
+        _bitwise(ours, reference)
+
+
+def test_input_modified_in_place_before_the_backward_is_an_error() -> None:
+    """A convolution that makes its columns again saves its input: changing the input in
+    place between forward and backward raises, as PyTorch does for saved tensors."""
+    x = mg.tensor(np.ones((2, 1, 8, 8), np.float32), requires_grad=False)
+    w = mg.tensor(np.ones((2, 1, 5, 5), np.float32), requires_grad=True)
+    out = F.conv2d(x, w, padding=2)
+    assert out._node.ctx.recompute_cols
+    x.mul_(2)
+    with pytest.raises(RuntimeError, match="modified"):
+        out.sum().backward()
