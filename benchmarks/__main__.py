@@ -2,8 +2,9 @@
 
 Training and inference throughput of the benchmark models (benchmarks/models.py: SimpleCNN,
 LeNet-5, StrongCNN, PyTorch's MNIST example Net at batch 64 and 128, FastCNN; batch 128,
-float32, 28x28) against PyTorch on the same number of threads when it is installed (rounds
-alternate the frameworks, each run in a fresh process), medians and ratios; per-op autograd
+float32, 28x28) against PyTorch on the same number of threads when it is installed (five
+rounds alternate the frameworks, each run in a fresh process timing about 1.5 s of steps; three
+rounds of 0.5 s with ``--quick``), medians and ratios; per-op autograd
 overhead; time per layer (forward and backward) and each conv/linear layer against the FLOP
 bound of the GEMM peak measured in the same run; peak memory (RSS) per model; scaling with
 batch size and image size. Prints tables and writes them to ``OUT/latest.md`` and
