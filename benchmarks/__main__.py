@@ -93,6 +93,7 @@ def torch_step(model: Any, x: np.ndarray, y: np.ndarray, train: bool) -> Callabl
 # shorter windows flatter minigrad: 30-step windows gave SimpleCNN 0.85x where windows of about
 # 1.5 s gave 0.92x.
 WINDOW_SECONDS = 1.5
+QUICK_SECONDS = 0.5  # --quick, and the batch-size and image-size scaling tables
 MIN_STEPS = 5
 WARMUP_STEPS = 5
 
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch_ok = have_torch()
     repeats = 3 if args.quick else 5
-    seconds = 0.5 if args.quick else WINDOW_SECONDS
+    seconds = QUICK_SECONDS if args.quick else WINDOW_SECONDS
     names = [n for n in args.models.split(",") if n]
     report: list[str] = [
         f"threads: {THREADS}; numpy {np.__version__}"
@@ -286,7 +287,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.quick:
         rows = []
         for batch_size in (32, 64, 128, 256, 512):
-            r = throughput("SimpleCNN", batch_size, True, 3, torch_ok, 0.5)
+            r = throughput("SimpleCNN", batch_size, True, 3, torch_ok, QUICK_SECONDS)
             data[f"scaling_batch/{batch_size}"] = r
             ratio = r["minigrad"] / r["pytorch"] if "pytorch" in r else None
             rows.append([batch_size, fmt(r["minigrad"]), fmt(r.get("pytorch")),
@@ -333,7 +334,7 @@ def trunk_models(image: int, torch_ok: bool) -> tuple[Any, Any]:
 
 def trunk_throughput(image: int, torch_ok: bool, batch_size: int = 64) -> dict[str, float]:
     """Training samples/s of the conv trunk on ``image`` x ``image`` inputs (isolated runs)."""
-    return throughput(f"trunk{image}", batch_size, True, 3, torch_ok, 0.5)
+    return throughput(f"trunk{image}", batch_size, True, 3, torch_ok, QUICK_SECONDS)
 
 
 if __name__ == "__main__":

@@ -250,8 +250,7 @@ class Conv2d(Primitive):
         if any(needs):
             # the input is saved (and its version checked) when the columns are made again
             ctx.save_for_backward(weight if needs[0] else None, x if recompute else None)
-            ctx.recompute_cols, ctx.fold_bias = recompute, (bias is not None and groups == 1
-                                                            and FOLD_BIAS)
+            ctx.recompute_cols, ctx.fold_bias = recompute, _folds_bias(bias, groups)
             ctx.cols, ctx.chunks, ctx.kernel, ctx.per_image = cols, chunks, (kh, kw), per_image
             ctx.batch_inner, ctx.x_strides = batch_inner, x.strides
             ctx.weight_shape = weight.shape
@@ -388,7 +387,7 @@ def _forward_per_image(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
     w_mat = weight.reshape(groups, o // groups, columns)
     out = np.empty((n, groups, o // groups, p), dtype=np.result_type(x, weight))
     bias4 = None if bias is None else bias.reshape(1, groups, o // groups, 1)
-    fold = bias is not None and groups == 1 and FOLD_BIAS
+    fold = _folds_bias(bias, groups)
     if fold and bias is not None:
         w_mat = np.concatenate([w_mat, bias.reshape(1, o, 1)], axis=2)
 
@@ -421,8 +420,12 @@ RECOMPUTE_MIN_TAPS = 25
 def _recomputes_columns(x: np.ndarray, kernel: IntPair, geometry: ConvGeometry) -> bool:
     stride, padding, dilation, _, _ = geometry
     return (RECOMPUTE_COLUMNS and kernel[0] * kernel[1] >= RECOMPUTE_MIN_TAPS
-            and stride == (1, 1) and dilation == (1, 1) and min(min(padding)) >= 0
-            and conv_wide.compiled_im2col_takes(x))
+            and conv_wide.im2col_compiles(x, stride, padding, dilation))
+
+
+def _folds_bias(bias: np.ndarray | None, groups: int) -> bool:
+    """Whether a per-image convolution carries its bias through the GEMM (``FOLD_BIAS``)."""
+    return bias is not None and groups == 1 and FOLD_BIAS
 
 
 def _per_image_columns(x: np.ndarray, kernel: IntPair, geometry: ConvGeometry, fold: bool

@@ -237,16 +237,15 @@ def backward_batch_inner(ctx: Context, grad: np.ndarray, weight: np.ndarray | No
     c, h, w = ctx.x_shape[1:]
     kh, kw = ctx.kernel
     (top, _), (left, _) = ctx.padding
+    from minigrad.ops.conv import empty_like_layout
+
     needs = ctx.needs_input_grad
     grad_x = None
     if needs[0]:
         # in x's memory layout, like every input gradient (an elementwise op or a pool that
         # mixes two layouts runs about twice as slow), unless GRAD_X_BATCH_INNER
         strides = (1, 4, 3, 2) if GRAD_X_BATCH_INNER else ctx.x_strides
-        order = sorted(range(4), key=lambda axis: -strides[axis])
-        shape = (n, c, h, w)
-        memory = np.empty(tuple(shape[axis] for axis in order), dtype=grad.dtype)
-        grad_x = memory.transpose(np.argsort(order))
+        grad_x = empty_like_layout(strides, (n, c, h, w), grad.dtype)
     # the weight is saved only when the input gradient is needed
     w_mat = None if grad_x is None or weight is None else weight.reshape(1, o, c * kh * kw)
 
@@ -336,10 +335,12 @@ def _accumulate_batch_inner(cols: Any, m: int, dh: int, dw: int, hp: int, wp: in
 IM2COL_COMPILED = True
 
 
-def compiled_im2col_takes(x: np.ndarray) -> bool:
-    """Whether ``im2col_compiled`` runs the compiled kernel for x's dtype (its geometry
-    permitting: stride 1, dilation 1, no negative padding)."""
-    return IM2COL_COMPILED and jit.takes(x)
+def im2col_compiles(x: np.ndarray, stride: tuple[int, int], padding: Any,
+                    dilation: tuple[int, int]) -> bool:
+    """Whether ``im2col_compiled`` runs the compiled kernel for x (m, C, H, W) and this
+    geometry: stride 1, dilation 1, no negative padding, a dtype of ``jit.DTYPES``."""
+    return (IM2COL_COMPILED and stride == (1, 1) and dilation == (1, 1)
+            and min(min(padding)) >= 0 and jit.takes(x))
 
 
 def im2col_compiled(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
@@ -347,8 +348,7 @@ def im2col_compiled(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, i
                     cols: np.ndarray) -> bool:
     """Write the im2col columns of x (m, C, H, W) into the first C*KH*KW rows of cols (m,
     rows, OH*OW) when the compiled kernel takes this geometry; whether it did."""
-    if not (stride == (1, 1) and dilation == (1, 1) and min(min(padding)) >= 0
-            and compiled_im2col_takes(x) and jit.takes(x, cols)):
+    if not (im2col_compiles(x, stride, padding, dilation) and cols.dtype == x.dtype):
         return False
     (top, _), (left, _) = padding
     _im2col(x, kernel[0], kernel[1], top, left, out_size[0], out_size[1], cols)

@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad import jit, parallel
 from minigrad.autograd.engine import Context, Primitive
+from minigrad.ops.shape import memory_order
 
 
 class Add(Primitive):
@@ -278,8 +279,7 @@ RELU_COMPILED = True
 
 def _flat(a: np.ndarray) -> np.ndarray | None:
     """A 1-D view of ``a``'s elements in memory order, when they fill one contiguous block."""
-    order = sorted(range(a.ndim), key=lambda axis: -a.strides[axis])
-    view = a.transpose(order)
+    view = a.transpose(memory_order(a))
     return view.reshape(-1) if view.flags.c_contiguous else None
 
 
