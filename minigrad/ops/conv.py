@@ -984,6 +984,10 @@ class MaxPool2d(Primitive):
             for k in range(kernel - 1):
                 before_max &= windows[k] != best
                 first += before_max
+            if x.dtype.kind == "f" and np.isnan(best).any():
+                # a window with a NaN passes its gradient to its last NaN, as in PyTorch
+                for k in range(kernel):
+                    np.copyto(first, first.dtype.type(k), where=np.isnan(windows[k]))
 
         parallel.rows(tiling_chunk if tiling else chunk, x)
         if indices is not None:

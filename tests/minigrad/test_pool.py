@@ -310,3 +310,61 @@ def test_pools_match_torch(cfg):
     out_size = (max(1, cfg["size"][0] - 1), cfg["size"][1])
     compare(lambda t: adaptive_avg_pool2d(t, out_size),
             lambda t: functional.adaptive_avg_pool2d(t, out_size))
+
+
+# --------------------------------------------------------------------------- NaN in a window
+
+
+def _nan_pool_grad_reference(x, kernel, stride):
+    """dL/dx of sum(max_pool(x)) over the last axis windows: a window holding a NaN passes its
+    gradient to its LAST NaN (PyTorch's loop takes ``val > max || isnan(val)``), any other to
+    its first maximum."""
+    grad = np.zeros_like(x)
+    n_out = (x.shape[-1] - kernel) // stride + 1
+    for index in np.ndindex(x.shape[:-1]):
+        row = x[index]
+        for o in range(n_out):
+            window = row[o * stride : o * stride + kernel]
+            nan = np.flatnonzero(np.isnan(window))
+            pick = nan[-1] if nan.size else int(np.argmax(window))
+            grad[index + (o * stride + pick,)] += 1
+    return grad
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("kernel,stride", [(2, 2), (3, 3), (2, 1), (3, 1), (4, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_gradient_goes_to_the_last_nan(dims, kernel, stride, dtype):
+    import minigrad.functional as F
+
+    rng = np.random.default_rng(kernel * 10 + stride + dims)
+    values = np.array([np.nan, 1.0, 2.0, -1.0, 0.0, np.inf, -np.inf], dtype=dtype)
+    shape = (2, 3) + (1,) * (dims - 1) + (9,)
+    x = rng.choice(values, size=shape)
+    t = Tensor(x, requires_grad=True)
+    pool = getattr(F, f"max_pool{dims}d")
+    size = (1,) * (dims - 1) + (kernel,)
+    steps = (1,) * (dims - 1) + (stride,)
+    out = pool(t, size, steps)
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad._data, _nan_pool_grad_reference(x, kernel, stride))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("kernel,stride", [(2, None), (3, None), (2, 1), (3, 2)])
+def test_max_pool_nan_matches_torch(dims, kernel, stride):
+    torch = pytest.importorskip("torch")
+    import minigrad.functional as F
+
+    rng = np.random.default_rng(dims * 7 + kernel)
+    values = np.array([np.nan, 1.0, 2.0, -1.0, 0.0, np.inf, -np.inf], dtype=np.float32)
+    x = rng.choice(values, size=(2, 3) + (6,) * dims)
+    theirs = torch.tensor(x, requires_grad=True)
+    their_out = getattr(torch, f"max_pool{dims}d")(theirs, kernel, stride)
+    g = rng.standard_normal(tuple(their_out.shape)).astype(np.float32)
+    their_out.backward(torch.tensor(g))
+    ours = Tensor(x, requires_grad=True)
+    our_out = getattr(F, f"max_pool{dims}d")(ours, kernel, stride)
+    our_out.backward(Tensor(g))
+    np.testing.assert_array_equal(our_out._data, their_out.detach().numpy())
+    np.testing.assert_allclose(ours.grad._data, theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
