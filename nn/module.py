@@ -210,6 +210,14 @@ class Module:
             return self.forward(*args, **kwargs)
         return _call_with_hooks(self, args, kwargs)
 
+    def _hookless(self) -> bool:
+        """Whether calling this module runs no hook (its own or a global one)."""
+        return not (
+            self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+            or self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks
+            or _global_backward_hooks or _global_backward_pre_hooks
+        )
+
     # ----------------------------------------------------------------------- hooks
 
     def register_forward_pre_hook(
