@@ -253,6 +253,12 @@ class Relu(Primitive):
         # into the incoming gradient where nothing else can see it: no new array to fill
         # (StrongCNN's (128, 32, 28, 28) ReLU backward: 2.4 -> 1.9 ms CPU)
         free = getattr(ctx, "grad_is_free", False) and RELU_IN_PLACE
+        if grad.strides != out.strides and _flat(out) is not None:
+            # one copy into the output's layout, then the in-place pass: the gradient of a
+            # flatten after a batch-innermost pool, (128, 16, 5, 5) float32: 0.14 -> 0.05 ms
+            same = np.empty_like(out)
+            np.copyto(same, grad)
+            grad, free = same, True
         result = grad if free else np.empty_like(grad)
         if _relu_backward_compiled(grad, out, result):
             return result

@@ -446,6 +446,29 @@ def test_compiled_relu_backward_matches_torch_with_nan_and_zeros(threads: int,
     _bitwise(np.ascontiguousarray(ours.grad.numpy()), theirs.grad.numpy())
 
 
+@pytest.mark.parametrize("x_order,g_order", [((0, 1, 2, 3), (1, 2, 3, 0)),
+                                             ((1, 2, 3, 0), (0, 1, 2, 3)),
+                                             ((2, 3, 0, 1), (0, 1, 2, 3))])
+def test_relu_backward_of_a_gradient_in_another_layout_matches_torch(
+        x_order: tuple[int, ...], g_order: tuple[int, ...]) -> None:
+    """A gradient laid out unlike the ReLU's output (a flatten after a batch-innermost pool)
+    is copied into the output's layout before the compiled pass: same values, NaN and zeros
+    handled as PyTorch does."""
+    torch = pytest.importorskip("torch")
+
+    rng = np.random.default_rng(17)
+    shape = (12, 16, 5, 5)
+    x = rng.choice(np.concatenate([SPECIAL, rng.standard_normal(20)]), shape).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    g[rng.random(shape) < 0.05] = np.nan
+    ours = mg.tensor(_laid_out(x, x_order), requires_grad=True)
+    F.relu(ours).backward(mg.tensor(_laid_out(g, g_order)))
+    theirs = torch.tensor(x, requires_grad=True)
+    torch.relu(theirs).backward(torch.tensor(g))
+    assert ours.grad is not None and theirs.grad is not None
+    _bitwise(np.ascontiguousarray(ours.grad.numpy()), theirs.grad.numpy())
+
+
 def test_compiled_relu_backward_equals_the_numpy_pass_on_finite_values() -> None:
     from minigrad.ops import elementwise
 

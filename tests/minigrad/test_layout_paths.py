@@ -75,7 +75,7 @@ def test_relu_threaded_is_bitwise_the_plain_pass(order: tuple[int, ...],
     np.testing.assert_array_equal(out, np.maximum(x, 0))
     np.testing.assert_array_equal(grad, g * (x > 0))
     assert out.strides == x.strides  # the result keeps the input's layout
-    assert grad.strides == g.strides
+    assert grad.strides == x.strides  # the gradient too: what the op before the ReLU wrote
 
 
 # ---------------------------------------------------------------- gradients taken over by .grad
