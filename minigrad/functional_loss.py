@@ -15,7 +15,7 @@ from minigrad.errors import OpError
 from minigrad.functional_activation import _vector_norm, pairwise_distance
 from minigrad.functional_ctc import ctc_loss
 from minigrad.ops import activation as act
-from minigrad.ops.loss import BinaryCrossEntropy
+from minigrad.ops.loss import BinaryCrossEntropy, CrossEntropyIndices
 from minigrad.tensor import Tensor, _wrap, where
 
 __all__ = [
@@ -193,12 +193,14 @@ def _class_target(input: Tensor, target: Any, op: str) -> np.ndarray:
     return array
 
 
-def _nll(log_probs: Tensor, target_array: np.ndarray, weight: Tensor | None,
-         ignore_index: int, reduction: str, label_smoothing: float, op: str) -> Tensor:
-    """Weighted negative log-likelihood of ``log_probs`` (C,) or (N, C, ...) at the targets."""
-    class_dim = 0 if log_probs.ndim == 1 else 1
-    classes = log_probs.shape[class_dim]
-    _check_weight(weight, classes, op)
+# (N, C) logits at class indices with no class weights and no label smoothing (the common
+# case) take one primitive, ops.loss.CrossEntropyIndices, equal bit for bit to the composite
+FUSED_CROSS_ENTROPY = True
+
+
+def _checked_keep(target_array: np.ndarray, classes: int, ignore_index: int, op: str
+                  ) -> np.ndarray:
+    """Where the target is not ``ignore_index``; an IndexError for a target out of range."""
     keep = target_array != ignore_index
     bad = keep & ((target_array < 0) | (target_array >= classes))
     if bad.any():
@@ -206,6 +208,16 @@ def _nll(log_probs: Tensor, target_array: np.ndarray, weight: Tensor | None,
             f"{op}: target {int(target_array[bad].flat[0])} is out of bounds (there are "
             f"{classes} classes: 0 to {classes - 1})."
         )
+    return keep
+
+
+def _nll(log_probs: Tensor, target_array: np.ndarray, weight: Tensor | None,
+         ignore_index: int, reduction: str, label_smoothing: float, op: str) -> Tensor:
+    """Weighted negative log-likelihood of ``log_probs`` (C,) or (N, C, ...) at the targets."""
+    class_dim = 0 if log_probs.ndim == 1 else 1
+    classes = log_probs.shape[class_dim]
+    _check_weight(weight, classes, op)
+    keep = _checked_keep(target_array, classes, ignore_index, op)
     safe_target = np.where(keep, target_array, 0)
     dtype = log_probs._data.dtype
     sample_weight = keep.astype(dtype)
@@ -266,7 +278,6 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         )
     target = target if isinstance(target, Tensor) else Tensor(target)
     class_dim = 0 if input.ndim == 1 else 1
-    log_probs = input.log_softmax(class_dim)
     index_shape = input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
     if target.is_floating_point() and target.shape not in (input.shape, index_shape):
         raise OpError(
@@ -277,6 +288,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if target.is_floating_point() and target.shape == input.shape:
         classes = input.shape[class_dim]
         _check_weight(weight, classes, "cross_entropy")
+        log_probs = input.log_softmax(class_dim)
         soft = target.to(log_probs.dtype)
         if label_smoothing > 0:
             soft = soft * (1.0 - label_smoothing) + label_smoothing / classes
@@ -291,8 +303,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
             return loss.sum() / count if input.ndim > 1 else loss
         return _reduce(loss, reduction)
     target_array = _class_target(input, target, "cross_entropy")
-    return _nll(log_probs, target_array, weight, ignore_index, reduction, label_smoothing,
-                "cross_entropy")
+    if (FUSED_CROSS_ENTROPY and input.ndim == 2 and weight is None and label_smoothing == 0.0
+            and input.is_floating_point()):
+        keep = _checked_keep(target_array, input.shape[1], ignore_index, "cross_entropy")
+        return CrossEntropyIndices.apply(input, target=np.where(keep, target_array, 0),
+                                         keep=keep, reduction=reduction)
+    return _nll(input.log_softmax(class_dim), target_array, weight, ignore_index, reduction,
+                label_smoothing, "cross_entropy")
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
