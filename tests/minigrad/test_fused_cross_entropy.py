@@ -89,3 +89,17 @@ def test_fused_matches_torch(reduction):
     assert str(their_loss.dtype).endswith(str(loss.dtype).split(".")[-1])
     np.testing.assert_allclose(loss._data, their_loss.detach().numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(grad, theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@settings(deadline=None, max_examples=25)
+@given(n=st.integers(1, 6), c=st.integers(2, 5), seed=st.integers(0, 2**16),
+       reduction=st.sampled_from(["mean", "sum", "none"]))
+def test_fused_grad_matches_numeric(n, c, seed, reduction):
+    from minigrad.testing import assert_grad_matches_numeric
+
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal((n, c)) * 3
+    target = rng.integers(0, c, n)
+    target[0] = -100 if n > 1 else target[0]
+    t = mg.tensor(target)
+    assert_grad_matches_numeric(lambda x: F.cross_entropy(x, t, reduction=reduction), logits)
