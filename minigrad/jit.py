@@ -7,7 +7,9 @@ between. They are written here as plain Python loops and compiled with Numba, a 
 for numerical Python that installs from the package registry as a wheel on Linux, macOS and
 Windows. Compilation is lazy: ``import minigrad`` does not import Numba; the first call of a
 kernel with a new argument type compiles it (about a second) and caches the machine code on
-disk, so later processes load it in milliseconds.
+disk, so later processes load it in milliseconds. ``generated`` compiles kernels whose source
+a module writes out per shape parameter (the direct convolutions unroll each kernel row's taps),
+cached the same way.
 
 Every kernel has a NumPy twin, which stays the reference in the tests and runs wherever the
 compiled one cannot: ``MINIGRAD_JIT=0`` in the environment (or ``set_enabled(False)``) turns the
@@ -27,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["enabled", "set_enabled", "takes", "kernel", "DTYPES"]
+__all__ = ["enabled", "set_enabled", "takes", "kernel", "generated", "DTYPES"]
 
 # the dtypes the kernels are compiled for
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -109,3 +111,36 @@ class _Kernel:
 def kernel(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Mark ``fn`` (loops over NumPy arrays and scalars only) as a lazily compiled kernel."""
     return _Kernel(fn)
+
+
+class _Generated(_Kernel):
+    """A kernel compiled from generated source (``generated``)."""
+
+    def __init__(self, source: str, name: str, module: str, filename: str,
+                 fastmath: frozenset[str]) -> None:
+        self.source, self.module, self.filename, self.fastmath = source, module, filename, fastmath
+        self.compiled = None
+        self.__name__ = name
+        self.__doc__ = f"generated kernel {name}"
+
+    def dispatcher(self) -> Any:
+        if self.compiled is None:
+            numba = _load()
+            if numba is None:
+                raise RuntimeError(f"minigrad.jit: kernel {self.__name__} needs numba; "
+                                   "check minigrad.jit.enabled() before calling it")
+            scope: dict[str, Any] = {"np": np, "__name__": self.module}
+            # compiled under the generating module's file name: Numba's on-disk cache keys the
+            # machine code by that file (its time stamp) and the function's unique name
+            exec(compile(self.source, self.filename, "exec"), scope)  # noqa: S102
+            self.compiled = numba.njit(nogil=True, cache=True, boundscheck=False,
+                                       fastmath=set(self.fastmath))(scope[self.__name__])
+        return self.compiled
+
+
+def generated(source: str, name: str, module: str, filename: str,
+              fastmath: frozenset[str] = frozenset()) -> Callable[..., Any]:
+    """A lazily compiled kernel from ``source``, the text of a function ``name`` that a module
+    generates (its ``__name__`` and ``__file__`` as ``module`` and ``filename``); ``fastmath``
+    lists Numba's fastmath flags (e.g. ``"contract"`` for fused multiply-adds)."""
+    return _Generated(source, name, module, filename, fastmath)

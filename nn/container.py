@@ -128,7 +128,7 @@ class Sequential(Module):
 
         A ``ReLU`` that a max-pool follows runs after the pool instead (``_pool_first``).
         """
-        modules = list(self._modules.values())
+        modules = cast("list[Module]", list(self._modules.values()))
         last = len(modules) - 1
         i = 0
         while i <= last:

@@ -1,7 +1,10 @@
-"""Loss primitives: binary cross entropy, whose PyTorch gradient (x - t) / max(x (1 - x),
-1e-12) stays finite at probabilities of exactly 0 and 1 where the composite's would not."""
+"""Loss primitives: cross entropy at class indices as one op, and binary cross entropy, whose
+PyTorch gradient (x - t) / max(x (1 - x), 1e-12) stays finite at probabilities of exactly 0
+and 1 where the composite's would not."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 

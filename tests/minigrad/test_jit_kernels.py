@@ -3,6 +3,7 @@ they take; the switch that turns them off; and the fallback when Numba is missin
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -29,6 +30,21 @@ ORDERS = [(0, 1, 2, 3), (1, 0, 2, 3), (2, 3, 0, 1), (2, 3, 1, 0), (0, 2, 3, 1), 
 TAKEN = ORDERS[:6]
 # values with many ties, both zeros, infinities and NaN
 SPECIAL = np.array([0.0, -0.0, 1.0, 1.0, 2.0, -1.0, np.inf, -np.inf, np.nan])
+
+
+def _im2col_only(test: Any) -> Any:
+    """Run ``test`` with the direct convolutions off: it checks the im2col path's kernels."""
+    from minigrad.ops import conv_direct
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        previous, conv_direct.DIRECT = conv_direct.DIRECT, False
+        try:
+            return test(*args, **kwargs)
+        finally:
+            conv_direct.DIRECT = previous
+
+    return run
 
 
 @pytest.fixture(params=[1, 2], ids=["one-thread", "two-threads"])
@@ -503,6 +519,7 @@ def _conv_grads(x: np.ndarray, w: np.ndarray, g: np.ndarray, padding: int,
 @given(st.sampled_from([(3, 3, 3), (6, 16, 5), (8, 16, 3), (2, 4, 5)]), st.integers(1, 4),
        st.integers(5, 12), st.integers(0, 2), st.integers(1, 2),
        st.sampled_from([np.float32, np.float64]), st.booleans(), st.integers(0, 2**16))
+@_im2col_only
 def test_compiled_input_grad_accumulation_is_bitwise_the_numpy_passes(
         channels: tuple[int, int, int], n: int, size: int, padding: int, dilation: int,
         dtype: type, channel_major: bool, seed: int) -> None:
@@ -576,6 +593,7 @@ def test_compiled_input_grad_matches_torch_at_the_small_layers() -> None:
        st.integers(0, 2), st.integers(1, 2), st.sampled_from([1, 2]),
        st.sampled_from([np.float32, np.float64]), st.booleans(), st.booleans(),
        st.integers(0, 2**16))
+@_im2col_only
 def test_compiled_im2col_is_bitwise_the_numpy_copy(
         n: int, c: int, k: int, size: int, padding: int, dilation: int, groups: int,
         dtype: type, bias: bool, channel_major: bool, seed: int) -> None:
@@ -615,6 +633,7 @@ def test_compiled_im2col_is_bitwise_the_numpy_copy(
 
 @given(st.integers(1, 4), st.integers(1, 3), st.integers(5, 12), st.integers(0, 2),
        st.booleans(), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**16))
+@_im2col_only
 def test_columns_made_again_in_backward_match_kept_columns(
         n: int, c: int, size: int, padding: int, bias: bool, dtype: type, seed: int) -> None:
     """Per-image 5x5 convolutions make their im2col columns again in the backward instead of
@@ -647,6 +666,7 @@ def test_columns_made_again_in_backward_match_kept_columns(
         _bitwise(ours, reference)
 
 
+@_im2col_only
 def test_input_modified_in_place_before_the_backward_is_an_error() -> None:
     """A convolution that makes its columns again saves its input: changing the input in
     place between forward and backward raises, as PyTorch does for saved tensors."""
