@@ -87,13 +87,17 @@ class _Kernel:
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
 
+    def _numba(self) -> Any:
+        numba = _load()
+        if numba is None:
+            raise RuntimeError(f"minigrad.jit: kernel {self.__name__} needs numba; "
+                               "check minigrad.jit.enabled() before calling it")
+        return numba
+
     def dispatcher(self) -> Any:
         """The Numba dispatcher of this kernel (made on the first call)."""
         if self.compiled is None:
-            numba = _load()
-            if numba is None:
-                raise RuntimeError(f"minigrad.jit: kernel {self.fn.__name__} needs numba; "
-                                   "check minigrad.jit.enabled() before calling it")
+            numba = self._numba()
             # the kernels this one calls, seen as Numba dispatchers
             scope = dict(self.fn.__globals__)
             for name in self.fn.__code__.co_names:
@@ -125,10 +129,7 @@ class _Generated(_Kernel):
 
     def dispatcher(self) -> Any:
         if self.compiled is None:
-            numba = _load()
-            if numba is None:
-                raise RuntimeError(f"minigrad.jit: kernel {self.__name__} needs numba; "
-                                   "check minigrad.jit.enabled() before calling it")
+            numba = self._numba()
             scope: dict[str, Any] = {"np": np, "__name__": self.module}
             # compiled under the generating module's file name: Numba's on-disk cache keys the
             # machine code by that file (its time stamp) and the function's unique name
