@@ -139,6 +139,39 @@ def test_compiled_pool_threaded_matches_one_thread(threads: int, order: tuple[in
     _same(_pool(x, g, compiled=True), _pool(x, g, compiled=False))
 
 
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 8), st.integers(1, 8),
+       st.sampled_from([np.float32, np.float64]), st.integers(0, 2**16))
+def test_flat_pool_kernels_are_bitwise_the_row_kernels(batch: int, channels: int, oh: int,
+                                                       ow: int, dtype: type, seed: int) -> None:
+    """The flat-plane forward kernels against the row kernels, with ties, signed zeros,
+    infinities and NaN: the same maxima, signs and window places."""
+    rng = np.random.default_rng(seed)
+    x = rng.choice(SPECIAL, (batch, channels, 2 * oh, 2 * ow)).astype(dtype)
+    shape = (batch, channels, oh, ow)
+    out, place = np.empty(shape, dtype), np.empty(shape, np.int8)
+    flat_out, flat_place, plain = (np.empty(shape, dtype), np.empty(shape, np.int8),
+                                   np.empty(shape, dtype))
+    pool2x2._max_offset_planes(x, out, place, 0, batch)
+    pool2x2._max_offset_flat(x.reshape(-1), flat_out.reshape(-1), flat_place.reshape(-1), 0,
+                             batch * channels, oh, ow)
+    pool2x2._max_flat(x.reshape(-1), plain.reshape(-1), 0, batch * channels, oh, ow)
+    _bitwise(flat_out, out)
+    _bitwise(plain, out)
+    np.testing.assert_array_equal(flat_place, place)
+
+
+def test_flat_pool_kernel_runs_for_whole_planes(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    kernel = pool2x2._max_offset_flat
+    monkeypatch.setattr(pool2x2, "_max_offset_flat", lambda *a: calls.append(1) or kernel(*a))
+    x = mg.tensor(np.random.default_rng(3).standard_normal((4, 3, 8, 8)), requires_grad=True)
+    F.max_pool2d(x, 2)
+    assert calls  # (N, C, H, W) with even sizes: one contiguous block of planes
+    calls.clear()
+    F.max_pool2d(mg.tensor(np.ones((4, 3, 9, 8)), requires_grad=True), 2)
+    assert not calls  # an odd row cropped: the row kernels
+
+
 @pytest.mark.parametrize("order", TAKEN)
 def test_signed_zeros_match_torch(order: tuple[int, ...]) -> None:
     """Windows of +0 and -0 (and -1): the compiled pool keeps the first of equal elements,
