@@ -31,7 +31,7 @@ import numpy as np
 
 from minigrad import jit, parallel
 
-__all__ = ["fits", "forward", "weight_grad", "input_grad"]
+__all__ = ["fits", "input_fits", "forward", "weight_grad", "input_grad"]
 
 DIRECT = True
 MAX_KERNEL_WIDTH = 7
@@ -72,9 +72,8 @@ def _plane_copy(lines: list[str]) -> None:
     ]
 
 
-def _forward_source(kw: int, ob: int) -> str:
+def _forward_source(name: str, kw: int, ob: int) -> str:
     """out[n, o] = bias[o] + sum over c, i, j of w[o, c, i, j] * padded x[n, c] shifted."""
-    name = f"_direct_forward_kw{kw}_r{ob}"
     lines: list[str] = []
     _header(lines, name, "x, w, bias, out, top, left", kw, "w", "out")
     lines += [
@@ -109,10 +108,9 @@ def _forward_source(kw: int, ob: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _weight_grad_source(kw: int, ob: int) -> str:
+def _weight_grad_source(name: str, kw: int, ob: int) -> str:
     """gw[o, c, i, j] += sum over n, y, x of g[n, o, y, x] * padded x[n, c, y + i, x + j];
     gb[o] += the sum of g[n, o]."""
-    name = f"_direct_weight_grad_kw{kw}_r{ob}"
     lines: list[str] = []
     _header(lines, name, "x, g, gw, gb, top, left", kw, "gw", "g")
     lines += [
@@ -152,16 +150,14 @@ _KERNELS: dict[tuple[str, int], Any] = {}
 
 
 def _kernel(kind: str, kw: int) -> Any:
+    """The compiled ``kind`` ("forward" or "weight_grad") kernel for kernels ``kw`` wide."""
     key = (kind, kw)
     if key not in _KERNELS:
         ob = ROWS[kw]
-        if kind == "forward":
-            source, name, flags = _forward_source(kw, ob), f"_direct_forward_kw{kw}_r{ob}", \
-                _FASTMATH_FORWARD
-        else:
-            source, name, flags = (_weight_grad_source(kw, ob),
-                                   f"_direct_weight_grad_kw{kw}_r{ob}", _FASTMATH_REDUCE)
-        _KERNELS[key] = jit.generated(source, name, __name__, __file__, flags)
+        name = f"_direct_{kind}_kw{kw}_r{ob}"  # unique: Numba's cache keys on it
+        make, flags = ((_forward_source, _FASTMATH_FORWARD) if kind == "forward"
+                       else (_weight_grad_source, _FASTMATH_REDUCE))
+        _KERNELS[key] = jit.generated(make(name, kw, ob), name, __name__, __file__, flags)
     return _KERNELS[key]
 
 
