@@ -34,9 +34,8 @@ def _index(index: Any, length: int, container: str) -> int:
 # gradient are the same bit for bit, and the ReLU sees a quarter of the values behind a 2x2
 # pool. LeNet-5's training step at batch 128, two threads: 7.60-7.89 -> 7.04-7.36 ms. Only
 # for the exact classes, when neither module has a hook or a replaced forward (nn.summary
-# records the calls), and for an in-place ReLU only after
-# a layer whose output is a new tensor that nothing else holds (its in-place change of that
-# output would not be seen by anyone).
+# records the calls), and for an in-place ReLU only after a layer whose output is a new
+# tensor that nothing else holds (its in-place change of that output would not be seen).
 POOL_BEFORE_RELU = True
 
 

@@ -202,11 +202,7 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (
-            self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-            or self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks
-            or _global_backward_hooks or _global_backward_pre_hooks
-        ):
+        if self._hookless():
             return self.forward(*args, **kwargs)
         return _call_with_hooks(self, args, kwargs)
 

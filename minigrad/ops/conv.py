@@ -224,9 +224,7 @@ class Conv2d(Primitive):
             if any(ctx.needs_input_grad):
                 ctx.save_for_backward(weight if ctx.needs_input_grad[0] else None)
                 ctx.winograd, ctx.cols, ctx.chunks = algorithm, saved, chunks
-                ctx.x_shape, ctx.x_strides, ctx.out_size = x.shape, x.strides, (oh, ow)
-                ctx.stride, ctx.padding, ctx.dilation, ctx.groups = (stride, padding, dilation,
-                                                                     groups)
+                _save_geometry(ctx, x, (oh, ow), stride, padding, dilation, groups)
             return out
         if use_direct(x, weight, stride, padding, dilation, groups):
             chunks = parallel.plan(n, work=float(o) * cg * kh * kw * n * p)
@@ -235,9 +233,7 @@ class Conv2d(Primitive):
             if any(needs):
                 ctx.save_for_backward(weight if needs[0] else None, x if needs[1] else None)
                 ctx.direct, ctx.chunks, ctx.kernel = True, chunks, (kh, kw)
-                ctx.x_shape, ctx.x_strides, ctx.out_size = x.shape, x.strides, (oh, ow)
-                ctx.stride, ctx.padding, ctx.dilation, ctx.groups = (stride, padding, dilation,
-                                                                     groups)
+                _save_geometry(ctx, x, (oh, ow), stride, padding, dilation, groups)
             return out
         per_image = cg * kh * kw <= PER_IMAGE_MAX_COLUMNS
         chunks = parallel.plan(n, work=float(o) * cg * kh * kw * n * p,
@@ -263,11 +259,9 @@ class Conv2d(Primitive):
             ctx.save_for_backward(weight if needs[0] else None, x if recompute else None)
             ctx.recompute_cols, ctx.fold_bias = recompute, _folds_bias(bias, groups)
             ctx.cols, ctx.chunks, ctx.kernel, ctx.per_image = cols, chunks, (kh, kw), per_image
-            ctx.batch_inner, ctx.x_strides = batch_inner, x.strides
-            ctx.weight_shape = weight.shape
-            ctx.x_channel_major = channel_major(x)
-            ctx.x_shape, ctx.padded_size, ctx.out_size = x.shape, padded, (oh, ow)
-            ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
+            ctx.batch_inner, ctx.weight_shape = batch_inner, weight.shape
+            ctx.x_channel_major, ctx.padded_size = channel_major(x), padded
+            _save_geometry(ctx, x, (oh, ow), stride, padding, dilation, groups)
         return out
 
     @staticmethod
@@ -298,6 +292,13 @@ class Conv2d(Primitive):
         if len(needs) > 2:
             return grad_x, grad_w, grad_b
         return grad_x, grad_w
+
+
+def _save_geometry(ctx: Context, x: np.ndarray, out_size: IntPair, stride: IntPair,
+                   padding: Padding, dilation: IntPair, groups: int) -> None:
+    """What every Conv2d backward reads of the forward's geometry (conv_graph's too)."""
+    ctx.x_shape, ctx.x_strides, ctx.out_size = x.shape, x.strides, out_size
+    ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
 
 
 def _backward_direct(ctx: Context, grad: np.ndarray, weight: np.ndarray, need_bias: bool
@@ -1052,9 +1053,8 @@ class MaxPool2d(Primitive):
                 before_max &= windows[k] != best
                 first += before_max
             if x.dtype.kind == "f" and np.isnan(best).any():
-                # a window with a NaN passes its gradient to its last NaN, as in PyTorch
-                for k in range(kernel):
-                    np.copyto(first, first.dtype.type(k), where=np.isnan(windows[k]))
+                holds_nan, last = last_nan(windows, 0)
+                np.copyto(first, last, where=holds_nan, casting="unsafe")
 
         parallel.rows(tiling_chunk if tiling else chunk, x)
         if indices is not None:
@@ -1111,6 +1111,15 @@ class MaxPool2d(Primitive):
 
         parallel.rows(chunk, image)
         return (crop2d(image, geometry.pads, geometry.size),)
+
+
+def last_nan(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Along ``axis`` (a pool's window offsets): where a window holds a NaN, and the offset
+    of its last NaN, the element PyTorch's max-pools pass the gradient to (their scan takes
+    ``val > max || isnan(val)``; np.argmax would give the first)."""
+    nan = np.isnan(values)
+    last = values.shape[axis] - 1 - np.argmax(np.flip(nan, axis), axis=axis)
+    return nan.any(axis=axis), last
 
 
 def _flat_indices(argmax: np.ndarray, geometry: _Geometry) -> np.ndarray:

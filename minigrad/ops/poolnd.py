@@ -135,7 +135,8 @@ class IndexedMax(Primitive):
         best = np.argmax(values, axis=-1)[..., None]
         out = np.take_along_axis(values, best, axis=-1)[..., 0]
         if values.dtype.kind == "f" and np.isnan(out).any():
-            best = _last_nan(values, best)
+            holds_nan, last = conv2d_ops.last_nan(values, -1)
+            best = np.where(holds_nan[..., None], last[..., None], best)
         index = np.take_along_axis(np.broadcast_to(flat, values.shape), best, axis=-1)[..., 0]
         inside = None if fallback is None else index >= 0
         if sink is not None:
@@ -156,14 +157,6 @@ class IndexedMax(Primitive):
         if inside is not None:
             grad = grad * inside
         return (_scatter_planes(grad, index, (n, c), math.prod(size)).reshape(ctx.x_shape),)
-
-
-def _last_nan(values: np.ndarray, best: np.ndarray) -> np.ndarray:
-    """``best`` (..., 1) with each window of ``values`` (..., K) that holds a NaN pointing at
-    its last NaN, the element PyTorch's max-pools pass the gradient to (np.argmax: the first)."""
-    nan = np.isnan(values)
-    last = values.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)[..., None]
-    return np.where(nan.any(axis=-1, keepdims=True), last, best)
 
 
 def _pick_flat(ctx: Context, x: np.ndarray) -> np.ndarray:
